@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command for every benchmark: `bash benchmarks/run.sh [SCRIPT ...]`.
+# Creates .bench-venv (ioukit + all peers) on first use, then runs the given
+# benchmark scripts (default: all bench_*.py) in one process each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.bench-venv
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r benchmarks/requirements.txt
+    "$VENV/bin/pip" install -q -e ".[dask]"
+fi
+scripts=("$@")
+[ ${#scripts[@]} -gt 0 ] || scripts=(benchmarks/bench_*.py)
+for s in "${scripts[@]}"; do
+    echo "=== $s"
+    "$VENV/bin/python" "$s"
+done

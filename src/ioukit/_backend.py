@@ -1,0 +1,75 @@
+"""Array-library plumbing shared by every array-API module.
+
+ioukit's geometry and losses take NumPy, PyTorch or JAX arrays and return the
+same kind on the same device. ``array_api_compat`` supplies the namespace;
+these helpers add the few checks ioukit needs on top (mixed libraries, integer
+promotion) so that no module re-implements them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .errors import BackendError
+
+__all__ = [
+    "namespace",
+    "is_numpy",
+    "is_torch",
+    "is_jax",
+    "to_floating",
+]
+
+
+def namespace(*arrays: Any) -> Any:
+    """Return the array-API namespace shared by ``arrays``.
+
+    Python scalars and ``None`` are ignored. Plain lists/tuples are not accepted
+    here (convert them with ``np.asarray`` at the public boundary).
+
+    Raises
+    ------
+    BackendError
+        When the arrays come from different libraries (e.g. NumPy and torch).
+    """
+    arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    try:
+        return array_api_compat.array_namespace(*arrs)
+    except TypeError as e:  # mixed or unsupported libraries
+        kinds = sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__ for a in arrs})
+        raise BackendError(
+            f"inputs must all come from one array library; got {', '.join(kinds)}"
+        ) from e
+
+
+def is_numpy(x: Any) -> bool:
+    """True for NumPy arrays (and NumPy scalars)."""
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+def is_torch(x: Any) -> bool:
+    """True for ``torch.Tensor`` (without importing torch)."""
+    return array_api_compat.is_torch_array(x)
+
+
+def is_jax(x: Any) -> bool:
+    """True for JAX arrays, tracers included (without importing jax)."""
+    return array_api_compat.is_jax_array(x)
+
+
+def to_floating(x: Any, xp: Any) -> Any:
+    """Promote integer/bool arrays to the library's default float; keep floats.
+
+    float16, bfloat16, float32 and float64 pass through unchanged so results come
+    back in the caller's dtype. Integers become float64 on NumPy (exact for any
+    pixel coordinate) and the library default (float32) elsewhere, matching
+    torchvision's promotion.
+    """
+    if xp.isdtype(x.dtype, "real floating"):
+        return x
+    if is_numpy(x):
+        return x.astype(np.float64)
+    return xp.astype(x, xp.float32)
