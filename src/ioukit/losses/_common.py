@@ -1,0 +1,148 @@
+"""Argument handling shared by every loss: formats, dtypes, weights, reductions.
+
+Every loss in :mod:`ioukit.losses` takes ``(pred, target, *, fmt, reduction, weight,
+eps)``; this module is the one place those arguments are checked and applied, so
+the losses themselves contain only their formula.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._backend import is_jax, is_torch, namespace, to_floating
+from ..errors import InvalidFormatError, InvalidParameterError, ShapeMismatchError
+
+__all__ = [
+    "FORMATS",
+    "REDUCTIONS",
+    "prepare",
+    "reduce_loss",
+    "stop_gradient",
+    "check_choice",
+    "check_positive",
+]
+
+#: Box layouts a loss accepts. Normalized forms need an image size and are
+#: converted by the caller with :func:`ioukit.boxes.convert`.
+FORMATS = ("xyxy", "xywh", "cxcywh")
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise InvalidParameterError(f"{name}={value!r} is not one of {', '.join(choices)}")
+
+
+def check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is a finite number > 0."""
+    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidParameterError(f"{name}={value!r} must be a finite number {bound}")
+
+
+def _asarray(x: Any) -> Any:
+    # Lists and tuples are accepted at the public boundary only (architecture.md).
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+
+
+def _to_xyxy(xp: Any, b: Any, fmt: str) -> Any:
+    # The three layouts differ by an affine map of the last axis; done inline
+    # (rather than through ioukit.boxes.convert) because convert validates,
+    # which would force a device sync on every training step.
+    if fmt == "xyxy":
+        return b
+    p, q, r, s = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    if fmt == "xywh":
+        return xp.stack([p, q, p + r, q + s], axis=-1)
+    return xp.stack([p - r / 2, q - s / 2, p + r / 2, q + s / 2], axis=-1)  # cxcywh
+
+
+def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, Any, Any, Any]:
+    """Check and normalise the two box arrays of a loss.
+
+    Returns ``(xp, pred_xyxy, target_xyxy, out_dtype)``. Both arrays come back in
+    one floating dtype: float16 and bfloat16 are computed in float32 (areas of
+    pixel boxes overflow float16's 65504) and the loss is cast back to
+    ``out_dtype`` by :func:`reduce_loss`.
+
+    Raises
+    ------
+    InvalidFormatError
+        Unknown ``fmt``.
+    ShapeMismatchError
+        Last axis is not 4, or ``pred`` and ``target`` do not broadcast.
+    BackendError
+        ``pred``, ``target`` and ``weight`` come from different array libraries.
+    """
+    if fmt not in FORMATS:
+        raise InvalidFormatError(
+            f"fmt={fmt!r} is not one of {', '.join(FORMATS)} (convert normalized boxes "
+            "with ioukit.boxes.convert first)"
+        )
+    pred, target, weight = _asarray(pred), _asarray(target), _asarray(weight)
+    xp = namespace(pred, target, weight)
+    for name, arr in (("pred", pred), ("target", target)):
+        if arr.ndim == 0 or arr.shape[-1] != 4:
+            raise ShapeMismatchError(
+                f"{name} must have shape [..., 4]; got shape {tuple(arr.shape)}"
+            )
+    try:
+        np.broadcast_shapes(tuple(pred.shape), tuple(target.shape))
+    except ValueError as e:
+        raise ShapeMismatchError(
+            f"pred shape {tuple(pred.shape)} and target shape {tuple(target.shape)} "
+            "do not broadcast"
+        ) from e
+    pred, target = to_floating(pred, xp), to_floating(target, xp)
+    out_dtype = xp.result_type(pred.dtype, target.dtype)
+    work = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
+    if pred.dtype != work:
+        pred = xp.astype(pred, work)
+    if target.dtype != work:
+        target = xp.astype(target, work)
+    return xp, _to_xyxy(xp, pred, fmt), _to_xyxy(xp, target, fmt), out_dtype
+
+
+def reduce_loss(xp: Any, loss: Any, weight: Any, reduction: str, out_dtype: Any) -> Any:
+    """Apply the per-box ``weight`` and the ``reduction``; cast to ``out_dtype``.
+
+    ``"mean"`` is the mean of ``weight * loss`` over all boxes (mmdet's rule
+    without an ``avg_factor``); the mean over zero boxes is 0, not NaN, and keeps
+    the graph connected so that ``backward()`` still works on an empty batch.
+    """
+    check_choice("reduction", reduction, REDUCTIONS)
+    if weight is not None:
+        weight = to_floating(_asarray(weight), xp)
+        try:
+            shape = np.broadcast_shapes(tuple(weight.shape), tuple(loss.shape))
+        except ValueError:
+            shape = None
+        if shape != tuple(loss.shape):
+            raise ShapeMismatchError(
+                f"weight shape {tuple(weight.shape)} does not broadcast to the per-box "
+                f"loss shape {tuple(loss.shape)}"
+            )
+        loss = loss * xp.astype(weight, loss.dtype)
+    if reduction == "sum":
+        loss = xp.sum(loss)
+    elif reduction == "mean":
+        n = 1
+        for d in loss.shape:
+            n *= d
+        loss = xp.sum(loss) / n if n > 0 else xp.sum(loss) * 0
+    return loss if loss.dtype == out_dtype else xp.astype(loss, out_dtype)
+
+
+def stop_gradient(xp: Any, x: Any) -> Any:
+    """``x`` as a constant for autograd (torch ``detach``, JAX ``stop_gradient``)."""
+    if is_torch(x):
+        return x.detach()
+    if is_jax(x):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x
