@@ -35,7 +35,6 @@ from ._formats import as_box_array, check_boxes, check_format, check_image_size,
 __all__ = ["iou", "ioa", "giou", "diou", "ciou", "eiou", "siou", "alpha_iou", "mpdiou"]
 
 DEFAULT_EPS = 1e-12
-_KERNELS = False
 
 Array = Any
 
@@ -112,11 +111,12 @@ def _measure(
         b = xp.astype(b, cdt)
     a = to_xyxy(xp, a, fmt, image_size)
     b = to_xyxy(xp, b, fmt, image_size)
-    if not aligned and is_numpy(a) and _KERNELS:
+    out = None
+    if not aligned and is_numpy(a):
         from ._kernels import pairwise_numpy
 
         out = pairwise_numpy(kind, a, b, eps, params)
-    else:
+    if out is None:
         if not aligned:
             a = a[..., :, None, :]
             b = b[..., None, :, :]
