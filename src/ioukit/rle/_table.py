@@ -1,0 +1,370 @@
+"""The flat RLE table and conversions from COCO Python objects into it.
+
+A table holds ``n`` run-length encodings back to back: ``counts`` (C,) uint32,
+``offsets`` (n + 1,) int64, ``heights`` and ``widths`` (n,) int64. Every kernel
+in :mod:`ioukit.rle` and the COCO ``segm`` / ``boundary`` plug-ins work on it, so
+that a whole data set is converted with a handful of compiled calls instead of
+one call per annotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+
+from ..errors import InvalidMaskError, InvalidPolygonError, InvalidRLEError, ShapeMismatchError
+from . import _codec, _kernels
+
+__all__ = ["RLETable", "table_from_objects", "table_from_counts", "table_to_dicts"]
+
+
+class RLETable(NamedTuple):
+    """``n`` RLEs as flat arrays (see the module docstring)."""
+
+    counts: np.ndarray
+    offsets: np.ndarray
+    heights: np.ndarray
+    widths: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.offsets.size - 1)
+
+
+def _label(names: Sequence[str] | None, i: int) -> str:
+    return names[i] if names is not None else f"rle[{i}]"
+
+
+_ERR_TEXT = {
+    _codec.ERR_BAD_CHAR: "character {pos} is outside '0'..'o' (corrupt compressed counts)",
+    _codec.ERR_TRUNCATED: "string is truncated (character {pos} announces more data)",
+    _codec.ERR_NEGATIVE: "count {pos} decodes to a negative run length (corrupt counts)",
+    _codec.ERR_SUM: "counts add up to {pos}, not h*w = {hw}",
+    _codec.ERR_TOO_LARGE: "count {pos} does not fit in 32 bits",
+}
+
+
+def _raise_codec(err: np.ndarray, pos: np.ndarray, hw: np.ndarray, names, index_map) -> None:
+    bad = np.flatnonzero(err)
+    if bad.size == 0:
+        return
+    i = int(bad[0])
+    j = index_map[i] if index_map is not None else i
+    msg = _ERR_TEXT[int(err[i])].format(pos=int(pos[i]), hw=int(hw[i]))
+    raise InvalidRLEError(f"{_label(names, j)}: {msg}")
+
+
+def _size_of(obj: dict, names, i: int) -> tuple[int, int]:
+    try:
+        h, w = obj["size"]
+        h, w = int(h), int(w)
+    except (KeyError, TypeError, ValueError) as e:
+        raise InvalidRLEError(
+            f"{_label(names, i)}: 'size' must be [h, w]; got {obj.get('size')!r}"
+        ) from e
+    if h < 0 or w < 0:
+        raise InvalidRLEError(f"{_label(names, i)}: negative size {[h, w]}")
+    return h, w
+
+
+@numba.njit(cache=True)
+def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
+    # maskApi.c rleFrPoly per polygon, then rleMerge (union) per annotation: annToRLE.
+    n = ann_off.size - 1
+    parts = []
+    total = 0
+    for i in range(n):
+        h = heights[i]
+        w = widths[i]
+        cur = _kernels.poly_to_counts(xy[poly_off[ann_off[i]] : poly_off[ann_off[i] + 1]], h, w)
+        for p in range(ann_off[i] + 1, ann_off[i + 1]):
+            b = _kernels.poly_to_counts(xy[poly_off[p] : poly_off[p + 1]], h, w)
+            out = np.empty(cur.size + b.size + 1, np.uint32)
+            m = _kernels._merge_two(cur, b, False, out)
+            cur = out[:m].copy()
+        parts.append(cur)
+        total += cur.size
+    counts = np.empty(total, np.uint32)
+    off = np.empty(n + 1, np.int64)
+    q = 0
+    for i in range(n):
+        off[i] = q
+        counts[q : q + parts[i].size] = parts[i]
+        q += parts[i].size
+    off[n] = q
+    return counts, off
+
+
+def _check_polygon(p: Any, names, i: int, k: int) -> np.ndarray:
+    try:
+        a = np.asarray(p, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise InvalidPolygonError(
+            f"{_label(names, i)}: polygon {k} is not a list of numbers"
+        ) from e
+    if a.size < 6:
+        raise InvalidPolygonError(
+            f"{_label(names, i)}: polygon {k} has {a.size // 2} points; at least 3 are needed"
+        )
+    if a.size % 2:
+        raise InvalidPolygonError(
+            f"{_label(names, i)}: polygon {k} has an odd number of coordinates ({a.size})"
+        )
+    if not np.all(np.isfinite(a)):
+        raise InvalidPolygonError(
+            f"{_label(names, i)}: polygon {k} has NaN or infinite coordinates"
+        )
+    return a
+
+
+def polygons_to_table(
+    polys: Sequence[Sequence[Any]],
+    heights: np.ndarray,
+    widths: np.ndarray,
+    names: Sequence[str] | None = None,
+    index_map: Sequence[int] | None = None,
+) -> RLETable:
+    """Rasterise each annotation's polygons ``polys[i]`` (``[x0, y0, ...]`` lists); merge them."""
+    arrs: list[np.ndarray] = []
+    ann_sizes = np.empty(len(polys), np.int64)
+    for i, ann in enumerate(polys):
+        j = index_map[i] if index_map is not None else i
+        if len(ann) == 0:
+            raise InvalidPolygonError(f"{_label(names, j)}: empty polygon list")
+        for k, p in enumerate(ann):
+            arrs.append(_check_polygon(p, names, j, k))
+        ann_sizes[i] = len(ann)
+    ann_off = np.zeros(len(polys) + 1, np.int64)
+    np.cumsum(ann_sizes, out=ann_off[1:])
+    poly_off = np.zeros(len(arrs) + 1, np.int64)
+    np.cumsum([a.size for a in arrs], out=poly_off[1:])
+    xy = np.concatenate(arrs) if arrs else np.zeros(0, np.float64)
+    h = np.asarray(heights, np.int64)
+    w = np.asarray(widths, np.int64)
+    counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
+    return RLETable(counts, off, h, w)
+
+
+def strings_to_table(
+    strings: Sequence[bytes | str],
+    heights: np.ndarray,
+    widths: np.ndarray,
+    names: Sequence[str] | None = None,
+    index_map: Sequence[int] | None = None,
+) -> RLETable:
+    """Decode compressed ``counts`` strings (``bytes`` or ``str``) into a table."""
+    bs = [s.encode("ascii", "replace") if isinstance(s, str) else bytes(s) for s in strings]
+    lengths = np.fromiter((len(b) for b in bs), np.int64, len(bs))
+    offsets = np.zeros(len(bs) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    buf = np.frombuffer(b"".join(bs), np.uint8)
+    h = np.asarray(heights, np.int64)
+    w = np.asarray(widths, np.int64)
+    hw = h * w
+    counts, off, err, pos = _codec.decode_strings(buf, offsets, hw)
+    _raise_codec(err, pos, hw, names, index_map)
+    return RLETable(counts, off, h, w)
+
+
+def lists_to_table(
+    count_lists: Sequence[Sequence[int]],
+    heights: np.ndarray,
+    widths: np.ndarray,
+    names: Sequence[str] | None = None,
+    index_map: Sequence[int] | None = None,
+) -> RLETable:
+    """Uncompressed RLE counts (lists of ints) into a table, validated."""
+    arrs = []
+    h = np.asarray(heights, np.int64)
+    w = np.asarray(widths, np.int64)
+    for i, c in enumerate(count_lists):
+        j = index_map[i] if index_map is not None else i
+        a = np.asarray(c, dtype=np.int64).reshape(-1)
+        if a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):
+            raise InvalidRLEError(f"{_label(names, j)}: counts must be in [0, 2**32)")
+        if int(a.sum()) != int(h[i] * w[i]):
+            raise InvalidRLEError(
+                f"{_label(names, j)}: counts add up to {int(a.sum())}, not h*w = {int(h[i] * w[i])}"
+            )
+        arrs.append(a.astype(np.uint32))
+    off = np.zeros(len(arrs) + 1, np.int64)
+    np.cumsum([a.size for a in arrs], out=off[1:])
+    counts = np.concatenate(arrs) if arrs else np.zeros(0, np.uint32)
+    return RLETable(counts, off, h, w)
+
+
+def dense_to_table(
+    masks: Sequence[np.ndarray],
+    names: Sequence[str] | None = None,
+    index_map: Sequence[int] | None = None,
+) -> RLETable:
+    """Dense (h, w) masks (nonzero = foreground) into a table, column-major as COCO."""
+    arrs = []
+    hs = np.empty(len(masks), np.int64)
+    ws = np.empty(len(masks), np.int64)
+    for i, m in enumerate(masks):
+        a = np.asarray(m.detach().cpu() if hasattr(m, "detach") else m)
+        if a.ndim != 2:
+            j = index_map[i] if index_map is not None else i
+            raise InvalidMaskError(f"{_label(names, j)}: a mask must be 2-D (h, w); got {a.shape}")
+        hs[i], ws[i] = a.shape
+        arrs.append(np.ravel(a != 0, order="F").view(np.uint8))
+    parts = [_kernels.encode_columns(a, 1, a.size) for a in arrs]
+    return concat_tables(
+        [RLETable(c, o, hs[i : i + 1], ws[i : i + 1]) for i, (c, o) in enumerate(parts)]
+    )
+
+
+def concat_tables(tables: Sequence[RLETable]) -> RLETable:
+    """Concatenate tables in order."""
+    if not tables:
+        return RLETable(
+            np.zeros(0, np.uint32),
+            np.zeros(1, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+        )
+    counts = np.concatenate([t.counts for t in tables])
+    sizes = np.concatenate([np.diff(t.offsets) for t in tables])
+    off = np.zeros(sizes.size + 1, np.int64)
+    np.cumsum(sizes, out=off[1:])
+    return RLETable(
+        counts,
+        off,
+        np.concatenate([t.heights for t in tables]),
+        np.concatenate([t.widths for t in tables]),
+    )
+
+
+def take(table: RLETable, order: np.ndarray) -> RLETable:
+    """Rows ``order`` of ``table`` (a permutation or subset)."""
+    order = np.asarray(order, np.int64)
+    sizes = np.diff(table.offsets)[order]
+    off = np.zeros(order.size + 1, np.int64)
+    np.cumsum(sizes, out=off[1:])
+    counts = _gather(table.counts, table.offsets, order, off)
+    return RLETable(counts, off, table.heights[order], table.widths[order])
+
+
+@numba.njit(cache=True)
+def _gather(counts, offsets, order, new_off):
+    out = np.empty(new_off[-1], np.uint32)
+    for k in range(order.size):
+        i = order[k]
+        out[new_off[k] : new_off[k + 1]] = counts[offsets[i] : offsets[i + 1]]
+    return out
+
+
+def table_from_objects(
+    objs: Sequence[Any],
+    heights: Sequence[int] | np.ndarray | None = None,
+    widths: Sequence[int] | np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+) -> RLETable:
+    """Convert COCO segmentations into one table (pycocotools ``annToRLE`` semantics).
+
+    Each element is a compressed RLE dict (``counts`` str/bytes), an uncompressed
+    RLE dict (``counts`` a list), a list of polygons (rasterised and merged), or
+    a dense (h, w) array. ``heights`` / ``widths`` are the images' sizes: needed
+    for polygons; for the RLE and dense kinds they are checked against the
+    object's own size when given.
+    """
+    n = len(objs)
+    hs = None if heights is None else np.asarray(heights, np.int64).reshape(-1)
+    ws = None if widths is None else np.asarray(widths, np.int64).reshape(-1)
+    kinds = np.empty(n, np.int8)
+    str_idx, list_idx, poly_idx, dense_idx = [], [], [], []
+    for i, o in enumerate(objs):
+        if isinstance(o, dict):
+            if "counts" not in o or "size" not in o:
+                raise InvalidRLEError(f"{_label(names, i)}: an RLE dict needs 'counts' and 'size'")
+            if isinstance(o["counts"], (str, bytes, bytearray)):
+                str_idx.append(i)
+                kinds[i] = 0
+            else:
+                list_idx.append(i)
+                kinds[i] = 1
+        elif hasattr(o, "__array__") and not isinstance(o, (list, tuple)):
+            # Dense masks (NumPy, or torch on the CPU) are encoded column-major.
+            dense_idx.append(i)
+            kinds[i] = 3
+        elif isinstance(o, (list, tuple)):
+            poly_idx.append(i)
+            kinds[i] = 2
+        else:
+            raise InvalidRLEError(
+                f"{_label(names, i)}: unsupported segmentation type {type(o).__name__}"
+            )
+    tables: list[tuple[list[int], RLETable]] = []
+    if str_idx:
+        sizes = [_size_of(objs[i], names, i) for i in str_idx]
+        t = strings_to_table(
+            [objs[i]["counts"] for i in str_idx],
+            np.array([s[0] for s in sizes], np.int64),
+            np.array([s[1] for s in sizes], np.int64),
+            names,
+            str_idx,
+        )
+        tables.append((str_idx, t))
+    if list_idx:
+        sizes = [_size_of(objs[i], names, i) for i in list_idx]
+        t = lists_to_table(
+            [objs[i]["counts"] for i in list_idx],
+            np.array([s[0] for s in sizes], np.int64),
+            np.array([s[1] for s in sizes], np.int64),
+            names,
+            list_idx,
+        )
+        tables.append((list_idx, t))
+    if poly_idx:
+        if hs is None or ws is None:
+            raise InvalidPolygonError(
+                f"{_label(names, poly_idx[0])}: polygons need the image size (h, w)"
+            )
+        t = polygons_to_table(
+            [objs[i] for i in poly_idx], hs[poly_idx], ws[poly_idx], names, poly_idx
+        )
+        tables.append((poly_idx, t))
+    if dense_idx:
+        t = dense_to_table([objs[i] for i in dense_idx], names, dense_idx)
+        tables.append((dense_idx, t))
+    if len(tables) == 1 and len(tables[0][0]) == n:
+        table = tables[0][1]
+    else:
+        idx = (
+            np.concatenate([np.asarray(ix, np.int64) for ix, _ in tables])
+            if tables
+            else np.zeros(0, np.int64)
+        )
+        cat = concat_tables([t for _, t in tables])
+        inv = np.empty(n, np.int64)
+        inv[idx] = np.arange(n)
+        table = take(cat, inv)
+    if hs is not None and ws is not None and n:
+        bad = np.flatnonzero((table.heights != hs) | (table.widths != ws))
+        if bad.size:
+            i = int(bad[0])
+            raise ShapeMismatchError(
+                f"{_label(names, i)}: mask size {[int(table.heights[i]), int(table.widths[i])]} "
+                f"does not match the image size {[int(hs[i]), int(ws[i])]}"
+            )
+    return table
+
+
+def table_from_counts(counts: Sequence[np.ndarray], heights, widths) -> RLETable:
+    """A table from per-RLE count arrays (already valid)."""
+    off = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum([c.size for c in counts], out=off[1:])
+    flat = np.concatenate(counts).astype(np.uint32) if counts else np.zeros(0, np.uint32)
+    return RLETable(flat, off, np.asarray(heights, np.int64), np.asarray(widths, np.int64))
+
+
+def table_to_dicts(table: RLETable) -> list[dict]:
+    """COCO compressed RLE dicts ``{"size": [h, w], "counts": bytes}`` (pycocotools' output)."""
+    strings = _codec.encode_strings(table.counts, table.offsets)
+    hs = table.heights.tolist()
+    ws = table.widths.tolist()
+    return [{"size": [hs[i], ws[i]], "counts": strings[i]} for i in range(len(strings))]
