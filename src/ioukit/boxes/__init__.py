@@ -7,7 +7,8 @@ caller's device. Box layout is ``xyxy`` unless ``fmt`` says otherwise.
 Measures (pairwise ``[..., N, 4] x [..., M, 4] -> [..., N, M]``, or
 ``aligned=True``: ``[..., 4] x [..., 4] -> [...]``): :func:`iou`, :func:`ioa`,
 :func:`giou`, :func:`diou`, :func:`ciou`, :func:`eiou`, :func:`siou`,
-:func:`alpha_iou`, :func:`mpdiou`.
+:func:`alpha_iou`, :func:`mpdiou`. Sparse: :func:`iou_pairs` (pairs above a
+threshold, without the dense matrix).
 
 >>> import numpy as np
 >>> from ioukit import boxes
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from ._formats import FORMATS, area, convert, validate
 from ._measures import alpha_iou, ciou, diou, eiou, giou, ioa, iou, mpdiou, siou
+from ._pairs import IouPairs, iou_pairs
 
 __all__ = [
     "FORMATS",
@@ -34,4 +36,6 @@ __all__ = [
     "siou",
     "alpha_iou",
     "mpdiou",
+    "iou_pairs",
+    "IouPairs",
 ]
