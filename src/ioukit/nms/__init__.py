@@ -1,0 +1,46 @@
+"""Suppression and fusion of detections: NMS and its relatives.
+
+Functions (each takes NumPy arrays, lists, or torch tensors on any device):
+
+- :func:`nms` hard greedy NMS, identical to ``torchvision.ops.nms``
+- :func:`batched_nms` class-aware NMS (per-class or exact coordinate-offset path)
+- :func:`soft_nms` Soft-NMS (Bodla et al. 2017), ensemble-boxes semantics
+- :func:`diou_nms` DIoU-NMS (Zheng et al. 2020)
+- :func:`matrix_nms` Matrix-NMS (SOLOv2) for boxes or masks
+- :func:`weighted_boxes_fusion` WBF with ensemble-boxes semantics
+
+Every function returns kept indices by decreasing score; equal scores keep the
+lower index first (a stable sort) on every backend. NumPy inputs and CPU tensors
+run in Numba kernels (:mod:`ioukit.nms._kernels`); CUDA tensors run the
+vectorised torch code in :mod:`ioukit.nms._torch` and stay on their device.
+
+Rotated boxes: rotated NMS belongs to ``ioukit.rotated`` (later work). It will
+plug into the same greedy driver: ``_kernels.greedy_nms`` takes a ``mode`` code
+selecting the pairwise measure, so a rotated measure is one more mode (with its
+own candidate window from the rotated boxes' axis-aligned hulls), and the
+blocked torch driver ``_torch.greedy`` likewise takes the measure per block.
+
+Example:
+    >>> import numpy as np
+    >>> import ioukit.nms as N
+    >>> boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11]], float)
+    >>> N.nms(boxes, np.array([0.5, 0.5]), 0.5)  # equal scores: lower index kept
+    array([0])
+"""
+
+from __future__ import annotations
+
+from ._diou import diou_nms
+from ._hard import batched_nms, nms
+from ._matrix import matrix_nms
+from ._soft import soft_nms
+from ._wbf import weighted_boxes_fusion
+
+__all__ = [
+    "nms",
+    "batched_nms",
+    "soft_nms",
+    "diou_nms",
+    "matrix_nms",
+    "weighted_boxes_fusion",
+]

@@ -1,0 +1,157 @@
+"""Input coercion and validation shared by every suppression function.
+
+Public functions accept NumPy arrays, torch tensors (any device) and plain lists.
+NumPy inputs (and CPU tensors, through a zero-copy view) go to the Numba kernels;
+CUDA tensors go to the vectorised torch code in :mod:`ioukit.nms._torch`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._backend import is_torch
+from ..errors import InvalidBoxesError, InvalidParameterError, ShapeMismatchError
+from . import _kernels as K
+
+__all__ = [
+    "as_numpy_boxes",
+    "as_numpy_scores",
+    "check_numpy",
+    "is_cuda",
+    "stable_desc_order",
+    "empty_index",
+]
+
+
+def is_cuda(x: Any) -> bool:
+    """True for a torch tensor on a non-CPU device (CUDA, MPS ...)."""
+    return is_torch(x) and x.device.type != "cpu"
+
+
+def as_numpy_boxes(boxes: Any, name: str = "boxes") -> np.ndarray:
+    """(N, 4) C-contiguous float32/float64 array in the dtype IoU is computed in.
+
+    float16/bfloat16 are widened to float32 (exact; torchvision's CPU kernel has no
+    half path and its CUDA kernel accumulates in float32), integers become float64 on
+    NumPy and float32 on torch (the library's promotion rule).
+    """
+    if is_torch(boxes):
+        import torch
+
+        t = boxes.detach()
+        if t.dtype in (torch.float16, torch.bfloat16) or not t.dtype.is_floating_point:
+            t = t.to(torch.float32)
+        a = t.contiguous().numpy()
+    else:
+        a = np.asarray(boxes)
+        if a.dtype == np.float16:
+            a = a.astype(np.float32)
+        elif a.dtype.kind in "biu":
+            a = a.astype(np.float64)
+        elif a.dtype.kind != "f":
+            raise InvalidParameterError(f"{name} must be a real array, got dtype {a.dtype}")
+    if a.ndim == 1 and a.size == 0:
+        a = a.reshape(0, 4)
+    if a.ndim != 2 or a.shape[1] != 4:
+        raise ShapeMismatchError(f"{name} must have shape (N, 4), got {tuple(a.shape)}")
+    return np.ascontiguousarray(a)
+
+
+def as_numpy_scores(scores: Any, n: int, name: str = "scores") -> np.ndarray:
+    """(N,) float array; float16/bfloat16/integers become float32/float64 (exact)."""
+    if is_torch(scores):
+        import torch
+
+        t = scores.detach()
+        if t.dtype in (torch.float16, torch.bfloat16):
+            t = t.to(torch.float32)
+        elif not t.dtype.is_floating_point:
+            t = t.to(torch.float64)
+        s = t.contiguous().numpy()
+    else:
+        s = np.asarray(scores)
+        if s.dtype == np.float16:
+            s = s.astype(np.float32)
+        elif s.dtype.kind in "biu":
+            s = s.astype(np.float64)
+        elif s.dtype.kind != "f":
+            raise InvalidParameterError(f"{name} must be a real array, got dtype {s.dtype}")
+    if s.ndim != 1 or s.shape[0] != n:
+        raise ShapeMismatchError(f"{name} must have shape ({n},) to match boxes, got {s.shape}")
+    return np.ascontiguousarray(s)
+
+
+def as_numpy_labels(labels: Any, n: int) -> np.ndarray:
+    """(N,) int64 labels."""
+    lab = labels.detach().cpu().numpy() if is_torch(labels) else np.asarray(labels)
+    if lab.ndim != 1 or lab.shape[0] != n:
+        raise ShapeMismatchError(f"labels must have shape ({n},) to match boxes, got {lab.shape}")
+    if lab.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(lab) | (lab != np.trunc(lab)))
+        if bad.size:
+            raise InvalidParameterError(
+                f"labels row {bad[0]} is {lab[bad[0]]!r}; labels must be integers"
+            )
+    elif lab.dtype.kind not in "biu":
+        raise InvalidParameterError(f"labels must be integers, got dtype {lab.dtype}")
+    return np.ascontiguousarray(lab.astype(np.int64, copy=False))
+
+
+_BOX_PROBLEM = {
+    1: "is not finite",
+    2: "has x2 < x1 or y2 < y1 (negative width or height)",
+}
+
+
+def check_numpy(boxes: np.ndarray, scores: np.ndarray | None, allow_inverted: bool = False) -> None:
+    """Raise an ioukit error naming the first bad row (NaN/inf box, inverted box, NaN score)."""
+    s = scores if scores is not None else np.zeros(boxes.shape[0])
+    row, what = K.first_bad_row(boxes, s, allow_inverted)
+    if row < 0:
+        return
+    if what == 3:
+        raise InvalidBoxesError(f"scores row {row} is NaN")
+    raise InvalidBoxesError(f"boxes row {row} {_BOX_PROBLEM[what]}: {boxes[row].tolist()}")
+
+
+def stable_desc_order(scores: np.ndarray) -> np.ndarray:
+    """Indices by decreasing score; equal scores keep the lower index first."""
+    # Negation is exact for floats, and a stable ascending sort of -s is the
+    # documented tie rule (lower index first), the same as torch.sort(stable=True).
+    return np.argsort(-scores, kind="stable").astype(np.int64, copy=False)
+
+
+def empty_index(like: Any) -> Any:
+    """An empty int64 index on the same backend / device as ``like``."""
+    if is_torch(like):
+        import torch
+
+        return torch.empty((0,), dtype=torch.int64, device=like.device)
+    return np.empty((0,), dtype=np.int64)
+
+
+def wrap_index(idx: np.ndarray, like: Any) -> Any:
+    """Return ``idx`` (int64) as the same kind of array as ``like`` (CPU tensors share memory)."""
+    if is_torch(like):
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64))
+    return np.ascontiguousarray(idx, dtype=np.int64)
+
+
+def wrap_values(vals: np.ndarray, like: Any) -> Any:
+    """Return float values as the same kind of array as ``like`` (torch: like's dtype)."""
+    if is_torch(like):
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(vals)).to(like.dtype)
+    return vals
+
+
+def check_threshold(name: str, value: float) -> float:
+    v = float(value)
+    if np.isnan(v):
+        raise InvalidParameterError(f"{name} must be a number, got NaN")
+    return v

@@ -1,0 +1,416 @@
+"""Numba kernels behind ``ioukit.nms`` (NumPy arrays and CPU tensors).
+
+Every kernel computes its IoU inline rather than calling ``ioukit.boxes``: the
+overlap of one kept box with one candidate is evaluated inside the suppression
+loop (no N x M matrix may be materialised at 100k boxes), and the arithmetic has
+to follow the reference being matched operation by operation (torchvision for
+hard NMS, ensemble-boxes for Soft-NMS and WBF) so that exact-threshold ties agree.
+All kernels use ``error_model="numpy"``: 0/0 between two degenerate boxes gives
+NaN (never suppresses), exactly as the C++ and NumPy references do.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_JIT = dict(cache=True, error_model="numpy")
+
+# Hard-NMS kernel modes.
+MODE_IOU = 0
+MODE_DIOU = 1
+
+# WBF conf_type codes (ensemble-boxes' names, in its order).
+CONF_AVG = 0
+CONF_MAX = 1
+CONF_BOX_AND_MODEL_AVG = 2
+CONF_ABSENT_MODEL_AWARE_AVG = 3
+
+
+@numba.njit(**_JIT)
+def first_bad_row(boxes, scores, allow_inverted):  # pragma: no cover - compiled
+    """(row, code) of the first invalid row, (-1, 0) if none.
+
+    code 1: non-finite coordinate, 2: x2 < x1 or y2 < y1, 3: NaN score.
+    """
+    for i in range(boxes.shape[0]):
+        for k in range(4):
+            if not np.isfinite(boxes[i, k]):
+                return i, 1
+        if not allow_inverted and (boxes[i, 2] < boxes[i, 0] or boxes[i, 3] < boxes[i, 1]):
+            return i, 2
+        if np.isnan(scores[i]):
+            return i, 3
+    return -1, 0
+
+
+@numba.njit(**_JIT)
+def _diou_penalty(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, beta, eps):  # pragma: no cover
+    # Zheng et al. 2020 (DIoU), eq. (6): R = rho^2(b, b') / c^2, evaluated in float64.
+    ax1 = np.float64(ix1)
+    ay1 = np.float64(iy1)
+    ax2 = np.float64(ix2)
+    ay2 = np.float64(iy2)
+    bx1 = np.float64(jx1)
+    by1 = np.float64(jy1)
+    bx2 = np.float64(jx2)
+    by2 = np.float64(jy2)
+    dx = (ax1 + ax2) * 0.5 - (bx1 + bx2) * 0.5
+    dy = (ay1 + ay2) * 0.5 - (by1 + by2) * 0.5
+    rho2 = dx * dx + dy * dy
+    cw = max(ax2, bx2) - min(ax1, bx1)
+    ch = max(ay2, by2) - min(ay1, by1)
+    c2 = cw * cw + ch * ch
+    r = rho2 / (c2 + eps)
+    if beta == 1.0:
+        return r
+    return r**beta
+
+
+@numba.njit(**_JIT)
+def greedy_nms(
+    boxes, order, labels, use_labels, thr, zero, dense, mode, beta, eps
+):  # pragma: no cover
+    """Greedy NMS with torchvision's arithmetic and an x-sorted candidate sweep.
+
+    boxes: (N, 4) float32/float64; order: (N,) int64 indices by decreasing score;
+    labels: (N,) int64 (ignored unless use_labels); zero: 0 in boxes' dtype (keeps
+    max(0, w) in that dtype). Returns kept indices in score order.
+
+    For thr >= 0 a pair can only suppress when the boxes overlap with positive
+    area, so a kept box only visits candidates whose x1 lies in
+    [x1 - max_width, x2): memory is O(N) and time is O(N log N + sum of windows).
+    ``dense`` (used for thr < 0, where even disjoint boxes suppress) scans every
+    later candidate like torchvision.
+    """
+    n = boxes.shape[0]
+    # Spatial order: by label (when class-aware), then x1.
+    xo = np.argsort(boxes[:, 0])
+    if use_labels:
+        lab_x = labels[xo]
+        xo = xo[np.argsort(lab_x, kind="mergesort")]
+    sx1 = np.empty(n, boxes.dtype)
+    sy1 = np.empty(n, boxes.dtype)
+    sx2 = np.empty(n, boxes.dtype)
+    sy2 = np.empty(n, boxes.dtype)
+    sarea = np.empty(n, boxes.dtype)
+    slab = np.zeros(n, np.int64)
+    pos = np.empty(n, np.int64)
+    for p in range(n):
+        i = xo[p]
+        sx1[p] = boxes[i, 0]
+        sy1[p] = boxes[i, 1]
+        sx2[p] = boxes[i, 2]
+        sy2[p] = boxes[i, 3]
+        # torchvision: areas = (x2 - x1) * (y2 - y1), no +1, in the boxes' dtype.
+        sarea[p] = (sx2[p] - sx1[p]) * (sy2[p] - sy1[p])
+        if use_labels:
+            slab[p] = labels[i]
+        pos[i] = p
+    srank = np.empty(n, np.int64)
+    for r in range(n):
+        srank[pos[order[r]]] = r
+    # Widest box of each label segment bounds how far left an overlapping box can start.
+    segw = np.zeros(n, np.float64)
+    start = 0
+    for p in range(n + 1):
+        if p == n or (p > start and slab[p] != slab[start]):
+            w = 0.0
+            for q in range(start, p):
+                d = np.float64(sx2[q]) - np.float64(sx1[q])
+                if d > w:
+                    w = d
+            # Pad by a relative 1e-9 so float64 rounding of (x2 - x1) cannot drop a candidate.
+            w = w * (1.0 + 1e-9) + 1e-300
+            for q in range(start, p):
+                segw[q] = w
+            start = p
+    supp = np.zeros(n, np.bool_)
+    keep = np.empty(n, np.int64)
+    nk = 0
+    for r in range(n):
+        p0 = pos[order[r]]
+        if supp[p0]:
+            continue
+        keep[nk] = order[r]
+        nk += 1
+        ix1 = sx1[p0]
+        iy1 = sy1[p0]
+        ix2 = sx2[p0]
+        iy2 = sy2[p0]
+        iarea = sarea[p0]
+        li = slab[p0]
+        lower = np.float64(ix1) - segw[p0] - abs(np.float64(ix1)) * 1e-15
+        for direction in range(2):
+            p = p0 + 1 if direction == 0 else p0 - 1
+            while 0 <= p < n:
+                if slab[p] != li:
+                    break
+                if not dense:
+                    if direction == 0 and not (sx1[p] < ix2):
+                        break
+                    if direction == 1 and np.float64(sx1[p]) < lower:
+                        break
+                if srank[p] > r and not supp[p]:
+                    # torchvision nms_kernel_impl, operation for operation.
+                    xx1 = max(ix1, sx1[p])
+                    yy1 = max(iy1, sy1[p])
+                    xx2 = min(ix2, sx2[p])
+                    yy2 = min(iy2, sy2[p])
+                    w = max(zero, xx2 - xx1)
+                    h = max(zero, yy2 - yy1)
+                    inter = w * h
+                    ovr = inter / (iarea + sarea[p] - inter)
+                    if mode == MODE_IOU:
+                        if ovr > thr:
+                            supp[p] = True
+                    else:
+                        pen = _diou_penalty(
+                            ix1, iy1, ix2, iy2, sx1[p], sy1[p], sx2[p], sy2[p], beta, eps
+                        )
+                        if np.float64(ovr) - pen > thr:
+                            supp[p] = True
+                p = p + 1 if direction == 0 else p - 1
+    return keep[:nk]
+
+
+@numba.njit(**_JIT)
+def offsets_exact(boxes, offs):  # pragma: no cover
+    """True when boxes + offs[:, None] is exact in boxes' dtype for every element.
+
+    Knuth's TwoSum gives the rounding error of a + b exactly; zero everywhere means
+    the shifted boxes give the same IoU arithmetic as the original ones.
+    """
+    for i in range(boxes.shape[0]):
+        b = offs[i]
+        for k in range(4):
+            a = boxes[i, k]
+            s = a + b
+            bb = s - a
+            err = (a - (s - bb)) + (b - bb)
+            if err != 0 or not np.isfinite(s):
+                return False
+    return True
+
+
+@numba.njit(**_JIT)
+def soft_nms(boxes, scores, nt, sigma, thresh, method):  # pragma: no cover
+    """Soft-NMS exactly as ensemble-boxes' ``cpu_soft_nms_float``.
+
+    boxes: (N, 4) float64 (ensemble-boxes concatenates an index column, which makes
+    its IoU float64 whatever the input); scores: (N,) float32/float64, decayed in
+    place in that dtype. method 1: linear, 2: gaussian. Returns (original index of
+    each processed box, processing order), and scores permuted into that order.
+    """
+    n = boxes.shape[0]
+    idx = np.arange(n)
+    x1 = boxes[:, 0].copy()
+    y1 = boxes[:, 1].copy()
+    x2 = boxes[:, 2].copy()
+    y2 = boxes[:, 3].copy()
+    areas = (x2 - x1) * (y2 - y1)
+    for i in range(n):
+        # Reference: maxpos = np.argmax(scores[i+1:]) (first maximum), swapped in only
+        # when strictly larger, so an equal score already in place stays first.
+        if i != n - 1:
+            mp = i + 1
+            ms = scores[i + 1]
+            for k in range(i + 2, n):
+                if scores[k] > ms:
+                    ms = scores[k]
+                    mp = k
+            if scores[i] < ms:
+                x1[i], x1[mp] = x1[mp], x1[i]
+                y1[i], y1[mp] = y1[mp], y1[i]
+                x2[i], x2[mp] = x2[mp], x2[i]
+                y2[i], y2[mp] = y2[mp], y2[i]
+                idx[i], idx[mp] = idx[mp], idx[i]
+                scores[i], scores[mp] = scores[mp], scores[i]
+                areas[i], areas[mp] = areas[mp], areas[i]
+        for j in range(i + 1, n):
+            # Same products as the reference (it names the y extent "w"): IEEE
+            # multiplication commutes, so inter is bit-identical.
+            w = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
+            h = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
+            inter = w * h
+            ovr = inter / (areas[i] + areas[j] - inter)
+            if method == 1:
+                # Bodla et al. 2017, eq. (2) (linear), with ensemble-boxes' strict ">".
+                weight = 1.0 - ovr if ovr > nt else 1.0
+            else:
+                # Bodla et al. 2017, eq. (3) (gaussian): exp(-iou^2 / sigma), no threshold.
+                weight = np.exp(-(ovr * ovr) / sigma)
+            scores[j] = weight * scores[j]
+    m = 0
+    for i in range(n):
+        if scores[i] > thresh:
+            m += 1
+    keep = np.empty(m, np.int64)
+    out = np.empty(m, scores.dtype)
+    m = 0
+    for i in range(n):
+        if scores[i] > thresh:
+            keep[m] = idx[i]
+            out[m] = scores[i]
+            m += 1
+    return keep, out
+
+
+@numba.njit(**_JIT)
+def matrix_nms_boxes(boxes, labels, kernel, sigma, eps):  # pragma: no cover
+    """Matrix-NMS decay factors for boxes already sorted by decreasing score.
+
+    Two passes over same-label pairs (i < j), O(N) memory instead of the N x N
+    matrices of the reference. kernel 0: gaussian, 1: linear. Returns decay (N,).
+    """
+    n = boxes.shape[0]
+    x1 = boxes[:, 0]
+    y1 = boxes[:, 1]
+    x2 = boxes[:, 2]
+    y2 = boxes[:, 3]
+    areas = (x2 - x1) * (y2 - y1)
+    comp = np.zeros(n, np.float64)
+    decay = np.ones(n, np.float64)
+    for pas in range(2):
+        for j in range(n):
+            for i in range(j):
+                if labels[i] != labels[j]:
+                    continue
+                w = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
+                h = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
+                inter = w * h
+                iou = inter / (areas[i] + areas[j] - inter)
+                if pas == 0:
+                    # comp_j: the largest IoU of j with any higher-scored box of its class.
+                    if iou > comp[j]:
+                        comp[j] = iou
+                else:
+                    d = _matrix_decay(iou, comp[i], kernel, sigma, eps)
+                    if d < decay[j]:
+                        decay[j] = d
+    return decay
+
+
+@numba.njit(**_JIT)
+def _matrix_decay(iou, comp, kernel, sigma, eps):  # pragma: no cover
+    if kernel == 0:
+        # SOLOv2 (Wang et al. 2020), eq. (4) gaussian: exp(-sigma iou^2) / exp(-sigma comp^2).
+        return np.exp(-sigma * (iou * iou)) / np.exp(-sigma * (comp * comp))
+    # SOLOv2 eq. (4) linear: (1 - iou) / (1 - comp), denominator floored at eps.
+    return (1.0 - iou) / max(1.0 - comp, eps)
+
+
+@numba.njit(**_JIT)
+def wbf(
+    coords, score, wcol, model, offsets, nmodels, weights, wsum, wmax, iou_thr, conf, overflow
+):  # pragma: no cover
+    """Weighted boxes fusion, ensemble-boxes' ``weighted_boxes_fusion`` step for step.
+
+    Inputs are the prefiltered boxes grouped by label (group g is rows
+    offsets[g]:offsets[g+1]) and within a group in ensemble-boxes' processing order.
+    coords (M, 4) float64, score/wcol (M,) float64 (score already times the model
+    weight), model (M,) int64. Returns per fused box: group, coords (float64 holding
+    the reference's float32 values), rescaled score.
+    """
+    m = coords.shape[0]
+    ng = offsets.shape[0] - 1
+    out_g = np.empty(m, np.int64)
+    out_b = np.empty((m, 4), np.float64)
+    out_s = np.empty(m, np.float64)
+    no = 0
+    for g in range(ng):
+        s0 = offsets[g]
+        s1 = offsets[g + 1]
+        cap = s1 - s0
+        wb = np.empty((cap, 4), np.float64)  # cluster box as the reference stores it
+        wb_s = np.empty(cap, np.float64)
+        wb_w = np.empty(cap, np.float64)
+        acc = np.zeros((cap, 4), np.float32)  # get_weighted_box's float32 'box[4:]'
+        conf_acc = np.zeros(cap, np.float64)
+        w_acc = np.zeros(cap, np.float64)
+        cmax = np.zeros(cap, np.float64)
+        cnt = np.zeros(cap, np.int64)
+        present = np.zeros((cap, nmodels), np.bool_)
+        nc = 0
+        for r in range(s0, s1):
+            bx1 = coords[r, 0]
+            by1 = coords[r, 1]
+            bx2 = coords[r, 2]
+            by2 = coords[r, 3]
+            barea = (bx2 - bx1) * (by2 - by1)
+            # find_matching_box_fast: np.argmax over IoUs (first max; a NaN wins at
+            # once, as in NumPy), match only when best IoU > iou_thr.
+            best = -1
+            bestv = -np.inf
+            for c in range(nc):
+                xa = max(wb[c, 0], bx1)
+                ya = max(wb[c, 1], by1)
+                xb = min(wb[c, 2], bx2)
+                yb = min(wb[c, 3], by2)
+                inter = max(xb - xa, 0.0) * max(yb - ya, 0.0)
+                carea = (wb[c, 2] - wb[c, 0]) * (wb[c, 3] - wb[c, 1])
+                iou = inter / (carea + barea - inter)
+                if np.isnan(iou):
+                    best = c
+                    bestv = iou
+                    break
+                if best == -1 or iou > bestv:
+                    best = c
+                    bestv = iou
+            if best != -1 and not (bestv <= iou_thr):
+                c = best
+            else:
+                c = nc
+                nc += 1
+                wb[c, 0] = bx1
+                wb[c, 1] = by1
+                wb[c, 2] = bx2
+                wb[c, 3] = by2
+                wb_s[c] = score[r]
+                wb_w[c] = wcol[r]
+            # Running state of get_weighted_box (it re-sums from scratch each time,
+            # in the same order, so a running sum gives the same bits).
+            for k in range(4):
+                acc[c, k] = np.float32(np.float64(acc[c, k]) + score[r] * coords[r, k])
+            conf_acc[c] += score[r]
+            w_acc[c] += wcol[r]
+            if cnt[c] == 0 or score[r] > cmax[c]:
+                cmax[c] = score[r]
+            cnt[c] += 1
+            present[c, model[r]] = True
+            if cnt[c] > 1:
+                for k in range(4):
+                    wb[c, k] = np.float64(np.float32(np.float64(acc[c, k]) / conf_acc[c]))
+                if conf == CONF_MAX:
+                    wb_s[c] = np.float64(np.float32(cmax[c]))
+                else:
+                    wb_s[c] = np.float64(np.float32(conf_acc[c] / cnt[c]))
+                wb_w[c] = np.float64(np.float32(w_acc[c]))
+        for c in range(nc):
+            s = wb_s[c]
+            k = cnt[c]
+            if conf == CONF_BOX_AND_MODEL_AVG:
+                s = s * k / wb_w[c]
+                uw = 0.0
+                for t in range(nmodels):
+                    if present[c, t]:
+                        uw += weights[t]
+                s = s * uw / wsum
+            elif conf == CONF_ABSENT_MODEL_AWARE_AVG:
+                aw = 0.0
+                for t in range(nmodels):
+                    if not present[c, t]:
+                        aw += weights[t]
+                s = s * k / (wb_w[c] + aw)
+            elif conf == CONF_MAX:
+                s = s / wmax
+            elif not overflow:
+                s = s * min(nmodels, k) / wsum
+            else:
+                s = s * k / wsum
+            out_g[no] = g
+            for q in range(4):
+                out_b[no, q] = wb[c, q]
+            out_s[no] = s
+            no += 1
+    return out_g[:no], out_b[:no], out_s[:no]

@@ -1,0 +1,288 @@
+"""Device-agnostic torch implementations (used for CUDA tensors).
+
+CPU tensors go through the Numba kernels (zero-copy); this module is what runs
+on a GPU. It is written in plain torch ops so it also runs on CPU tensors, which
+is how the test suite checks it against the Numba path: same keep lists, bit for
+bit, because every IoU is computed with the same sequence of IEEE operations.
+
+Greedy NMS here is *blocked*: boxes are sorted by score and processed B rows at
+a time. For a block the (B, N - start) suppression relation is computed in one
+vectorised step; inside the block the greedy decisions are the unique fixed
+point of ``keep[j] = alive[j] and not any(keep[i] and S[i, j], i < j)``, reached
+by iterating that map (exact after at most B rounds, usually a handful); the
+kept rows of the block then remove later boxes. Memory is O(B * N), never N^2.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InvalidBoxesError, InvalidParameterError, ShapeMismatchError
+from . import _kernels as K
+
+# Elements of one (B, N) block; bounds the temporaries to a few hundred MB.
+_BLOCK_ELEMENTS = 1 << 23
+
+
+def _as_boxes(boxes: Any) -> torch.Tensor:
+    b = torch.as_tensor(boxes)
+    if b.numel() == 0:
+        b = b.reshape(0, 4)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ShapeMismatchError(f"boxes must have shape (N, 4), got {tuple(b.shape)}")
+    if b.dtype in (torch.float16, torch.bfloat16) or not b.dtype.is_floating_point:
+        b = b.to(torch.float32)
+    return b.contiguous()
+
+
+def _as_scores(scores: Any, n: int, device: torch.device) -> torch.Tensor:
+    s = torch.as_tensor(scores, device=device)
+    if s.ndim != 1 or s.shape[0] != n:
+        raise ShapeMismatchError(f"scores must have shape ({n},) to match boxes, got {s.shape}")
+    if s.dtype in (torch.float16, torch.bfloat16):
+        s = s.to(torch.float32)
+    elif not s.dtype.is_floating_point:
+        s = s.to(torch.float64)
+    return s
+
+
+def _check(b: torch.Tensor, s: torch.Tensor | None, allow_inverted: bool = False) -> None:
+    bad = ~torch.isfinite(b).all(1)
+    if not allow_inverted:
+        bad |= (b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])
+    if s is not None:
+        bad |= torch.isnan(s)
+    if bool(bad.any()):
+        row = int(torch.nonzero(bad)[0, 0])
+        if s is not None and bool(torch.isnan(s[row])) and bool(torch.isfinite(b[row]).all()):
+            if allow_inverted or not bool((b[row, 2] < b[row, 0]) | (b[row, 3] < b[row, 1])):
+                raise InvalidBoxesError(f"scores row {row} is NaN")
+        what = (
+            "is not finite"
+            if not bool(torch.isfinite(b[row]).all())
+            else "has x2 < x1 or y2 < y1 (negative width or height)"
+        )
+        raise InvalidBoxesError(f"boxes row {row} {what}: {b[row].tolist()}")
+
+
+def _order(s: torch.Tensor) -> torch.Tensor:
+    # Stable descending sort: equal scores keep the lower index first (the
+    # documented tie rule, identical to the NumPy path).
+    return torch.sort(s, descending=True, stable=True)[1]
+
+
+def _threshold_in(dtype: torch.dtype, thr: float, device: torch.device) -> torch.Tensor:
+    """A threshold t in ``dtype`` with ``x > t`` equivalent to ``double(x) > thr``.
+
+    torchvision compares a float32 IoU with a double threshold; rounding the
+    threshold *down* to the largest float32 <= thr keeps that comparison exact.
+    """
+    t = torch.tensor(thr, dtype=dtype, device=device)
+    if float(t) > thr:
+        t = torch.nextafter(t, torch.tensor(-math.inf, dtype=dtype, device=device))
+    return t
+
+
+def _pair_iou(r: torch.Tensor, c: torch.Tensor, ar: torch.Tensor, ac: torch.Tensor) -> torch.Tensor:
+    # torchvision nms_kernel_impl's arithmetic, one op at a time (no fusion, no +1).
+    xx1 = torch.maximum(r[:, None, 0], c[None, :, 0])
+    yy1 = torch.maximum(r[:, None, 1], c[None, :, 1])
+    xx2 = torch.minimum(r[:, None, 2], c[None, :, 2])
+    yy2 = torch.minimum(r[:, None, 3], c[None, :, 3])
+    w = (xx2 - xx1).clamp_min(0)
+    h = (yy2 - yy1).clamp_min(0)
+    inter = w * h
+    return inter / ((ar[:, None] + ac[None, :]) - inter)
+
+
+def _diou_penalty(r: torch.Tensor, c: torch.Tensor, beta: float, eps: float) -> torch.Tensor:
+    # Zheng et al. 2020 (DIoU), eq. (6): rho^2 / c^2 in float64, as in the Numba kernel.
+    r = r.to(torch.float64)
+    c = c.to(torch.float64)
+    dx = (r[:, None, 0] + r[:, None, 2]) * 0.5 - (c[None, :, 0] + c[None, :, 2]) * 0.5
+    dy = (r[:, None, 1] + r[:, None, 3]) * 0.5 - (c[None, :, 1] + c[None, :, 3]) * 0.5
+    rho2 = dx * dx + dy * dy
+    cw = torch.maximum(r[:, None, 2], c[None, :, 2]) - torch.minimum(r[:, None, 0], c[None, :, 0])
+    ch = torch.maximum(r[:, None, 3], c[None, :, 3]) - torch.minimum(r[:, None, 1], c[None, :, 1])
+    ratio = rho2 / ((cw * cw + ch * ch) + eps)
+    return ratio if beta == 1.0 else ratio**beta
+
+
+def greedy(
+    b: torch.Tensor,
+    s: torch.Tensor,
+    labels: torch.Tensor | None,
+    thr: float,
+    mode: int = K.MODE_IOU,
+    beta: float = 1.0,
+    eps: float = 0.0,
+    block: int | None = None,
+) -> torch.Tensor:
+    """Blocked exact greedy NMS on any device (see the module docstring)."""
+    n = b.shape[0]
+    dev = b.device
+    if n == 0:
+        return torch.empty((0,), dtype=torch.int64, device=dev)
+    order = _order(s)
+    sb = b[order]
+    area = (sb[:, 2] - sb[:, 0]) * (sb[:, 3] - sb[:, 1])
+    slab = labels[order] if labels is not None else None
+    t_iou = _threshold_in(b.dtype, thr, dev)
+    if block is None:
+        block = int(min(4096, max(64, _BLOCK_ELEMENTS // max(n, 1))))
+    removed = torch.zeros(n, dtype=torch.bool, device=dev)
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        m = end - start
+        rows = sb[start:end]
+        cols = sb[start:]
+        ovr = _pair_iou(rows, cols, area[start:end], area[start:])
+        if mode == K.MODE_IOU:
+            sup = ovr > t_iou
+        else:
+            sup = (ovr.to(torch.float64) - _diou_penalty(rows, cols, beta, eps)) > thr
+        if slab is not None:
+            sup &= slab[start:end, None] == slab[None, start:]
+        diag = torch.triu(sup[:, :m], diagonal=1)
+        alive = ~removed[start:end]
+        keep = alive.clone()
+        for _ in range(m + 1):
+            hit = (keep[:, None] & diag).any(0)
+            new = alive & ~hit
+            if torch.equal(new, keep):
+                break
+            keep = new
+        removed[start:end] = ~keep
+        if end < n:
+            removed[end:] |= (keep[:, None] & sup[:, m:]).any(0)
+    return order[~removed]
+
+
+def nms(boxes: Any, scores: Any, thr: float) -> torch.Tensor:
+    b = _as_boxes(boxes)
+    s = _as_scores(scores, b.shape[0], b.device)
+    _check(b, s)
+    return greedy(b, s, None, thr)
+
+
+def class_offsets(b: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """Offsets from the min and max coordinate (see ``_hard.class_offsets``) + exactness."""
+    _, dense = torch.unique(labels, return_inverse=True)
+    lo = float(b.min())
+    hi = float(b.max())
+    stride = 2.0 ** math.ceil(math.log2(hi - lo + 1.0))
+    want = dense.to(torch.float64) * stride
+    offs = want.to(b.dtype)
+    if not torch.equal(offs.to(torch.float64), want):
+        return offs, False
+    a = b
+    o = offs[:, None]
+    tot = a + o
+    # Knuth TwoSum: exact rounding error of a + o; all zero means exact shifts.
+    bb = tot - a
+    err = (a - (tot - bb)) + (o - bb)
+    return offs, bool(((err == 0) & torch.isfinite(tot)).all())
+
+
+def batched_nms(boxes: Any, scores: Any, labels: Any, thr: float, method: str) -> torch.Tensor:
+    b = _as_boxes(boxes)
+    s = _as_scores(scores, b.shape[0], b.device)
+    lab = torch.as_tensor(labels, device=b.device)
+    if lab.ndim != 1 or lab.shape[0] != b.shape[0]:
+        raise ShapeMismatchError(
+            f"labels must have shape ({b.shape[0]},) to match boxes, got {tuple(lab.shape)}"
+        )
+    _check(b, s)
+    if b.shape[0] == 0:
+        return torch.empty((0,), dtype=torch.int64, device=b.device)
+    if method in ("auto", "offset") and thr >= 0:
+        offs, exact = class_offsets(b, lab)
+        if exact:
+            return greedy(b + offs[:, None], s, None, thr)
+    return greedy(b, s, lab, thr)
+
+
+def diou_nms(boxes: Any, scores: Any, thr: float, beta: float, eps: float) -> torch.Tensor:
+    b = _as_boxes(boxes)
+    s = _as_scores(scores, b.shape[0], b.device)
+    _check(b, s)
+    return greedy(b, s, None, thr, K.MODE_DIOU, beta, eps)
+
+
+def soft_nms(
+    boxes: Any, scores: Any, nt: float, sigma: float, thresh: float, method: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """ensemble-boxes' Soft-NMS, step for step, as N vectorised torch steps."""
+    b = _as_boxes(boxes).to(torch.float64)
+    s = _as_scores(scores, b.shape[0], b.device).clone()
+    _check(b, s)
+    n = b.shape[0]
+    idx = torch.arange(n, device=b.device)
+    b = b.clone()
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    for i in range(n - 1):
+        mp = i + 1 + int(torch.argmax(s[i + 1 :]))  # first maximum, as np.argmax
+        if bool(s[i] < s[mp]):
+            for t in (b, idx, s, area):
+                t[[i, mp]] = t[[mp, i]]
+        rest = b[i + 1 :]
+        w = (torch.minimum(b[i, 3], rest[:, 3]) - torch.maximum(b[i, 1], rest[:, 1])).clamp_min(0)
+        h = (torch.minimum(b[i, 2], rest[:, 2]) - torch.maximum(b[i, 0], rest[:, 0])).clamp_min(0)
+        inter = w * h
+        ovr = inter / ((area[i] + area[i + 1 :]) - inter)
+        if method == 1:
+            wt = torch.where(ovr > nt, 1.0 - ovr, torch.ones_like(ovr))
+        else:
+            wt = torch.exp(-(ovr * ovr) / sigma)
+        s[i + 1 :] = (wt * s[i + 1 :].to(torch.float64)).to(s.dtype)
+    m = s > thresh
+    return idx[m], s[m]
+
+
+def matrix_decay(
+    x: torch.Tensor, labels: torch.Tensor | None, masks: bool, kernel: int, sigma: float, eps: float
+) -> torch.Tensor:
+    """Matrix-NMS decay for rows already sorted by score (dense N x N, as SOLOv2)."""
+    n = x.shape[0]
+    if masks:
+        f = x.reshape(n, -1).to(torch.float32)
+        inter = (f @ f.T).to(torch.float64)
+        area = f.sum(1).to(torch.float64)
+    else:
+        b = x.to(torch.float64)
+        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+        w = torch.minimum(b[:, None, 2], b[None, :, 2]) - torch.maximum(
+            b[:, None, 0], b[None, :, 0]
+        )
+        h = torch.minimum(b[:, None, 3], b[None, :, 3]) - torch.maximum(
+            b[:, None, 1], b[None, :, 1]
+        )
+        inter = w.clamp_min(0) * h.clamp_min(0)
+    iou = inter / ((area[:, None] + area[None, :]) - inter)
+    same = torch.ones_like(iou, dtype=torch.bool)
+    if labels is not None:
+        same = labels[:, None] == labels[None, :]
+    upper = torch.triu(same, diagonal=1)
+    iou = torch.where(upper, iou, torch.zeros_like(iou))
+    comp = iou.max(0).values if n else iou.new_zeros(0)
+    if kernel == 0:
+        # SOLOv2 eq. (4), gaussian kernel.
+        d = torch.exp(-sigma * (iou * iou)) / torch.exp(-sigma * (comp * comp))[:, None]
+    else:
+        # SOLOv2 eq. (4), linear kernel; denominator floored at eps.
+        d = (1.0 - iou) / torch.clamp(1.0 - comp, min=eps)[:, None]
+    d = torch.where(upper, d, torch.ones_like(d))
+    return d.min(0).values if n else d.new_zeros(0)
+
+
+def check_method(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidParameterError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()
