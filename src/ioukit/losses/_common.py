@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_jax, is_torch, namespace, to_floating
+from ..boxes._formats import to_xyxy
 from ..errors import InvalidFormatError, InvalidParameterError, ShapeMismatchError
 
 __all__ = [
@@ -50,15 +51,9 @@ def _asarray(x: Any) -> Any:
 
 
 def _to_xyxy(xp: Any, b: Any, fmt: str) -> Any:
-    # The three layouts differ by an affine map of the last axis; done inline
-    # (rather than through ioukit.boxes.convert) because convert validates,
-    # which would force a device sync on every training step.
-    if fmt == "xyxy":
-        return b
-    p, q, r, s = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    if fmt == "xywh":
-        return xp.stack([p, q, p + r, q + s], axis=-1)
-    return xp.stack([p - r / 2, q - s / 2, p + r / 2, q + s / 2], axis=-1)  # cxcywh
+    # ioukit.boxes' conversion without its validation: validating would force a
+    # device sync on every training step.
+    return to_xyxy(xp, b, fmt)
 
 
 def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, Any, Any, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..boxes import _terms as T
+from ..boxes._formats import check_image_size
 from ..errors import InvalidParameterError
 from ._common import (
     check_choice,
@@ -372,7 +373,12 @@ def alpha_iou_loss(
     base (``"iou"`` none; ``"giou"`` (C - U) / C; ``"diou"`` rho^2/c^2;
     ``"ciou"`` rho^2/c^2 and (alpha_c v); ``"eiou"`` its three ratios;
     ``"siou"`` (Delta + Omega) / 2) are raised to ``alpha`` (3 in the paper).
-    Powers are 0 with a zero gradient at 0, so alpha < 1 stays finite.
+    Powers are 0 with a zero gradient at 0, so alpha < 1 stays finite. CIoU's
+    trade-off factor is computed from the plain IoU and held constant for the
+    gradient, as in :func:`ciou_loss`. Equals 1 - :func:`ioukit.boxes.alpha_iou`
+    for the bases that measure has (iou, giou, diou, ciou); "eiou" and "siou"
+    extend the paper's rule (each penalty term to the power alpha) to those
+    losses.
 
     Arguments and returns as in :func:`iou_loss`, plus ``alpha > 0`` and ``base``.
 
@@ -461,7 +467,7 @@ def mpdiou_loss(
     pred: Any,
     target: Any,
     *,
-    image_size: tuple[float, float] | None = None,
+    image_size: Any,
     fmt: str = "xyxy",
     reduction: str = "mean",
     weight: Any = None,
@@ -471,8 +477,9 @@ def mpdiou_loss(
 
     Ma & Xu 2023, eq. 4-5: d1, d2 are the distances between the top-left and
     between the bottom-right corners; ``(w, h)`` is the input image size
-    (``image_size``). Without ``image_size`` the enclosing box of each pair is
-    used instead (the scale-free choice). Equals 1 - :func:`ioukit.boxes.mpdiou`.
+    (``image_size``, required: numbers, or arrays broadcasting with the per-pair
+    loss for batches of images of different sizes). Equals
+    1 - :func:`ioukit.boxes.mpdiou`.
 
     Arguments and returns as in :func:`iou_loss`, plus ``image_size=(w, h)``.
 
@@ -484,16 +491,9 @@ def mpdiou_loss(
     >>> mpdiou_loss(p, t, image_size=(10, 10))  # 1 - 1/3 + 2/200
     tensor(0.6767)
     """
+    cw, ch = check_image_size(image_size, "for mpdiou_loss")
     xp, p, t, dt = prepare(pred, target, fmt, weight)
     iou, _ = _iou(xp, p, t, eps)
-    if image_size is None:
-        cw, ch = T.enclosing_wh(xp, p, t)
-    else:
-        if len(image_size) != 2:
-            raise InvalidParameterError(f"image_size={image_size!r} must be (width, height)")
-        cw, ch = float(image_size[0]), float(image_size[1])
-        check_positive("image_size[0]", cw)
-        check_positive("image_size[1]", ch)
     loss = 1.0 - iou + T.mpdiou_penalty(xp, p, t, cw, ch, eps)
     return reduce_loss(xp, loss, weight, reduction, dt)
 

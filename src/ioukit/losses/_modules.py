@@ -234,7 +234,7 @@ class MPDIoULoss(_BoxLoss):
 
     def __init__(
         self,
-        image_size: tuple[float, float] | None = None,
+        image_size: Any,
         *,
         fmt: str = "xyxy",
         reduction: str = "mean",
