@@ -1,0 +1,52 @@
+"""COCO-style detection evaluation, identical to pycocotools 2.0.11 and fast.
+
+One call::
+
+    result = ioukit.coco.evaluate(gt, dt, iou_type="bbox")
+    print(result.summary())
+
+Streaming (training loops): :class:`CocoEvaluator`.
+
+The engine, step by step (for sharded / distributed evaluation):
+
+1. ``gt, dt, params = prepare(gt, dt, iou_type, **params)`` (or :func:`load_gt`,
+   :func:`load_dt`, :func:`make_params`);
+2. ``state = evaluate_images(gt, dt, params, image_ids=shard)`` -> :class:`EvalState`,
+   per-image match records of those images;
+3. ``state = merge_states([...])`` (or ``a.merge(b)``), order-independent;
+4. ``result = accumulate(state)`` -> :class:`CocoResult`.
+
+IoU types are plug-ins: :func:`register_iou_type`, :func:`iou_types`.
+"""
+
+from __future__ import annotations
+
+from ._geometry import Groups, IouPlugin, get_iou_type, iou_types, register_iou_type
+from ._load import DtTable, GtTable, load_dt, load_gt
+from ._params import Params, make_params
+from ._state import EvalState, merge_states
+from .evaluate import accumulate, evaluate, evaluate_images, prepare
+from .evaluator import CocoEvaluator
+from .result import CocoResult
+
+__all__ = [
+    "evaluate",
+    "CocoResult",
+    "CocoEvaluator",
+    "Params",
+    "make_params",
+    "prepare",
+    "load_gt",
+    "load_dt",
+    "GtTable",
+    "DtTable",
+    "evaluate_images",
+    "EvalState",
+    "merge_states",
+    "accumulate",
+    "IouPlugin",
+    "Groups",
+    "register_iou_type",
+    "get_iou_type",
+    "iou_types",
+]

@@ -1,0 +1,229 @@
+"""Precision / recall / score arrays from match records (``COCOeval.accumulate``).
+
+For each category the detections are put in the order pycocotools builds by
+concatenating images (in ``imgIds`` order, each image's detections best first) and
+then merge-sorting by ``-score``: a stable sort on ``(-score, image, rank in image)``.
+Along that order (pycocotools cocoeval.py ``accumulate``):
+
+- ``rc = tp / npig`` and ``pr = tp / (tp + fp + spacing(1))`` with cumulative counts,
+  ignored detections keeping their place in the sequence;
+- ``pr`` is made non-increasing from the right (the envelope of the PR curve);
+- at each recall threshold ``r``, ``i = searchsorted(rc, r, 'left')`` picks
+  ``pr[i]`` and ``score[i]``; from the first ``i`` past the end on, 0 (the original
+  ``try/except`` stops there);
+- recall is ``rc[-1]`` (0 without detections); -1 everywhere for a category and area
+  range without non-ignored GT.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
+
+
+@numba.njit(cache=True, nogil=True)
+def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
+    n_k = cat_off.size - 1
+    n_a = flags.shape[1]
+    n_t = flags.shape[2]
+    n_m = max_dets.size
+    n_r = rec_thrs.size
+    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    recall = -np.ones((n_t, n_k, n_a, n_m))
+    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    max_n = 0
+    for k in range(n_k):
+        max_n = max(max_n, cat_off[k + 1] - cat_off[k])
+    rc = np.empty(max_n)
+    pr = np.empty(max_n)
+    sc = np.empty(max_n)
+    sel = np.empty(max_n, dtype=np.int64)
+    for k in range(n_k):
+        c0 = cat_off[k]
+        c1 = cat_off[k + 1]
+        for m in range(n_m):
+            nd = 0
+            for i in range(c0, c1):
+                if rank[i] < max_dets[m]:
+                    sel[nd] = i
+                    sc[nd] = score[i]
+                    nd += 1
+            for a in range(n_a):
+                npig = num_gt[k, a]
+                if npig == 0:
+                    continue
+                for t in range(n_t):
+                    tp = 0
+                    fp = 0
+                    for n in range(nd):
+                        f = flags[sel[n], a, t]
+                        if f == 1:
+                            tp += 1
+                        elif f == 0:
+                            fp += 1
+                        tpf = float(tp)
+                        rc[n] = tpf / npig
+                        pr[n] = tpf / (float(fp) + tpf + eps)
+                    if nd:
+                        recall[t, k, a, m] = rc[nd - 1]
+                    else:
+                        recall[t, k, a, m] = 0.0
+                    for n in range(nd - 1, 0, -1):
+                        if pr[n] > pr[n - 1]:
+                            pr[n - 1] = pr[n]
+                    for r in range(n_r):
+                        v = rec_thrs[r]
+                        lo = 0
+                        hi = nd
+                        while lo < hi:
+                            mid = (lo + hi) >> 1
+                            if rc[mid] < v:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        if lo >= nd:
+                            for r2 in range(r, n_r):
+                                precision[t, r2, k, a, m] = 0.0
+                                scores[t, r2, k, a, m] = 0.0
+                            break
+                        precision[t, r, k, a, m] = pr[lo]
+                        scores[t, r, k, a, m] = sc[lo]
+    return precision, recall, scores
+
+
+def sort_records(cat: np.ndarray, score: np.ndarray, image_id: np.ndarray, rank: np.ndarray):
+    """Order of records for accumulation: by category, -score, image, rank (stable).
+
+    >>> sort_records(np.array([0, 0, 0]), np.array([0.5, 0.9, 0.5]),
+    ...              np.array([2, 1, 1]), np.array([0, 0, 1])).tolist()
+    [1, 2, 0]
+    """
+    return np.lexsort((rank, image_id, -score, cat))
+
+
+def accumulate_arrays(
+    cat: np.ndarray,
+    score: np.ndarray,
+    image_id: np.ndarray,
+    rank: np.ndarray,
+    flags: np.ndarray,
+    num_gt: np.ndarray,
+    max_dets: np.ndarray,
+    rec_thrs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """precision [T,R,K,A,M], recall [T,K,A,M], scores [T,R,K,A,M] from match records.
+
+    Parameters
+    ----------
+    cat : int (N,) category index in [0, K); score : float64 (N,); image_id : int64 (N,)
+    rank : int (N,) position of the detection in its image and category (best first)
+    flags : uint8 (N, A, T): 0 false positive, 1 true positive, 2 ignored
+    num_gt : int64 (K, A) non-ignored GT; max_dets : int (M,); rec_thrs : float64 (R,)
+
+    Example
+    -------
+    >>> p, r, s = accumulate_arrays(np.array([0]), np.array([0.9]), np.array([1]),
+    ...     np.array([0]), np.ones((1, 1, 1), np.uint8), np.array([[2]]), np.array([100]),
+    ...     np.array([0.0, 0.5, 1.0]))
+    >>> p[0, :, 0, 0, 0].tolist(), r[0, 0, 0, 0]
+    ([1.0, 1.0, 0.0], 0.5)
+    """
+    n_k = num_gt.shape[0]
+    order = sort_records(cat, score, image_id, rank)
+    cat_sorted = cat[order]
+    cat_off = np.searchsorted(cat_sorted, np.arange(n_k + 1)).astype(np.int64)
+    return _accumulate_kernel(
+        cat_off,
+        np.ascontiguousarray(rank[order], dtype=np.int64),
+        np.ascontiguousarray(flags[order]),
+        np.ascontiguousarray(score[order], dtype=np.float64),
+        np.ascontiguousarray(num_gt, dtype=np.int64),
+        np.asarray(max_dets, dtype=np.int64),
+        np.ascontiguousarray(rec_thrs, dtype=np.float64),
+        float(np.spacing(1)),
+    )
+
+
+_SUMMARY_ROWS = (
+    # (ap, iouThr, areaRng label, maxDets position or None for the literal 100)
+    (1, None, "all", None),
+    (1, 0.5, "all", 2),
+    (1, 0.75, "all", 2),
+    (1, None, "small", 2),
+    (1, None, "medium", 2),
+    (1, None, "large", 2),
+    (0, None, "all", 0),
+    (0, None, "all", 1),
+    (0, None, "all", 2),
+    (0, None, "small", 2),
+    (0, None, "medium", 2),
+    (0, None, "large", 2),
+)
+
+
+def _summary_max_dets(max_dets: list[int], pos: int | None, fix_summary: bool) -> int:
+    if pos is None:
+        # cocoeval.py summarize: stats[0] = _summarize(1) uses the default maxDets=100
+        return max_dets[-1] if fix_summary else 100
+    # pycocotools indexes maxDets[2] and raises IndexError with fewer than 3
+    return max_dets[min(pos, len(max_dets) - 1)]
+
+
+def summarize_stats(
+    precision, recall, params, fix_summary: bool = False
+) -> tuple[np.ndarray, list]:
+    """The 12 numbers of ``COCOeval.summarize`` and the values printed in each line.
+
+    >>> from ioukit.coco._params import Params
+    >>> p = Params()
+    >>> st, rows = summarize_stats(-np.ones((10, 101, 1, 4, 3)), -np.ones((10, 1, 4, 3)), p)
+    >>> st.tolist() == [-1.0] * 12
+    True
+    """
+    stats = np.zeros((12,))
+    rows = []
+    iou_thrs = np.asarray(params.iouThrs)
+    for i, (ap, iou_thr, area_lbl, pos) in enumerate(_SUMMARY_ROWS):
+        max_dets = _summary_max_dets(list(params.maxDets), pos, fix_summary)
+        aind = [j for j, lbl in enumerate(params.areaRngLbl) if lbl == area_lbl]
+        mind = [j for j, md in enumerate(params.maxDets) if md == max_dets]
+        # cocoeval.py summarize._summarize, same indexing so np.mean sums in the same order
+        if ap == 1:
+            s = precision
+            if iou_thr is not None:
+                t = np.where(iou_thr == iou_thrs)[0]
+                s = s[t]
+            s = s[:, :, :, aind, mind]
+        else:
+            s = recall
+            if iou_thr is not None:
+                t = np.where(iou_thr == iou_thrs)[0]
+                s = s[t]
+            s = s[:, :, aind, mind]
+        if len(s[s > -1]) == 0:
+            mean_s = -1
+        else:
+            mean_s = np.mean(s[s > -1])
+        stats[i] = mean_s
+        rows.append((ap, iou_thr, area_lbl, max_dets, mean_s))
+    return stats, rows
+
+
+def summary_lines(rows: list, iou_thrs: np.ndarray) -> list[str]:
+    """Format rows from :func:`summarize_stats` exactly as pycocotools prints them.
+
+    >>> summary_lines([(1, None, "all", 100, 0.5)], np.array([0.5, 0.95]))[0]
+    ' Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.500'
+    """
+    i_str = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+    out = []
+    for ap, iou_thr, area_lbl, max_dets, mean_s in rows:
+        title = "Average Precision" if ap == 1 else "Average Recall"
+        typ = "(AP)" if ap == 1 else "(AR)"
+        iou_str = (
+            f"{iou_thrs[0]:0.2f}:{iou_thrs[-1]:0.2f}" if iou_thr is None else f"{iou_thr:0.2f}"
+        )
+        out.append(i_str.format(title, typ, iou_str, area_lbl, max_dets, mean_s))
+    return out

@@ -1,0 +1,240 @@
+"""IoU plug-ins for the COCO engine, keyed by ``iou_type``.
+
+A plug-in says how to turn the loaded GT / results into per-annotation geometry and
+how to compute, for every (image, category) group at once, the IoU matrix [D, G]
+between the group's detections (already sorted by score, stable, and truncated to
+``maxDets[-1]``, as ``COCOeval.computeIoU`` does) and its GT (in file order), with
+crowd GT scored as intersection over the detection's area.
+
+The result is one flat float64 buffer: group ``g`` occupies
+``ious[iou_offsets[g] : iou_offsets[g + 1]]`` as a row-major ``D_g x G_g`` block.
+
+"bbox" lives here. Mask types ("segm", "boundary") register themselves from
+``ioukit.coco._segm`` with :func:`register_iou_type`; :func:`get_iou_type` imports
+that module on first use of a name it does not know.
+
+Example
+-------
+>>> sorted(t for t in iou_types() if t == "bbox")
+['bbox']
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "Groups",
+    "IouPlugin",
+    "register_iou_type",
+    "get_iou_type",
+    "iou_types",
+    "grouped_iou_from_pairwise",
+]
+
+
+@dataclass
+class Groups:
+    """Index of the (image, category) groups being evaluated.
+
+    Attributes
+    ----------
+    dt_index : int64 (Nd,)   detection rows, group by group, score-sorted and truncated
+    dt_offsets : int64 (n_groups + 1,)
+    gt_index : int64 (Ng,)   GT rows, group by group, in file order
+    gt_offsets : int64 (n_groups + 1,)
+    iou_offsets : int64 (n_groups + 1,)  start of each D_g x G_g block in the IoU buffer
+    gt_iscrowd : bool (G_all,)  crowd flag of every GT row (indexed by gt_index values)
+    """
+
+    dt_index: np.ndarray
+    dt_offsets: np.ndarray
+    gt_index: np.ndarray
+    gt_offsets: np.ndarray
+    iou_offsets: np.ndarray
+    gt_iscrowd: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.dt_offsets) - 1
+
+
+@dataclass(frozen=True)
+class IouPlugin:
+    """How one ``iou_type`` prepares geometry and scores overlaps.
+
+    Attributes
+    ----------
+    name : str
+    needs_segmentation : bool
+        Whether the loader must keep the raw ``segmentation`` fields.
+    prepare_gt : (GtTable) -> geometry aligned with GT rows
+    prepare_dt : (DtTable, GtTable) -> geometry aligned with detection rows
+    grouped_iou : (dt_geom, gt_geom, Groups) -> float64 flat buffer (see module doc)
+    segm_area_bbox : optional (list of segmentations, GtTable) -> (area (N,), bbox (N, 4))
+        Used by the loader for results that carry only segmentations (loadRes rule).
+    """
+
+    name: str
+    needs_segmentation: bool
+    prepare_gt: Callable[[Any], Any]
+    prepare_dt: Callable[[Any, Any], Any]
+    grouped_iou: Callable[[Any, Any, Groups], np.ndarray]
+    segm_area_bbox: Callable[[list, Any], tuple[np.ndarray, np.ndarray]] | None = None
+
+
+_REGISTRY: dict[str, IouPlugin] = {}
+# modules that register further IoU types when imported
+_PROVIDERS = ("ioukit.coco._segm",)
+
+
+def register_iou_type(plugin: IouPlugin) -> None:
+    """Make ``plugin`` available as ``evaluate(..., iou_type=plugin.name)``.
+
+    >>> p = get_iou_type("bbox")
+    >>> register_iou_type(p)  # re-registering the same name replaces it
+    """
+    _REGISTRY[plugin.name] = plugin
+
+
+def _load_providers() -> None:
+    for mod in _PROVIDERS:
+        try:
+            importlib.import_module(mod)
+        except ImportError:  # provider not built (yet): its types stay unknown
+            pass
+
+
+def iou_types() -> list[str]:
+    """Names of the registered IoU types.
+
+    >>> "bbox" in iou_types()
+    True
+    """
+    _load_providers()
+    return sorted(_REGISTRY)
+
+
+def get_iou_type(name: str) -> IouPlugin:
+    """The plug-in registered under ``name``; InvalidParameterError if none.
+
+    >>> get_iou_type("bbox").needs_segmentation
+    False
+    """
+    if name not in _REGISTRY:
+        _load_providers()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidParameterError(
+            f"unknown iou_type {name!r}; registered: {sorted(_REGISTRY)}"
+        ) from None
+
+
+def grouped_iou_from_pairwise(
+    pairwise: Callable[[Any, Any, np.ndarray], np.ndarray],
+) -> Callable[[Any, Any, Groups], np.ndarray]:
+    """Build a ``grouped_iou`` from a per-group ``pairwise(dt_geom_rows, gt_geom_rows, iscrowd)``.
+
+    ``dt_geom_rows`` / ``gt_geom_rows`` are ``geom[index]`` selections (NumPy fancy
+    indexing, or list comprehension for lists); ``pairwise`` returns [D, G] float64.
+
+    >>> g = Groups(np.array([0]), np.array([0, 1]), np.array([0]), np.array([0, 1]),
+    ...            np.array([0, 1]), np.array([False]))
+    >>> f = grouped_iou_from_pairwise(lambda d, t, c: np.full((len(d), len(t)), 0.5))
+    >>> f(np.zeros((1, 4)), np.zeros((1, 4)), g).tolist()
+    [0.5]
+    """
+
+    def take(geom: Any, idx: np.ndarray) -> Any:
+        if isinstance(geom, np.ndarray):
+            return geom[idx]
+        return [geom[i] for i in idx]
+
+    def grouped(dt_geom: Any, gt_geom: Any, groups: Groups) -> np.ndarray:
+        out = np.zeros(int(groups.iou_offsets[-1]), dtype=np.float64)
+        for g in range(groups.n_groups):
+            d0, d1 = groups.dt_offsets[g], groups.dt_offsets[g + 1]
+            g0, g1 = groups.gt_offsets[g], groups.gt_offsets[g + 1]
+            if d1 == d0 or g1 == g0:
+                continue
+            gidx = groups.gt_index[g0:g1]
+            m = pairwise(
+                take(dt_geom, groups.dt_index[d0:d1]), take(gt_geom, gidx), groups.gt_iscrowd[gidx]
+            )
+            out[groups.iou_offsets[g] : groups.iou_offsets[g + 1]] = np.asarray(
+                m, dtype=np.float64
+            ).ravel()
+        return out
+
+    return grouped
+
+
+# ------------------------------------------------------------------------- bbox
+@numba.njit(cache=True, nogil=True)
+def _bbox_grouped_kernel(dt_box, gt_box, dt_index, dt_off, gt_index, gt_off, iou_off, crowd):
+    out = np.zeros(iou_off[-1], dtype=np.float64)
+    for g in range(dt_off.size - 1):
+        d0 = dt_off[g]
+        nd = dt_off[g + 1] - d0
+        g0 = gt_off[g]
+        ng = gt_off[g + 1] - g0
+        base = iou_off[g]
+        for j in range(ng):
+            G = gt_index[g0 + j]
+            gx = gt_box[G, 0]
+            gy = gt_box[G, 1]
+            gw = gt_box[G, 2]
+            gh = gt_box[G, 3]
+            ga = gw * gh
+            iscrowd = crowd[G]
+            for i in range(nd):
+                D = dt_index[d0 + i]
+                dx = dt_box[D, 0]
+                dy = dt_box[D, 1]
+                dw = dt_box[D, 2]
+                dh = dt_box[D, 3]
+                # pycocotools maskApi.c bbIou, operation for operation
+                da = dw * dh
+                w = min(dw + dx, gw + gx) - max(dx, gx)
+                if w <= 0:
+                    continue
+                h = min(dh + dy, gh + gy) - max(dy, gy)
+                if h <= 0:
+                    continue
+                inter = w * h
+                u = da if iscrowd else da + ga - inter
+                out[base + i * ng + j] = inter / u
+    return out
+
+
+def _bbox_grouped(dt_geom: np.ndarray, gt_geom: np.ndarray, groups: Groups) -> np.ndarray:
+    return _bbox_grouped_kernel(
+        dt_geom,
+        gt_geom,
+        groups.dt_index,
+        groups.dt_offsets,
+        groups.gt_index,
+        groups.gt_offsets,
+        groups.iou_offsets,
+        groups.gt_iscrowd,
+    )
+
+
+register_iou_type(
+    IouPlugin(
+        name="bbox",
+        needs_segmentation=False,
+        prepare_gt=lambda gt: np.ascontiguousarray(gt.ann_bbox, dtype=np.float64),
+        prepare_dt=lambda dt, gt: np.ascontiguousarray(dt.bbox, dtype=np.float64),
+        grouped_iou=_bbox_grouped,
+    )
+)

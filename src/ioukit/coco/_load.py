@@ -1,0 +1,502 @@
+"""COCO ground truth and results -> flat NumPy columns, with validation.
+
+Field rules follow pycocotools 2.0.11 (``coco.py``):
+
+- GT: ``images``, ``categories`` and ``annotations`` (``id``, ``image_id``,
+  ``category_id``, ``bbox`` [x, y, w, h], ``area``, ``iscrowd``). The GT ``area`` field
+  (not the box) decides the area range.
+- Results (``COCO.loadRes``): the first result decides the mode. Box mode (it has a
+  non-empty ``bbox``): ``area = w * h`` even when a segmentation is present, and a
+  missing segmentation becomes the box polygon. Segmentation mode: ``area`` and
+  ``bbox`` come from the RLE. Result ids are re-numbered 1..N, ``iscrowd = 0``.
+
+Files are decoded with msgspec typed decoding (fields the evaluation does not need,
+such as polygons, are skipped without being built); Python objects go through
+``msgspec.convert`` so that both paths give the same checks and messages. Floats
+are correctly rounded by both, exactly like ``json.load``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from ..errors import (
+    DatasetError,
+    DuplicateIdError,
+    InvalidBoxesError,
+    MalformedJSONError,
+    MissingFieldError,
+    UnknownIdError,
+)
+
+__all__ = ["GtTable", "DtTable", "load_gt", "load_dt"]
+
+
+@dataclass
+class GtTable:
+    """Ground truth as columns. G annotations, I images, C categories.
+
+    Attributes
+    ----------
+    image_ids : int64 (I,)        in file order
+    image_heights, image_widths : int64 (I,)   0 when absent
+    category_ids : int64 (C,)     in file order
+    category_names : dict[int, str]
+    ann_id, ann_image_id, ann_category_id : int64 (G,)
+    ann_bbox : float64 (G, 4)     [x, y, w, h]
+    ann_area : float64 (G,)
+    ann_iscrowd : bool (G,)
+    ann_segmentation : list | None   raw segmentations (only for mask IoU types)
+    source : str                  file name or "<dict>" for messages
+    """
+
+    image_ids: np.ndarray
+    image_heights: np.ndarray
+    image_widths: np.ndarray
+    category_ids: np.ndarray
+    category_names: dict[int, str]
+    ann_id: np.ndarray
+    ann_image_id: np.ndarray
+    ann_category_id: np.ndarray
+    ann_bbox: np.ndarray
+    ann_area: np.ndarray
+    ann_iscrowd: np.ndarray
+    ann_segmentation: list | None = None
+    source: str = "<dict>"
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class DtTable:
+    """Detections (results) as columns, N rows in input order.
+
+    Attributes
+    ----------
+    image_id, category_id : int64 (N,)
+    bbox : float64 (N, 4)  [x, y, w, h]
+    score : float64 (N,)
+    area : float64 (N,)    per ``loadRes``
+    segmentation : list | None  (only for mask IoU types)
+    source : str
+    """
+
+    image_id: np.ndarray
+    category_id: np.ndarray
+    bbox: np.ndarray
+    score: np.ndarray
+    area: np.ndarray
+    segmentation: list | None = None
+    source: str = "<list>"
+
+
+# ---------------------------------------------------------------- msgspec schemas
+class _Img(msgspec.Struct):
+    id: int
+    height: int | float = 0
+    width: int | float = 0
+
+
+class _Cat(msgspec.Struct):
+    id: int
+    name: str = ""
+
+
+class _Ann(msgspec.Struct):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: list[float]
+    area: float
+    iscrowd: int | bool
+
+
+class _AnnSeg(msgspec.Struct):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: list[float]
+    area: float
+    iscrowd: int | bool
+    segmentation: Any
+
+
+class _Gt(msgspec.Struct):
+    images: list[_Img]
+    categories: list[_Cat]
+    annotations: list[_Ann] = []
+
+
+class _GtSeg(msgspec.Struct):
+    images: list[_Img]
+    categories: list[_Cat]
+    annotations: list[_AnnSeg] = []
+
+
+class _Res(msgspec.Struct):
+    image_id: int
+    category_id: int
+    score: float
+    bbox: list[float] | None = None
+
+
+class _ResSeg(msgspec.Struct):
+    image_id: int
+    category_id: int
+    score: float
+    bbox: list[float] | None = None
+    segmentation: Any = None
+
+
+_DEC_CACHE: dict[Any, Any] = {}
+
+
+def _decoder(typ: Any) -> msgspec.json.Decoder:
+    dec = _DEC_CACHE.get(typ)
+    if dec is None:
+        dec = _DEC_CACHE[typ] = msgspec.json.Decoder(typ)
+    return dec
+
+
+def _msgspec_error(e: msgspec.ValidationError, source: str) -> DatasetError:
+    msg = str(e)
+    if "missing required field" in msg:
+        return MissingFieldError(f"{source}: {msg}")
+    return DatasetError(f"{source}: {msg}")
+
+
+def _read_json_file(path: str | os.PathLike, typ: Any) -> Any:
+    source = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            buf = f.read()
+    except OSError as e:
+        raise DatasetError(f"cannot read {source}: {e}") from e
+    try:
+        return _decoder(typ).decode(buf)
+    except msgspec.ValidationError as e:
+        raise _msgspec_error(e, source) from None
+    except msgspec.DecodeError:
+        pass
+    # msgspec rejects what json.load accepts (NaN, Infinity) and reports malformed
+    # input by byte offset only: the stdlib gives the line and column.
+    try:
+        obj = json.loads(buf)
+    except json.JSONDecodeError as e:
+        raise MalformedJSONError(
+            f"{source}: malformed JSON at line {e.lineno}, column {e.colno} (char {e.pos}): {e.msg}"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise MalformedJSONError(f"{source}: not UTF-8 text at byte {e.start}") from None
+    return _convert(obj, typ, source)
+
+
+def _plain(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    tolist = getattr(o, "tolist", None)  # torch / jax scalars and arrays
+    if tolist is not None:
+        return tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON-like")
+
+
+def _convert(obj: Any, typ: Any, source: str) -> Any:
+    try:
+        return msgspec.convert(obj, type=typ)
+    except msgspec.ValidationError as e:
+        first = e
+    # NumPy / torch scalars are not Python numbers to msgspec: make them plain, retry
+    try:
+        plain = json.loads(json.dumps(obj, default=_plain))
+    except (TypeError, ValueError):
+        raise _msgspec_error(first, source) from None
+    try:
+        return msgspec.convert(plain, type=typ)
+    except msgspec.ValidationError as e:
+        raise _msgspec_error(e, source) from None
+
+
+def _check_bbox_lengths(bboxes: list, what: str, ids: Any, source: str) -> None:
+    bad = [i for i, b in enumerate(bboxes) if b is not None and len(b) != 4]
+    if bad:
+        i = bad[0]
+        raise InvalidBoxesError(
+            f"{source}: {what} {ids(i)} has a bbox of length {len(bboxes[i])} "
+            f"(expected 4: [x, y, w, h]): {bboxes[i]!r}"
+        )
+
+
+def _check_box_values(bbox: np.ndarray, what: str, ids: Any, source: str) -> None:
+    finite = np.isfinite(bbox).all(axis=1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise InvalidBoxesError(
+            f"{source}: {what} {ids(i)} has a non-finite bbox {bbox[i].tolist()}"
+        )
+    neg = (bbox[:, 2] < 0) | (bbox[:, 3] < 0)
+    if neg.any():
+        i = int(np.flatnonzero(neg)[0])
+        raise InvalidBoxesError(
+            f"{source}: {what} {ids(i)} has a negative width or height: bbox {bbox[i].tolist()}"
+        )
+
+
+def _check_unique(ids: np.ndarray, what: str, source: str) -> None:
+    if ids.size < 2:
+        return
+    order = np.argsort(ids, kind="stable")
+    s = ids[order]
+    dup = np.flatnonzero(s[1:] == s[:-1])
+    if dup.size:
+        j = dup[0]
+        raise DuplicateIdError(
+            f"{source}: duplicate {what} id {int(s[j])} "
+            f"(entries {int(order[j])} and {int(order[j + 1])})"
+        )
+
+
+def _bbox_array(bboxes: list) -> np.ndarray:
+    if not bboxes:
+        return np.zeros((0, 4), dtype=np.float64)
+    return np.array(bboxes, dtype=np.float64).reshape(len(bboxes), 4)
+
+
+def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
+    """Load COCO ground truth (a path or the loaded dict) into a :class:`GtTable`.
+
+    Raises MissingFieldError, DuplicateIdError, UnknownIdError, InvalidBoxesError,
+    MalformedJSONError naming the file, field and id. Warns (``UserWarning``) on an
+    annotation with id 0, which pycocotools never counts as matched.
+
+    Example
+    -------
+    >>> g = load_gt({"images": [{"id": 1}], "categories": [{"id": 3, "name": "cat"}],
+    ...              "annotations": [{"id": 5, "image_id": 1, "category_id": 3,
+    ...                               "bbox": [0, 0, 2, 4], "area": 8, "iscrowd": 0}]})
+    >>> g.ann_bbox.tolist(), g.category_names
+    ([[0.0, 0.0, 2.0, 4.0]], {3: 'cat'})
+    """
+    if isinstance(gt, GtTable):
+        return gt
+    typ = _GtSeg if needs_segmentation else _Gt
+    if isinstance(gt, (str, os.PathLike)):
+        source = os.fspath(gt)
+        d = _read_json_file(gt, typ)
+    elif isinstance(gt, dict):
+        source = "<gt dict>"
+        d = _convert(gt, typ, source)
+    else:
+        raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
+    anns = d.annotations
+    image_ids = np.fromiter((i.id for i in d.images), dtype=np.int64, count=len(d.images))
+    heights = np.array([i.height for i in d.images], dtype=np.int64)
+    widths = np.array([i.width for i in d.images], dtype=np.int64)
+    cat_ids = np.fromiter((c.id for c in d.categories), dtype=np.int64, count=len(d.categories))
+    names = {int(c.id): c.name for c in d.categories}
+    n = len(anns)
+    ann_id = np.fromiter((a.id for a in anns), dtype=np.int64, count=n)
+    ann_img = np.fromiter((a.image_id for a in anns), dtype=np.int64, count=n)
+    ann_cat = np.fromiter((a.category_id for a in anns), dtype=np.int64, count=n)
+    area = np.fromiter((a.area for a in anns), dtype=np.float64, count=n)
+    crowd = np.fromiter((bool(a.iscrowd) for a in anns), dtype=bool, count=n)
+    bboxes = [a.bbox for a in anns]
+
+    def aid(i: int) -> str:
+        return f"annotation id {int(ann_id[i])} (entry {i})"
+
+    _check_bbox_lengths(bboxes, "", aid, source)
+    bbox = _bbox_array(bboxes)
+    _check_box_values(bbox, "", aid, source)
+    bad = ~np.isfinite(area)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"{source}: {aid(i)} has a non-finite area {area[i]}")
+    _check_unique(image_ids, "image", source)
+    _check_unique(cat_ids, "category", source)
+    _check_unique(ann_id, "annotation", source)
+    _check_known(ann_img, image_ids, lambda i: f"{source}: {aid(i)} refers to image id", "images")
+    _check_known(
+        ann_cat, cat_ids, lambda i: f"{source}: {aid(i)} refers to category id", "categories"
+    )
+    zero = np.flatnonzero(ann_id == 0)
+    if zero.size:
+        warnings.warn(
+            f"{source}: annotation id 0 (entry {int(zero[0])}): pycocotools never counts a "
+            "detection matched to it as a true positive; ioukit reproduces that unless "
+            "evaluate(..., fix_zero_id=True)",
+            UserWarning,
+            stacklevel=3,
+        )
+    segs = [a.segmentation for a in anns] if needs_segmentation else None
+    return GtTable(
+        image_ids=image_ids,
+        image_heights=heights,
+        image_widths=widths,
+        category_ids=cat_ids,
+        category_names=names,
+        ann_id=ann_id,
+        ann_image_id=ann_img,
+        ann_category_id=ann_cat,
+        ann_bbox=bbox,
+        ann_area=area,
+        ann_iscrowd=crowd,
+        ann_segmentation=segs,
+        source=source,
+    )
+
+
+def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:
+    if values.size == 0:
+        return
+    ks = np.sort(known)
+    pos = np.searchsorted(ks, values)
+    pos[pos >= ks.size] = 0
+    ok = ks[pos] == values if ks.size else np.zeros(values.shape, dtype=bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise UnknownIdError(f"{prefix(i)} {int(values[i])}, which is not in the GT {where}")
+
+
+def load_dt(
+    dt: Any,
+    gt: GtTable,
+    *,
+    needs_segmentation: bool = False,
+    segm_area_bbox: Any = None,
+) -> DtTable:
+    """Load detections as ``COCO.loadRes`` takes them into a :class:`DtTable`.
+
+    ``dt``: a results JSON path, a list of result dicts, or an (N, 7) array of rows
+    ``[image_id, x, y, w, h, score, category_id]``.
+
+    Example
+    -------
+    >>> g = load_gt({"images": [{"id": 1}], "categories": [{"id": 3}], "annotations": []})
+    >>> d = load_dt([{"image_id": 1, "category_id": 3, "bbox": [0, 0, 2, 4], "score": 0.5}], g)
+    >>> d.area.tolist(), d.score.tolist()
+    ([8.0], [0.5])
+    """
+    if isinstance(dt, DtTable):
+        return dt
+    if isinstance(dt, np.ndarray):
+        return _load_dt_array(dt, gt)
+    if hasattr(dt, "__array__") and not isinstance(dt, (list, tuple, str, os.PathLike)):
+        return _load_dt_array(np.asarray(dt), gt)
+    typ = list[_ResSeg] if needs_segmentation else list[_Res]
+    if isinstance(dt, (str, os.PathLike)):
+        source = os.fspath(dt)
+        res = _read_json_file(dt, typ)
+    elif isinstance(dt, (list, tuple)):
+        source = "<results list>"
+        res = _convert(list(dt), typ, source)
+    else:
+        raise DatasetError(
+            "detections must be a path, a list of dicts or an (N, 7) array; "
+            f"got {type(dt).__name__}"
+        )
+    n = len(res)
+    segs = None
+    box_mode = n == 0 or (res[0].bbox is not None and len(res[0].bbox) > 0)
+    if not box_mode and not needs_segmentation:
+        # loadRes' segmentation mode: re-read keeping the segmentations
+        return load_dt(dt, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
+    img = np.fromiter((r.image_id for r in res), dtype=np.int64, count=n)
+    cat = np.fromiter((r.category_id for r in res), dtype=np.int64, count=n)
+    score = np.fromiter((r.score for r in res), dtype=np.float64, count=n)
+
+    def rid(i: int) -> str:
+        return f"result {i} (image id {int(img[i])})"
+
+    bboxes = [r.bbox for r in res]
+    if box_mode:
+        missing = [i for i, b in enumerate(bboxes) if b is None]
+        if missing:
+            raise MissingFieldError(
+                f"{source}: {rid(missing[0])} has no 'bbox' (results[0] has one)"
+            )
+        _check_bbox_lengths(bboxes, "", rid, source)
+        bbox = _bbox_array(bboxes)
+        _check_box_values(bbox, "", rid, source)
+        # coco.py loadRes: ann['area'] = bb[2]*bb[3]
+        area = bbox[:, 2] * bbox[:, 3]
+        if needs_segmentation:
+            segs = [r.segmentation for r in res]
+            for i, s in enumerate(segs):
+                if s is None:
+                    x1, y1, w, h = bboxes[i]
+                    x2, y2 = x1 + w, y1 + h
+                    segs[i] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+    else:
+        segs = [r.segmentation for r in res]
+        missing = [i for i, s in enumerate(segs) if s is None]
+        if missing:
+            raise MissingFieldError(
+                f"{source}: {rid(missing[0])} has neither 'bbox' nor 'segmentation'"
+            )
+        if segm_area_bbox is None:
+            raise DatasetError(
+                f"{source}: results carry segmentations only; their area and box need the "
+                "'segm' IoU type (ioukit.rle)"
+            )
+        area, seg_bbox = segm_area_bbox(segs, gt)
+        area = np.asarray(area, dtype=np.float64)
+        seg_bbox = np.asarray(seg_bbox, dtype=np.float64).reshape(n, 4)
+        given = [i for i, b in enumerate(bboxes) if b is not None and len(b) > 0]
+        if given:
+            _check_bbox_lengths([bboxes[i] for i in given], "", lambda j: rid(given[j]), source)
+            seg_bbox[given] = np.array([bboxes[i] for i in given], dtype=np.float64)
+        bbox = seg_bbox
+    _check_scores(score, rid, source)
+    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
+    _check_known(
+        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
+    )
+    return DtTable(img, cat, bbox, score, area, segs, source)
+
+
+def _check_scores(score: np.ndarray, rid: Any, source: str) -> None:
+    bad = ~np.isfinite(score)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"{source}: {rid(i)} has a non-finite score {score[i]}")
+
+
+def _load_dt_array(arr: np.ndarray, gt: GtTable) -> DtTable:
+    source = "<results array>"
+    if arr.ndim != 2 or arr.shape[1] != 7:
+        raise InvalidBoxesError(
+            f"{source}: expected shape (N, 7) rows [image_id, x, y, w, h, score, category_id]; "
+            f"got {arr.shape}"
+        )
+    if not np.issubdtype(arr.dtype, np.number):
+        raise DatasetError(f"{source}: expected a numeric array; got dtype {arr.dtype}")
+    if not np.isfinite(arr[:, [0, 6]]).all():
+        i = int(np.flatnonzero(~np.isfinite(arr[:, [0, 6]]).all(axis=1))[0])
+        raise DatasetError(f"{source}: row {i} has a non-finite image or category id")
+    # coco.py loadNumpyAnnotations: int(data[i, 0]) truncates toward zero
+    img = arr[:, 0].astype(np.int64)
+    cat = arr[:, 6].astype(np.int64)
+
+    def rid(i: int) -> str:
+        return f"row {i} (image id {int(img[i])})"
+
+    bbox_native = arr[:, 1:5]
+    bbox = bbox_native.astype(np.float64)
+    _check_box_values(bbox, "", rid, source)
+    # loadRes computes bb[2]*bb[3] on the array's own scalars (float32 stays float32)
+    area = (bbox_native[:, 2] * bbox_native[:, 3]).astype(np.float64)
+    score = arr[:, 5].astype(np.float64)
+    _check_scores(score, rid, source)
+    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
+    _check_known(
+        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
+    )
+    return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source)

@@ -1,0 +1,284 @@
+"""``evaluate``: COCO detection evaluation identical to pycocotools 2.0.11.
+
+The engine in three steps, each usable on its own (e.g. one call of
+:func:`evaluate_images` per shard of images, then :func:`merge_states`):
+
+1. :func:`load_gt` / :func:`load_dt` -> columns;
+2. :func:`evaluate_images` -> :class:`EvalState` (per-image match records);
+3. :func:`accumulate` -> :class:`CocoResult`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ._accumulate import accumulate_arrays, summarize_stats
+from ._geometry import Groups, get_iou_type
+from ._load import DtTable, GtTable, load_dt, load_gt
+from ._match import match_groups
+from ._params import Params, area_bounds, make_params
+from ._state import EvalState
+from .result import CocoResult
+
+__all__ = ["evaluate", "evaluate_images", "accumulate", "prepare"]
+
+
+def prepare(
+    gt: Any, dt: Any, iou_type: str = "bbox", **params: Any
+) -> tuple[GtTable, DtTable, Params]:
+    """Load GT and detections and build the parameters (step 1 of the engine).
+
+    Example
+    -------
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+    >>> g, d, p = prepare(gt, [], maxDets=[1, 10, 100])
+    >>> p.imgIds, p.catIds
+    ([1], [1])
+    """
+    plugin = get_iou_type(iou_type)
+    g = load_gt(gt, needs_segmentation=plugin.needs_segmentation)
+    segm = plugin.segm_area_bbox
+    if segm is None and iou_type == "bbox":
+        try:
+            segm = get_iou_type("segm").segm_area_bbox
+        except InvalidParameterError:
+            segm = None
+    d = load_dt(dt, g, needs_segmentation=plugin.needs_segmentation, segm_area_bbox=segm)
+    p = make_params(iou_type, gt_img_ids=g.image_ids, gt_cat_ids=g.category_ids, **params)
+    return g, d, p
+
+
+def _positions(values: np.ndarray, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each value in ``sorted_keys`` and whether it is there."""
+    if sorted_keys.size == 0:
+        return np.zeros(values.shape, np.int64), np.zeros(values.shape, bool)
+    pos = np.searchsorted(sorted_keys, values)
+    pos_c = np.minimum(pos, sorted_keys.size - 1)
+    return pos_c, sorted_keys[pos_c] == values
+
+
+def _cat_lookup(cat_ids: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(k index, position in catIds order, selected) for category ids."""
+    cats = np.asarray(p.catIds, dtype=np.int64)
+    order = np.argsort(cats, kind="stable")
+    pos, ok = _positions(cat_ids, cats[order])
+    cat_pos = order[pos] if cats.size else pos
+    k = cat_pos if p.useCats else np.zeros_like(cat_pos)
+    return k.astype(np.int64), cat_pos.astype(np.int64), ok
+
+
+def evaluate_images(
+    gt: GtTable,
+    dt: DtTable,
+    params: Params,
+    image_ids: Any = None,
+    *,
+    fix_zero_id: bool = False,
+    geometry: tuple[Any, Any] | None = None,
+) -> EvalState:
+    """Match detections to GT on a set of images (``COCOeval.evaluate``) -> :class:`EvalState`.
+
+    Parameters
+    ----------
+    gt, dt : GtTable, DtTable   from :func:`load_gt` / :func:`load_dt` (or :func:`prepare`)
+    params : Params             from :func:`make_params` (or :func:`prepare`)
+    image_ids : iterable of int, optional
+        Evaluate only these images (intersected with ``params.imgIds``); states of
+        disjoint subsets merge into the state of their union.
+    fix_zero_id : bool
+        Count a detection matched to a GT with id 0 as a true positive (pycocotools
+        records the match as id 0, i.e. unmatched; reproduced by default).
+    geometry : (dt_geom, gt_geom), optional
+        Geometry prepared once by the IoU plug-in, reused across shards.
+
+    Example
+    -------
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+    ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+    >>> g, d, p = prepare(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+    ...                         "score": 0.9}])
+    >>> s = evaluate_images(g, d, p)
+    >>> s.dt_flags[0, 0].tolist()  # true positive at all 10 IoU thresholds
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    """
+    p = params
+    plugin = get_iou_type(p.iouType)
+    imgs = np.asarray(p.imgIds, dtype=np.int64)
+    if image_ids is not None:
+        sub = np.unique(np.asarray(list(image_ids), dtype=np.int64))
+        imgs = sub[np.isin(sub, imgs)]
+    n_img = imgs.size
+    n_k = len(p.catIds) if p.useCats else 1
+    areas = area_bounds(p)
+    n_a = areas.shape[0]
+
+    # ground truth of the selected images and categories, grouped by (category, image)
+    g_img, g_ok = _positions(gt.ann_image_id, imgs)
+    g_k, g_cpos, g_cok = _cat_lookup(gt.ann_category_id, p)
+    g_rows = np.flatnonzero(g_ok & g_cok)
+    g_key = g_k[g_rows] * n_img + g_img[g_rows]
+    # within a group: catIds order (useCats=0 concatenates categories), then file order
+    g_sort = np.lexsort((g_cpos[g_rows], g_key))
+    gt_index = g_rows[g_sort]
+    gt_key = g_key[g_sort]
+
+    # non-ignored GT per (category, area): crowd or area outside [lo, hi] is ignored
+    g_area = gt.ann_area[gt_index]
+    g_crowd = gt.ann_iscrowd[gt_index]
+    g_kk = g_k[gt_index]
+    num_gt = np.zeros((n_k, n_a), np.int64)
+    for a in range(n_a):
+        keep = ~g_crowd & ~(g_area < areas[a, 0]) & ~(g_area > areas[a, 1])
+        num_gt[:, a] = np.bincount(g_kk[keep], minlength=n_k)[:n_k]
+
+    # detections: grouped, best score first (stable: ties keep catIds then file order)
+    d_img, d_ok = _positions(dt.image_id, imgs)
+    d_k, d_cpos, d_cok = _cat_lookup(dt.category_id, p)
+    d_rows = np.flatnonzero(d_ok & d_cok)
+    d_key = d_k[d_rows] * n_img + d_img[d_rows]
+    d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
+    d_rows = d_rows[d_sort]
+    d_key = d_key[d_sort]
+    num_dt = np.bincount(d_k[d_rows], minlength=n_k)[:n_k].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, d_key[1:] != d_key[:-1]]) if d_key.size else d_key
+    grp_len = np.diff(np.r_[starts, d_key.size])
+    rank = np.arange(d_key.size) - np.repeat(starts, grp_len)
+    keep = rank < p.maxDets[-1]
+    dt_index = d_rows[keep]
+    rank = rank[keep]
+    dt_key = d_key[keep]
+    keys = d_key[starts]
+    kept_len = np.minimum(grp_len, p.maxDets[-1])
+    dt_off = np.r_[0, np.cumsum(kept_len)].astype(np.int64)
+    gt_off_lo = np.searchsorted(gt_key, keys, side="left")
+    gt_off_hi = np.searchsorted(gt_key, keys, side="right")
+    # groups with detections: take their GT slices into a contiguous index
+    g_len = gt_off_hi - gt_off_lo
+    gt_off = np.r_[0, np.cumsum(g_len)].astype(np.int64)
+    if g_len.sum():
+        gi = np.repeat(gt_off_lo - gt_off[:-1], g_len) + np.arange(gt_off[-1])
+        grp_gt_index = gt_index[gi]
+    else:
+        grp_gt_index = np.zeros(0, np.int64)
+    iou_off = np.r_[0, np.cumsum(kept_len * g_len)].astype(np.int64)
+    groups = Groups(
+        dt_index=dt_index.astype(np.int64),
+        dt_offsets=dt_off,
+        gt_index=grp_gt_index.astype(np.int64),
+        gt_offsets=gt_off,
+        iou_offsets=iou_off,
+        gt_iscrowd=np.ascontiguousarray(gt.ann_iscrowd, dtype=bool),
+    )
+    if geometry is None:
+        geometry = (plugin.prepare_dt(dt, gt), plugin.prepare_gt(gt))
+    ious = plugin.grouped_iou(geometry[0], geometry[1], groups)
+    matchable = gt.ann_id != 0 if not fix_zero_id else np.ones(gt.ann_id.size, bool)
+    flags = match_groups(
+        ious, groups, gt.ann_iscrowd, gt.ann_area, matchable, dt.area, p.iouThrs, areas
+    )
+    from dataclasses import replace
+
+    return EvalState(
+        params=replace(p, imgIds=[int(i) for i in imgs]),
+        image_ids=imgs,
+        dt_image_id=dt.image_id[dt_index],
+        dt_category=(dt_key // max(n_img, 1)).astype(np.int64),
+        dt_score=dt.score[dt_index],
+        dt_rank=rank.astype(np.int64),
+        dt_flags=flags,
+        num_gt=num_gt,
+        num_dt=num_dt,
+        fix_zero_id=fix_zero_id,
+        category_names=dict(gt.category_names),
+    )
+
+
+def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
+    """Precision, recall, scores and stats from match records (``COCOeval.accumulate``).
+
+    ``fix_summary``: compute ``stats[0]`` at ``maxDets[-1]`` instead of the literal 100
+    that pycocotools uses (which gives -1 when ``maxDets`` lacks 100).
+
+    Example
+    -------
+    >>> from ioukit.coco._state import EvalState
+    >>> from ioukit.coco._params import Params
+    >>> accumulate(EvalState.empty(Params(catIds=[1]))).stats[0]
+    -1.0
+    """
+    p = state.params
+    precision, recall, scores = accumulate_arrays(
+        state.dt_category,
+        state.dt_score,
+        state.dt_image_id,
+        state.dt_rank,
+        state.dt_flags,
+        state.num_gt,
+        np.asarray(p.maxDets, dtype=np.int64),
+        np.asarray(p.recThrs, dtype=np.float64),
+    )
+    stats, rows = summarize_stats(precision, recall, p, fix_summary=fix_summary)
+    return CocoResult(
+        params=p,
+        stats=stats,
+        precision=precision,
+        recall=recall,
+        scores=scores,
+        state=state,
+        summary_rows=rows,
+        fix_summary=fix_summary,
+    )
+
+
+def evaluate(
+    gt: Any,
+    dt: Any,
+    iou_type: str = "bbox",
+    *,
+    fix_zero_id: bool = False,
+    fix_summary: bool = False,
+    **params: Any,
+) -> CocoResult:
+    """COCO evaluation of detections ``dt`` against ground truth ``gt``.
+
+    Identical to pycocotools 2.0.11's ``COCO`` / ``loadRes`` / ``COCOeval`` with
+    ``evaluate(); accumulate(); summarize()``: ``stats``, ``precision``, ``recall`` and
+    ``scores`` are equal to the last bit.
+
+    Parameters
+    ----------
+    gt : str | PathLike | dict
+        COCO ground truth JSON file or its loaded dict.
+    dt : str | PathLike | list[dict] | ndarray (N, 7)
+        Results file, list of result dicts, or rows ``[image_id, x, y, w, h, score,
+        category_id]`` (``loadRes`` inputs).
+    iou_type : str
+        ``"bbox"`` (here), ``"segm"`` / ``"boundary"`` (with ``ioukit.rle``).
+    fix_zero_id : bool
+        Count matches to a GT annotation with id 0 (pycocotools loses them).
+    fix_summary : bool
+        ``stats[0]`` at ``maxDets[-1]`` rather than the literal 100.
+    **params
+        ``imgIds, catIds, iouThrs, recThrs, areaRng, areaRngLbl, maxDets, useCats``.
+
+    Returns
+    -------
+    CocoResult
+
+    Example
+    -------
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1, "name": "dog"}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+    ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+    >>> r = evaluate(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 9],
+    ...                    "score": 0.9}])
+    >>> round(float(r.stats[0]), 4)  # IoU 0.9: matched at thresholds 0.50 ... 0.90
+    0.9
+    """
+    g, d, p = prepare(gt, dt, iou_type, **params)
+    state = evaluate_images(g, d, p, fix_zero_id=fix_zero_id)
+    return accumulate(state, fix_summary=fix_summary)

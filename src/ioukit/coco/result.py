@@ -1,0 +1,345 @@
+"""``CocoResult``: what an evaluation returns, and the views built on it."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError, UnknownIdError
+from ._accumulate import summary_lines
+from ._params import Params
+
+__all__ = ["CocoResult"]
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+@dataclass
+class CocoResult:
+    """The outcome of a COCO evaluation, as ``COCOeval.eval`` and ``stats`` hold it.
+
+    Attributes
+    ----------
+    params : Params
+    stats : float64 (12,)            the summary numbers (``COCOeval.stats``)
+    precision : float64 [T, R, K, A, M]   -1 where a category has no GT
+    recall : float64 [T, K, A, M]
+    scores : float64 [T, R, K, A, M]
+    category_names : dict[int, str]   for ``params.catIds`` ({-1: "all"} with useCats=0)
+    num_gt : int64 (K,)   non-ignored GT per category (area range "all")
+    num_dt : int64 (K,)   detections per category
+    state : EvalState     the match records (exact PR / F1 views come from them)
+
+    Example
+    -------
+    >>> from ioukit.coco import evaluate
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1, "name": "dog"}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+    ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+    >>> r = evaluate(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+    ...                    "score": 0.9}])
+    >>> r.precision.shape, r.num_gt.tolist(), r.category_names
+    ((10, 101, 1, 4, 3), [1], {1: 'dog'})
+    """
+
+    params: Params
+    stats: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+    state: Any = None
+    summary_rows: list = field(default_factory=list)
+    fix_summary: bool = False
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def cat_ids(self) -> list[int]:
+        """Category ids along the K axis (``[-1]`` with useCats=0)."""
+        return list(self.params.catIds) if self.params.useCats else [-1]
+
+    @property
+    def category_names(self) -> dict[int, str]:
+        names = self.state.category_names if self.state is not None else {}
+        if not self.params.useCats:
+            return {-1: "all"}
+        return {int(c): names.get(int(c), str(c)) for c in self.params.catIds}
+
+    def _area_index(self, area: str) -> int:
+        try:
+            return list(self.params.areaRngLbl).index(area)
+        except ValueError:
+            raise InvalidParameterError(
+                f"unknown area range {area!r}; have {list(self.params.areaRngLbl)}"
+            ) from None
+
+    def _all_area(self) -> int:
+        lbl = list(self.params.areaRngLbl)
+        return lbl.index("all") if "all" in lbl else 0
+
+    def _iou_index(self, iou: float) -> int:
+        thr = np.asarray(self.params.iouThrs)
+        hit = np.flatnonzero(np.isclose(thr, iou, rtol=0, atol=1e-9))
+        if hit.size == 0:
+            raise InvalidParameterError(f"IoU threshold {iou} not in iouThrs {thr.tolist()}")
+        return int(hit[0])
+
+    def _maxdet_index(self, max_dets: int) -> int:
+        md = list(self.params.maxDets)
+        if max_dets not in md:
+            raise InvalidParameterError(f"max_dets={max_dets} not in maxDets {md}")
+        return md.index(max_dets)
+
+    def _cat_index(self, category_id: int) -> int:
+        ids = self.cat_ids
+        if category_id not in ids:
+            raise UnknownIdError(f"category id {category_id} was not evaluated (have {ids})")
+        return ids.index(category_id)
+
+    @property
+    def num_gt(self) -> np.ndarray:
+        return self.state.num_gt[:, self._all_area()].copy()
+
+    @property
+    def num_dt(self) -> np.ndarray:
+        return self.state.num_dt.copy()
+
+    def summary(self) -> str:
+        """The 12 lines ``COCOeval.summarize()`` prints, joined by newlines.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+        >>> print(evaluate(gt, []).summary().splitlines()[0])
+         Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = -1.000
+        """
+        return "\n".join(summary_lines(self.summary_rows, np.asarray(self.params.iouThrs)))
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # --------------------------------------------------------------- per class
+    @staticmethod
+    def _mean_valid(s: np.ndarray) -> float:
+        v = s[s > -1]
+        return float(np.mean(v)) if v.size else -1.0
+
+    def per_class(self, as_frame: bool | None = None) -> Any:
+        """Per-category table: AP, AP50, AP75, APs, APm, APl, AR100, counts, F1 point.
+
+        AP values average ``precision`` over IoU thresholds and recall points (entries
+        of -1 excluded, as ``summarize`` does) at ``maxDets[-1]``; -1 means no GT.
+        Returns a pandas DataFrame when pandas is installed and ``as_frame`` is not
+        False, else a list of dicts.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1, "name": "dog"}],
+        ...       "annotations": []}
+        >>> evaluate(gt, []).per_class(as_frame=False)[0]["AP"]
+        -1.0
+        """
+        p = self.params
+        m = len(p.maxDets) - 1
+        thr = np.asarray(p.iouThrs)
+        a_all = self._all_area()
+        lbl = list(p.areaRngLbl)
+        f1 = self.f1_optimal(0.5) if np.isclose(thr, 0.5, atol=1e-9).any() else None
+        rows = []
+        for k, cid in enumerate(self.cat_ids):
+
+            def ap(t_sel: Any, a: int | None, k: int = k) -> float:
+                if a is None:
+                    return -1.0
+                s = self.precision[:, :, k, a, m]
+                return self._mean_valid(s if t_sel is None else s[t_sel])
+
+            t50 = np.flatnonzero(np.isclose(thr, 0.5, rtol=0, atol=1e-9))
+            t75 = np.flatnonzero(np.isclose(thr, 0.75, rtol=0, atol=1e-9))
+            row = {
+                "category_id": int(cid),
+                "name": self.category_names.get(int(cid), str(cid)),
+                "AP": ap(None, a_all),
+                "AP50": ap(t50, a_all) if t50.size else -1.0,
+                "AP75": ap(t75, a_all) if t75.size else -1.0,
+                "APs": ap(None, lbl.index("small") if "small" in lbl else None),
+                "APm": ap(None, lbl.index("medium") if "medium" in lbl else None),
+                "APl": ap(None, lbl.index("large") if "large" in lbl else None),
+                "AR100": self._mean_valid(self.recall[:, k, a_all, m]),
+                "num_gt": int(self.num_gt[k]),
+                "num_dt": int(self.num_dt[k]),
+            }
+            c = f1["categories"][int(cid)] if f1 else {}
+            row["f1"] = c.get("f1", float("nan"))
+            row["f1_precision"] = c.get("precision", float("nan"))
+            row["f1_recall"] = c.get("recall", float("nan"))
+            row["f1_threshold"] = c.get("threshold", float("nan"))
+            rows.append(row)
+        if as_frame is not False:
+            try:
+                import pandas as pd
+            except ImportError:
+                if as_frame:
+                    raise
+                return rows
+            return pd.DataFrame(rows)
+        return rows
+
+    # -------------------------------------------------------------- PR curves
+    def pr_curve(
+        self,
+        category_id: int | None = None,
+        iou: float = 0.5,
+        area: str = "all",
+        max_dets: int = 100,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The interpolated PR curve at the R recall points: (recall, precision, scores).
+
+        ``category_id=None`` averages over the categories that have GT in ``area``.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+        ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+        >>> r = evaluate(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+        ...                    "score": 0.9}])
+        >>> rc, pr, sc = r.pr_curve(1)
+        >>> rc.shape, float(pr[-1]), float(sc[0])
+        ((101,), 1.0, 0.9)
+        """
+        t = self._iou_index(iou)
+        a = self._area_index(area)
+        m = self._maxdet_index(max_dets)
+        rec = np.asarray(self.params.recThrs, dtype=np.float64).copy()
+        if category_id is not None:
+            k = self._cat_index(category_id)
+            return rec, self.precision[t, :, k, a, m].copy(), self.scores[t, :, k, a, m].copy()
+        valid = self.precision[t, 0, :, a, m] > -1
+        if not valid.any():
+            return rec, -np.ones_like(rec), -np.ones_like(rec)
+        return (
+            rec,
+            self.precision[t, :, valid, a, m].mean(axis=0),
+            self.scores[t, :, valid, a, m].mean(axis=0),
+        )
+
+    def f1_optimal(self, iou: float = 0.5) -> dict[str, Any]:
+        """Precision, recall and F1 at the score threshold that maximises F1.
+
+        Computed exactly from the match records (area range "all", all kept
+        detections, ``maxDets[-1]`` per image), not from the 101-point interpolation:
+        keeping detections with ``score >= s``, ``P = TP / (TP + FP)``,
+        ``R = TP / n_gt``, ``F1 = 2 P R / (P + R) = 2 TP / (TP + FP + n_gt)``
+        (van Rijsbergen 1979, F-measure with beta = 1). Ignored detections count
+        neither way. ``overall`` pools every category under one threshold
+        (micro-average). Ties in F1 go to the higher threshold. NaN where a category
+        has no GT; F1 = 0 with threshold NaN when nothing is matched.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+        ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+        >>> dts = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
+        ...        {"image_id": 1, "category_id": 1, "bbox": [50, 50, 5, 5], "score": 0.3}]
+        >>> f = evaluate(gt, dts).f1_optimal(0.5)
+        >>> f["overall"]["f1"], f["overall"]["threshold"]
+        (1.0, 0.9)
+        """
+        t = self._iou_index(iou)
+        a = self._all_area()
+        st = self.state
+        flags = st.dt_flags[:, a, t]
+        out: dict[str, Any] = {"iou": float(self.params.iouThrs[t]), "categories": {}}
+        order = np.lexsort((st.dt_rank, st.dt_image_id, -st.dt_score))
+        ngt = st.num_gt[:, a]
+        for k, cid in enumerate(self.cat_ids):
+            sel = order[st.dt_category[order] == k]
+            out["categories"][int(cid)] = _f1_point(st.dt_score[sel], flags[sel], int(ngt[k]))
+        out["overall"] = _f1_point(st.dt_score[order], flags[order], int(ngt.sum()))
+        return out
+
+    # ------------------------------------------------------------------ export
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as JSON-able Python objects (arrays as nested lists).
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+        >>> sorted(evaluate(gt, []).to_dict())[:4]
+        ['category_names', 'f1_optimal', 'num_dt', 'num_gt']
+        """
+        thr = np.asarray(self.params.iouThrs)
+        f1 = self.f1_optimal(0.5) if np.isclose(thr, 0.5, atol=1e-9).any() else None
+        if f1 is not None:
+            f1 = json.loads(json.dumps(f1, default=float).replace("NaN", "null"))
+        per_class = [
+            {k: _nan_to_none(v) for k, v in row.items()} for row in self.per_class(as_frame=False)
+        ]
+        return {
+            "params": self.params.to_dict(),
+            "stats": [float(s) for s in self.stats],
+            "summary": self.summary(),
+            "category_names": {str(k): v for k, v in self.category_names.items()},
+            "num_gt": [int(n) for n in self.num_gt],
+            "num_dt": [int(n) for n in self.num_dt],
+            "per_class": per_class,
+            "f1_optimal": f1,
+            "precision": self.precision.tolist(),
+            "recall": self.recall.tolist(),
+            "scores": self.scores.tolist(),
+        }
+
+    def to_json(self, path: Any = None) -> str:
+        """:meth:`to_dict` as a JSON string, also written to ``path`` when given.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+        >>> evaluate(gt, []).to_json()[:10]
+        '{"params":'
+        """
+        s = json.dumps(self.to_dict())
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(s)
+        return s
+
+    # ------------------------------------------------------- report delegates
+    def report(self, path: Any, **kw: Any) -> Any:
+        """Write an HTML report (``ioukit.report.write_html``)."""
+        from ioukit.report import write_html
+
+        return write_html(self, path, **kw)
+
+    def plot_pr(self, **kw: Any) -> Any:
+        """Plot PR curves with matplotlib (``ioukit.report.plot_pr``)."""
+        from ioukit.report import plot_pr
+
+        return plot_pr(self, **kw)
+
+
+def _f1_point(score: np.ndarray, flags: np.ndarray, n_gt: int) -> dict[str, float]:
+    """Best F1 over thresholds ``score >= s`` for records already sorted by -score."""
+    nan = float("nan")
+    if n_gt == 0:
+        return {"precision": nan, "recall": nan, "f1": nan, "threshold": nan, "num_gt": 0}
+    tp = np.cumsum(flags == 1)
+    fp = np.cumsum(flags == 0)
+    # a threshold keeps whole runs of equal scores: look only at the end of each run
+    ends = np.flatnonzero(np.r_[score[1:] != score[:-1], True]) if score.size else score
+    if ends.size == 0:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0, "threshold": nan, "num_gt": n_gt}
+    tpe = tp[ends].astype(np.float64)
+    fpe = fp[ends].astype(np.float64)
+    f1 = 2 * tpe / (tpe + fpe + n_gt)
+    j = int(np.argmax(f1))
+    if tpe[j] == 0:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0, "threshold": nan, "num_gt": n_gt}
+    return {
+        "precision": float(tpe[j] / (tpe[j] + fpe[j])),
+        "recall": float(tpe[j] / n_gt),
+        "f1": float(f1[j]),
+        "threshold": float(score[ends[j]]),
+        "num_gt": n_gt,
+    }
