@@ -109,7 +109,9 @@ def test_iou_empty_and_mixed_forms():
         mask_utils.encode(np.asfortranarray(dense)),
     ]
     want = mask_utils.iou(ref, ref, [0, 0, 1])
-    got = rle.iou([poly, uncompressed, dense], [poly, uncompressed, dense], [0, 0, 1], size=(10, 12))
+    got = rle.iou(
+        [poly, uncompressed, dense], [poly, uncompressed, dense], [0, 0, 1], size=(10, 12)
+    )
     np.testing.assert_array_equal(got, want)
 
 

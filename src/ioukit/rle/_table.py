@@ -344,7 +344,9 @@ def table_from_objects(
         inv[idx] = np.arange(n)
         table = take(cat, inv)
     if hs is not None and ws is not None and n:
-        bad = np.flatnonzero((table.heights != hs) | (table.widths != ws))
+        # An image without a recorded size (0 x 0) cannot be checked against.
+        known = (hs > 0) | (ws > 0)
+        bad = np.flatnonzero(known & ((table.heights != hs) | (table.widths != ws)))
         if bad.size:
             i = int(bad[0])
             raise ShapeMismatchError(

@@ -1,0 +1,242 @@
+"""The ``segm`` and ``boundary`` IoU types of the COCO engine (mask geometry).
+
+Registered with :func:`ioukit.coco._geometry.register_iou_type` on import:
+
+- ``"segm"``: pycocotools ``COCOeval`` with ``iouType="segm"``. Every GT
+  segmentation becomes an RLE at its image's size (``COCO.annToRLE``: polygons
+  rasterised and merged, uncompressed RLE compressed, compressed RLE taken as
+  is); the IoU of a group is maskApi.c ``rleIou`` (crowd GT: intersection over
+  the detection's area), computed on the runs by :mod:`ioukit.rle`'s kernels.
+- ``"boundary"``: Boundary IoU (Cheng et al., CVPR 2021) as boundary-iou-api
+  and faster-coco-eval compute it: the IoU used for matching is
+  ``min(mask IoU, boundary IoU)`` for non-crowd GT and the mask IoU for crowd
+  GT. ``dilation_ratio`` (default 0.02) sets the band width; use
+  :func:`boundary_iou_type` to register another ratio.
+
+Example
+-------
+>>> from ioukit.coco._geometry import get_iou_type
+>>> get_iou_type("segm").needs_segmentation, get_iou_type("boundary").name
+(True, 'boundary')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from ..errors import DatasetError
+from ..rle import _kernels
+from ..rle._api import boundary_table, dilation_width
+from ..rle._table import RLETable, table_from_objects
+from ._geometry import Groups, IouPlugin, register_iou_type
+
+__all__ = ["MaskGeometry", "boundary_iou_type", "segm_iou_type"]
+
+
+@dataclass
+class MaskGeometry:
+    """RLEs of all rows of one side, with their boxes and areas (computed once).
+
+    ``boundary`` holds the boundary bands (same layout) for the ``boundary`` type.
+    """
+
+    table: RLETable
+    bbox: np.ndarray
+    area: np.ndarray
+    boundary: RLETable | None = None
+    boundary_bbox: np.ndarray | None = None
+    boundary_area: np.ndarray | None = None
+
+
+def _geometry(table: RLETable, dilation_ratio: float | None) -> MaskGeometry:
+    bb = _kernels.bboxes(table.counts, table.offsets, table.heights, table.widths)
+    ar = _kernels.areas(table.counts, table.offsets)
+    geom = MaskGeometry(table, bb, ar)
+    if dilation_ratio is not None:
+        b = boundary_table(table, dilation_ratio)
+        geom.boundary = b
+        geom.boundary_bbox = _kernels.bboxes(b.counts, b.offsets, b.heights, b.widths)
+        geom.boundary_area = _kernels.areas(b.counts, b.offsets)
+    return geom
+
+
+def _image_sizes(gt: Any, image_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.asarray(gt.image_ids, np.int64)
+    order = np.argsort(ids, kind="stable")
+    pos = order[np.minimum(np.searchsorted(ids[order], image_id), max(ids.size - 1, 0))]
+    return np.asarray(gt.image_heights, np.int64)[pos], np.asarray(gt.image_widths, np.int64)[pos]
+
+
+def _gt_table(gt: Any) -> RLETable:
+    segs = gt.ann_segmentation
+    if segs is None:
+        raise DatasetError(f"{gt.source}: the GT was loaded without segmentations")
+    h, w = _image_sizes(gt, gt.ann_image_id)
+    names = _Names(gt.source, "annotation id {} (entry {})", gt.ann_id)
+    return table_from_objects(segs, h, w, names)
+
+
+def _dt_table(dt: Any, gt: Any) -> RLETable:
+    segs = dt.segmentation
+    if segs is None:
+        raise DatasetError(f"{dt.source}: the results were loaded without segmentations")
+    h, w = _image_sizes(gt, dt.image_id)
+    names = _Names(dt.source, "result {1} (image id {0})", dt.image_id)
+    return table_from_objects(segs, h, w, names)
+
+
+class _Names:
+    """Lazy labels for error messages: only the failing row's label is built."""
+
+    def __init__(self, source: str, fmt: str, ids: np.ndarray) -> None:
+        self.source, self.fmt, self.ids = source, fmt, ids
+
+    def __getitem__(self, i: int) -> str:
+        return f"{self.source}: " + self.fmt.format(int(self.ids[i]), i)
+
+
+def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
+    """coco.py loadRes for results without a box: area = maskUtils.area, bbox = toBbox.
+
+    pycocotools reads these from the RLE itself (its own ``size``), so only RLE
+    dicts (and dense masks) are accepted here; polygon-only results need the
+    image size, which this hook is not given.
+    """
+    names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
+    t = table_from_objects(segs, names=names)
+    area = _kernels.areas(t.counts, t.offsets).astype(np.float64)
+    bbox = _kernels.bboxes(t.counts, t.offsets, t.heights, t.widths)
+    return area, bbox
+
+
+@numba.njit(cache=True, parallel=True)
+def _grouped_kernel(
+    cd, od, bbd, ad, cg, og, bbg, crowd, dt_index, dt_off, gt_index, gt_off, iou_off, mode
+):
+    # mode 0: mask IoU; 1: min(mask, boundary) is done by the caller on two buffers.
+    out = np.zeros(iou_off[-1], np.float64)
+    n_groups = dt_off.size - 1
+    for g in numba.prange(n_groups):
+        d0 = dt_off[g]
+        nd = dt_off[g + 1] - d0
+        g0 = gt_off[g]
+        ng = gt_off[g + 1] - g0
+        base = iou_off[g]
+        for i in range(nd):
+            D = dt_index[d0 + i]
+            for j in range(ng):
+                G = gt_index[g0 + j]
+                if mode == 1 and crowd[G]:
+                    continue
+                out[base + i * ng + j] = _kernels._pair_iou(
+                    cd, od[D], od[D + 1], bbd[D], ad[D], cg, og[G], og[G + 1], bbg[G], crowd[G]
+                )
+    return out
+
+
+def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:
+    # A group shares one image, so every mask in it must have that image's size.
+    if groups.dt_index.size == 0 or groups.gt_index.size == 0:
+        return
+    gsize = np.repeat(np.diff(groups.gt_offsets) > 0, np.diff(groups.dt_offsets))
+    first_gt = groups.gt_index[np.minimum(groups.gt_offsets[:-1], groups.gt_index.size - 1)]
+    ref = np.repeat(first_gt, np.diff(groups.dt_offsets))
+    d = groups.dt_index
+    bad = gsize & (
+        (dt.table.heights[d] != gt.table.heights[ref])
+        | (dt.table.widths[d] != gt.table.widths[ref])
+    )
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        dsize = [int(dt.table.heights[d[k]]), int(dt.table.widths[d[k]])]
+        gsize_k = [int(gt.table.heights[ref[k]]), int(gt.table.widths[ref[k]])]
+        raise DatasetError(
+            f"result {int(d[k])}: mask size {dsize} does not match its image's GT masks {gsize_k}"
+        )
+
+
+def _grouped(dt: MaskGeometry, gt: MaskGeometry, groups: Groups, boundary: bool) -> np.ndarray:
+    _check_sizes(dt, gt, groups)
+    crowd = np.ascontiguousarray(groups.gt_iscrowd, dtype=np.bool_)
+    args = (
+        np.ascontiguousarray(groups.dt_index, np.int64),
+        np.ascontiguousarray(groups.dt_offsets, np.int64),
+        np.ascontiguousarray(groups.gt_index, np.int64),
+        np.ascontiguousarray(groups.gt_offsets, np.int64),
+        np.ascontiguousarray(groups.iou_offsets, np.int64),
+    )
+    ious = _grouped_kernel(
+        dt.table.counts, dt.table.offsets, dt.bbox, dt.area,
+        gt.table.counts, gt.table.offsets, gt.bbox, crowd, *args, 0,
+    )  # fmt: skip
+    if not boundary:
+        return ious
+    # Cheng et al. 2021, Sec. 5 (COCO protocol): match on min(mask IoU, boundary IoU).
+    b = _grouped_kernel(
+        dt.boundary.counts, dt.boundary.offsets, dt.boundary_bbox, dt.boundary_area,
+        gt.boundary.counts, gt.boundary.offsets, gt.boundary_bbox, crowd, *args, 1,
+    )  # fmt: skip
+    crowd_cell = _crowd_cells(crowd, *args)
+    return np.where(crowd_cell, ious, np.minimum(ious, b))
+
+
+@numba.njit(cache=True)
+def _crowd_cells(crowd, dt_index, dt_off, gt_index, gt_off, iou_off):
+    out = np.zeros(iou_off[-1], np.bool_)
+    for g in range(dt_off.size - 1):
+        nd = dt_off[g + 1] - dt_off[g]
+        g0 = gt_off[g]
+        ng = gt_off[g + 1] - g0
+        base = iou_off[g]
+        for i in range(nd):
+            for j in range(ng):
+                out[base + i * ng + j] = crowd[gt_index[g0 + j]]
+    return out
+
+
+def segm_iou_type() -> IouPlugin:
+    """The ``segm`` plug-in (mask IoU, pycocotools ``iouType="segm"``).
+
+    Example
+    -------
+    >>> segm_iou_type().name
+    'segm'
+    """
+    return IouPlugin(
+        name="segm",
+        needs_segmentation=True,
+        prepare_gt=lambda gt: _geometry(_gt_table(gt), None),
+        prepare_dt=lambda dt, gt: _geometry(_dt_table(dt, gt), None),
+        grouped_iou=lambda d, g, groups: _grouped(d, g, groups, False),
+        segm_area_bbox=_loadres_area_bbox,
+    )
+
+
+def boundary_iou_type(dilation_ratio: float = 0.02, name: str = "boundary") -> IouPlugin:
+    """A Boundary IoU plug-in with band width ``dilation_ratio`` x image diagonal.
+
+    Register it to evaluate with another ratio:
+    ``register_iou_type(boundary_iou_type(0.05, "boundary@0.05"))``.
+
+    Example
+    -------
+    >>> boundary_iou_type(0.05, "boundary@0.05").name
+    'boundary@0.05'
+    """
+    dilation_width(1, 1, dilation_ratio)  # validates the ratio
+    return IouPlugin(
+        name=name,
+        needs_segmentation=True,
+        prepare_gt=lambda gt: _geometry(_gt_table(gt), dilation_ratio),
+        prepare_dt=lambda dt, gt: _geometry(_dt_table(dt, gt), dilation_ratio),
+        grouped_iou=lambda d, g, groups: _grouped(d, g, groups, True),
+        segm_area_bbox=_loadres_area_bbox,
+    )
+
+
+register_iou_type(segm_iou_type())
+register_iou_type(boundary_iou_type())
