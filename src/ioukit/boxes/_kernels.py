@@ -178,10 +178,11 @@ def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: 
         dtype = np.dtype(np.float64)
     lead = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     n, m = a.shape[-2], b.shape[-2]
-    a3 = np.ascontiguousarray(np.broadcast_to(a, lead + (n, 4)).reshape(-1, n, 4), dtype=dtype)
-    b3 = np.broadcast_to(b, lead + (m, 4)).reshape(-1, m, 4)
+    nk = math.prod(lead)
+    a3 = np.ascontiguousarray(np.broadcast_to(a, lead + (n, 4)).reshape(nk, n, 4), dtype=dtype)
+    b3 = np.broadcast_to(b, lead + (m, 4)).reshape(nk, m, 4)
     bt = np.ascontiguousarray(b3.transpose(0, 2, 1), dtype=dtype)
-    out = np.empty((a3.shape[0], n, m), dtype=dtype)
+    out = np.empty((nk, n, m), dtype=dtype)
     if out.size:
         _pairwise_kernel(
             a3,
