@@ -1,0 +1,279 @@
+"""Every command-line option, registered in one place.
+
+:func:`build_parser` builds the whole ``ioukit`` parser. Options shared by
+``eval`` and ``compare`` (evaluation parameters, execution options, output)
+are added by the ``add_*_options`` functions below, so a new option (for
+instance a scheduler for distributed evaluation) is one ``add_argument`` call
+in :func:`add_execution_options` plus its use in :func:`execution_kwargs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "build_parser",
+    "parse_iou_thrs",
+    "parse_max_dets",
+    "parse_area_rng",
+    "eval_params",
+    "execution_kwargs",
+]
+
+IOU_TYPES = ("bbox", "segm", "boundary")
+
+# pycocotools' "infinite" upper area bound.
+AREA_INF = 1e5**2
+
+
+def parse_iou_thrs(text: str) -> np.ndarray:
+    """``"0.5:0.95:0.05"`` (start:stop:step, inclusive) or ``"0.5,0.75"``.
+
+    A range is built with ``np.linspace`` exactly as pycocotools builds its
+    default thresholds, so ``0.5:0.95:0.05`` gives the bit-identical array.
+
+    >>> parse_iou_thrs("0.5:0.95:0.05").tolist() == np.linspace(
+    ...     .5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True).tolist()
+    True
+    >>> parse_iou_thrs("0.5, 0.75").tolist()
+    [0.5, 0.75]
+    """
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = [float(x) for x in text.split(":")]
+            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+                raise ValueError
+            lo, hi, step = parts
+            out = np.linspace(lo, hi, int(np.round((hi - lo) / step)) + 1, endpoint=True)
+        else:
+            out = np.array([float(x) for x in text.split(",") if x.strip()], dtype=np.float64)
+    except ValueError:
+        raise InvalidParameterError(
+            f"--iou-thrs {text!r}: expected start:stop:step (e.g. 0.5:0.95:0.05) "
+            "or a comma list (e.g. 0.5,0.75)"
+        ) from None
+    if out.size == 0 or not np.all((out >= 0) & (out <= 1)):
+        raise InvalidParameterError(f"--iou-thrs {text!r}: thresholds must lie in [0, 1]")
+    return out
+
+
+def parse_max_dets(text: str) -> list[int]:
+    """``"1,10,100"`` -> ``[1, 10, 100]`` (positive integers).
+
+    >>> parse_max_dets("1,10,100")
+    [1, 10, 100]
+    """
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InvalidParameterError(
+            f"--max-dets {text!r}: expected comma-separated integers, e.g. 1,10,100"
+        ) from None
+    if not out or min(out) <= 0:
+        raise InvalidParameterError(f"--max-dets {text!r}: values must be positive integers")
+    return out
+
+
+def _area_value(s: str, text: str) -> float:
+    s = s.strip().lower()
+    if s in ("inf", "max", ""):
+        return AREA_INF
+    try:
+        if "**" in s:  # 32**2, as the COCO docs write the size limits
+            b, e = s.split("**")
+            v = float(b) ** float(e)
+        else:
+            v = float(s)
+    except ValueError:
+        raise InvalidParameterError(f"--area-rng {text!r}: {s!r} is not a number") from None
+    if not math.isfinite(v) or v < 0:
+        raise InvalidParameterError(f"--area-rng {text!r}: {s!r} must be >= 0")
+    return v
+
+
+def parse_area_rng(text: str) -> tuple[list[list[float]], list[str]]:
+    """``"all=0:inf,small=0:32**2,medium=32**2:96**2,large=96**2:inf"`` -> (areaRng, labels).
+
+    ``inf`` stands for pycocotools' upper bound 1e5**2.
+
+    >>> parse_area_rng("all=0:inf,small=0:32**2")
+    ([[0.0, 10000000000.0], [0.0, 1024.0]], ['all', 'small'])
+    """
+    rngs, labels = [], []
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        if "=" not in item or ":" not in item:
+            raise InvalidParameterError(
+                f"--area-rng {text!r}: each range is name=lo:hi, e.g. small=0:32**2"
+            )
+        name, rng = item.split("=", 1)
+        lo, hi = rng.split(":", 1)
+        a, b = _area_value(lo, text), _area_value(hi, text)
+        if b < a:
+            raise InvalidParameterError(f"--area-rng {text!r}: {name} has hi < lo")
+        rngs.append([a, b])
+        labels.append(name.strip())
+    if not rngs:
+        raise InvalidParameterError(f"--area-rng {text!r}: no ranges given")
+    return rngs, labels
+
+
+def add_eval_options(p: argparse.ArgumentParser) -> None:
+    """The evaluation parameters (pycocotools' ``Params``)."""
+    g = p.add_argument_group("evaluation parameters")
+    g.add_argument(
+        "--iou-type",
+        choices=IOU_TYPES,
+        default="bbox",
+        help="what to overlap: boxes, masks, or mask boundaries (default: bbox)",
+    )
+    g.add_argument(
+        "--max-dets",
+        metavar="N,N,N",
+        help="detections kept per image and category (default: 1,10,100)",
+    )
+    g.add_argument(
+        "--iou-thrs",
+        metavar="SPEC",
+        help="IoU thresholds, start:stop:step or a list (default: 0.5:0.95:0.05)",
+    )
+    g.add_argument(
+        "--area-rng",
+        metavar="SPEC",
+        help="area ranges name=lo:hi,... (default: all=0:inf,small=0:32**2,"
+        "medium=32**2:96**2,large=96**2:inf)",
+    )
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """How the work runs (where distributed-evaluation options belong)."""
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line on stderr (it is also off when stderr is not a terminal)",
+    )
+
+
+def eval_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``ioukit.coco.evaluate`` keyword arguments the options ask for.
+
+    >>> ns = argparse.Namespace(max_dets="1,5", iou_thrs=None, area_rng=None)
+    >>> eval_params(ns)
+    {'maxDets': [1, 5]}
+    """
+    out: dict[str, Any] = {}
+    if getattr(args, "max_dets", None):
+        out["maxDets"] = parse_max_dets(args.max_dets)
+    if getattr(args, "iou_thrs", None):
+        out["iouThrs"] = parse_iou_thrs(args.iou_thrs)
+    if getattr(args, "area_rng", None):
+        out["areaRng"], out["areaRngLbl"] = parse_area_rng(args.area_rng)
+    return out
+
+
+def execution_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for the execution back end (none yet beyond the defaults).
+
+    >>> execution_kwargs(argparse.Namespace(quiet=True))
+    {}
+    """
+    return {}
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ioukit`` argument parser with its sub-commands."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="ioukit",
+        description="COCO-style evaluation, dataset checks and model comparison.",
+        epilog=(
+            "examples:\n"
+            "  ioukit eval                          # the built-in sample\n"
+            "  ioukit eval gt.json dets.json --per-class --report report.html\n"
+            "  ioukit check gt.json dets.json\n"
+            "  ioukit compare gt.json a.json b.json"
+        ),
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ioukit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    pe = sub.add_parser(
+        "eval",
+        help="evaluate detections against ground truth (COCO AP/AR)",
+        description=(
+            "Evaluate a COCO results file against a COCO ground-truth file and print "
+            "the 12-line summary, identical to pycocotools. Without files, run on a "
+            "built-in synthetic sample."
+        ),
+        formatter_class=_Formatter,
+    )
+    pe.add_argument("gt", nargs="?", metavar="GT.json", help="COCO ground truth")
+    pe.add_argument("dt", nargs="?", metavar="DT.json", help="COCO results (detections)")
+    add_eval_options(pe)
+    out = pe.add_argument_group("output")
+    out.add_argument("--per-class", action="store_true", help="also print the per-category table")
+    out.add_argument(
+        "--json", metavar="OUT.json", help="write all results as JSON ('-' for stdout)"
+    )
+    out.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
+    add_execution_options(pe)
+
+    pc = sub.add_parser(
+        "check",
+        help="validate a dataset and a results file, listing every problem",
+        description=(
+            "Check a COCO ground-truth file (and optionally a results file) and list "
+            "every problem with the id of the object at fault. Exit status 1 when any "
+            "problem is an error."
+        ),
+        formatter_class=_Formatter,
+    )
+    pc.add_argument("gt", metavar="GT.json")
+    pc.add_argument("dt", nargs="?", metavar="DT.json")
+    pc.add_argument("--json", metavar="OUT.json", help="write the problems as JSON ('-': stdout)")
+    pc.add_argument(
+        "--errors-only", action="store_true", help="list only errors (counts still cover all)"
+    )
+    add_execution_options(pc)
+
+    pm = sub.add_parser(
+        "compare",
+        help="compare two results files on the same ground truth",
+        description=(
+            "Evaluate two results files on the same ground truth and show the summary "
+            "side by side with deltas, the per-category AP deltas, and the categories "
+            "where the models differ most."
+        ),
+        formatter_class=_Formatter,
+    )
+    pm.add_argument("gt", metavar="GT.json")
+    pm.add_argument("a", metavar="A.json", help="results of model A (the baseline)")
+    pm.add_argument("b", metavar="B.json", help="results of model B")
+    add_eval_options(pm)
+    mo = pm.add_argument_group("output")
+    mo.add_argument("--names", metavar="A,B", help="labels for the two models")
+    mo.add_argument(
+        "--top", type=int, default=5, metavar="N", help="categories listed each way (default 5)"
+    )
+    mo.add_argument(
+        "--per-class", action="store_true", help="list every category's AP delta, sorted"
+    )
+    mo.add_argument("--json", metavar="OUT.json", help="write the comparison as JSON ('-': stdout)")
+    add_execution_options(pm)
+    return parser
