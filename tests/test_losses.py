@@ -9,6 +9,7 @@ write them), torch.autograd.gradcheck, and central finite differences of
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -419,9 +420,9 @@ def test_jax_grad_matches_torch():
     jnp = jax.numpy
     p, t = random_pairs(16, 8)
     for name, _, opts, _ in CASES:
-        gj = jax.grad(lambda x: fn(name)(x, jnp.asarray(t, jnp.float32), reduction="sum", **opts))(
-            jnp.asarray(p, jnp.float32)
-        )
+        tj = jnp.asarray(t, jnp.float32)
+        f = functools.partial(fn(name), target=tj, reduction="sum", **opts)
+        gj = jax.grad(f)(jnp.asarray(p, jnp.float32))
         x = torch.from_numpy(p).requires_grad_(True)
         fn(name)(x, torch.from_numpy(t), reduction="sum", **opts).backward()
         np.testing.assert_allclose(
