@@ -110,15 +110,11 @@ def _load(path: str, progress: Progress, label: str) -> Any:
 
 def _sample() -> tuple[Any, Any, str]:
     """The built-in sample: (ground truth, detections, description)."""
-    try:
-        from .. import synthetic
-    except ImportError as e:  # pragma: no cover - ioukit.synthetic ships with ioukit
-        raise UsageError(
-            "no files given and the built-in sample (ioukit.synthetic) is unavailable; "
-            "run: ioukit eval GT.json DT.json"
-        ) from e
-    gt, dt = synthetic.sample()
-    return gt, dt, "built-in synthetic sample (ioukit.synthetic.sample())"
+    from ._sample import SAMPLE, sample_dataset
+
+    gt, dt = sample_dataset()
+    args = ", ".join(f"{k}={v}" for k, v in SAMPLE.items())
+    return gt, dt, f"built-in sample (ioukit.synthetic.make_coco_dataset({args}))"
 
 
 def _evaluate(
