@@ -15,7 +15,7 @@ import numpy as np
 from . import _svg
 from ._svg import PALETTE, Series
 from .confusion import ConfusionMatrix, confusion_matrix
-from .curves import ap_by_area, f1_confidence, iou_index, max_dets_index, pr_curves
+from .curves import ap_by_area, ap_by_iou, f1_confidence, iou_index, pr_curves
 
 _CSS = """
 :root{--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--bg:#f6f8fa;--acc:#1f6feb}
@@ -41,8 +41,9 @@ padding:8px 16px;min-width:104px}
 .card .k{font-size:12px;color:#b6c6d8}
 .card.count .v{font-size:18px;padding-top:5px}
 .row{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}
-figure{margin:0}figure figcaption{font-size:12px;color:var(--muted);margin-top:2px;max-width:440px}
-pre.summary{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:12px 14px;
+figure{margin:0}figure figcaption{font-size:12px;color:var(--muted);margin-top:2px;max-width:370px}
+pre.summary{flex:1 1 540px;align-self:stretch;background:var(--bg);border:1px solid var(--line);
+border-radius:6px;padding:12px 14px;
 font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;margin:8px 0;overflow:auto}
 .chart-svg{font-family:inherit;overflow:visible}
 .chart-svg text{fill:#3d444d}.chart-svg .ct{fill:var(--fg)}
@@ -211,8 +212,8 @@ def _pr_section(result: Any, names: Sequence[str], rows: Sequence[Mapping[str, A
             series,
             xlabel="Recall",
             ylabel="Precision",
-            width=440,
-            height=320,
+            width=370,
+            height=300,
             legend_at="lower left",
         ),
         "Mean over categories of COCO's interpolated precision at 101 recall points "
@@ -236,27 +237,14 @@ def _pr_section(result: Any, names: Sequence[str], rows: Sequence[Mapping[str, A
             xlim=(lo, hi),
             xlabel="Score threshold",
             ylabel="F1 at IoU 0.5",
-            width=440,
-            height=320,
+            width=370,
+            height=300,
             markers=[(bc, bf, PALETTE[4], f"best mean F1 {bf:.3f} at score {bc:.3f}")],
             legend_at="upper right",
         ),
         f"F1 of each category (grey) and their mean (red) as the score threshold rises; "
         f"the mean peaks at <b>{bf:.3f}</b> for score &ge; <b>{bc:.3f}</b>.",
         "f1-confidence",
-    )
-    area = ap_by_area(result)
-    labels = [str(s) for s in area["labels"]]
-    bars = _figure(
-        _svg.bar_chart(
-            labels,
-            [("AP", area["AP"], PALETTE[0]), ("AR@100", area["AR"], PALETTE[2])],
-            ylabel="AP / AR (IoU 0.5:0.95)",
-            width=400,
-            height=320,
-        ),
-        "AP and AR by object size (COCO area ranges of the ground truth).",
-        "ap-by-area",
     )
     # per-class small multiples, best AP first
     ap_of = {r["category_id"]: float(r.get("AP", -1)) for r in rows}
@@ -300,9 +288,7 @@ def _pr_section(result: Any, names: Sequence[str], rows: Sequence[Mapping[str, A
     )
     return (
         '<section id="curves"><h2>Precision\u2013recall and F1</h2>'
-        f'<div class="row">{overall}{fchart}</div></section>'
-        '<section id="sizes"><h2>AP by object size</h2>'
-        f'<div class="row">{bars}{_size_table(result, area, names)}</div></section>'
+        f'<div class="row">{overall}{fchart}{_iou_chart(result)}</div></section>'
         "<!--PERCLASS-->"
         '<section id="pr-per-class"><h2>Precision\u2013recall per category</h2>'
         '<p class="note">Sorted by AP. Recall on x, precision on y, both 0 to 1. '
@@ -311,28 +297,48 @@ def _pr_section(result: Any, names: Sequence[str], rows: Sequence[Mapping[str, A
     )
 
 
-def _size_table(result: Any, area: Mapping[str, np.ndarray], names: Sequence[str]) -> str:
-    """The categories with the widest gap between small and large objects."""
-    labels = list(area["labels"])
-    if "small" not in labels or "large" not in labels:
-        return ""
-    s, lg = labels.index("small"), labels.index("large")
-    per = area["AP_per_class"]
-    ok = (per[:, s] >= 0) & (per[:, lg] >= 0)
-    gap = np.where(ok, per[:, lg] - per[:, s], -np.inf)
-    idx = [int(i) for i in np.argsort(-gap, kind="stable")[:8] if np.isfinite(gap[i])]
-    if not idx:
-        return ""
-    trs = "".join(
-        f"<tr><td>{escape(names[i])}</td><td>{per[i, s]:.3f}</td><td>{per[i, lg]:.3f}</td>"
-        f"<td>{gap[i]:+.3f}</td></tr>"
-        for i in idx
+def _iou_chart(result: Any) -> str:
+    """AP and AR against the IoU threshold: how well the boxes are placed."""
+    d = ap_by_iou(result)
+    t = d["iou"]
+    lo, hi = (float(t.min()), float(t.max())) if t.size > 1 else (0.0, 1.0)
+    ser = [
+        Series(t, d["AP"], "AP", PALETTE[0], 2.4, title="AP per IoU threshold"),
+        Series(t, d["AR"], "AR@100", PALETTE[2], 2.4, "5 3", title="AR@100 per IoU threshold"),
+    ]
+    marks = [
+        (x, y, PALETTE[0], f"AP at IoU {x:.2f}: {y:.3f}") for x, y in zip(t, d["AP"]) if y >= 0
+    ]
+    return _figure(
+        _svg.line_chart(
+            ser,
+            xlim=(lo, hi),
+            xlabel="IoU threshold",
+            ylabel="AP / AR (all categories)",
+            width=370,
+            height=300,
+            markers=marks,
+            legend_at="lower left",
+        ),
+        "AP and AR@100 at each IoU threshold; a steep fall means boxes found but loosely placed.",
+        "ap-by-iou",
     )
-    return (
-        '<div><p class="note" style="margin-top:0">Largest AP gap between large and small '
-        "objects (categories with both).</p><table><thead><tr><th>Category</th>"
-        "<th>AP<sub>S</sub></th><th>AP<sub>L</sub></th><th>gap</th></tr></thead>"
-        f"<tbody>{trs}</tbody></table></div>"
+
+
+def _size_chart(result: Any) -> str:
+    """AP and AR per area range, as grouped bars."""
+    area = ap_by_area(result)
+    labels = [str(s) for s in area["labels"]]
+    return _figure(
+        _svg.bar_chart(
+            labels,
+            [("AP", area["AP"], PALETTE[0]), ("AR@100", area["AR"], PALETTE[2])],
+            ylabel="AP / AR (IoU 0.5:0.95)",
+            width=380,
+            height=250,
+        ),
+        "AP and AR by object size (COCO area ranges of the ground truth).",
+        "ap-by-area",
     )
 
 
@@ -442,7 +448,6 @@ def render_html(
     names = [str(names_by_id.get(c, c)) for c in p.catIds]
     rows = _per_class_rows(result)
     stats = np.asarray(result.stats, dtype=float)
-    m = max_dets_index(p)
     kpi = [("AP", stats[0]), ("AP50", stats[1]), ("AP75", stats[2]), ("AR@100", stats[8])]
     if iou_index(p, 0.5) is None or iou_index(p, 0.75) is None or len(p.maxDets) != 3:
         # custom thresholds: the fixed summary slots may not mean what their names say
@@ -472,12 +477,13 @@ def render_html(
         f"<header><h1>{escape(heading)}</h1><div class='sub'>{sep.join(sub_parts)}</div>"
         f'<div class="cards">{cards}</div></header>',
         '<nav><a href="#summary">Summary</a><a href="#curves">PR &amp; F1</a>'
-        '<a href="#sizes">Object size</a><a href="#per-class">Per category</a>'
+        '<a href="#sizes">AP by size</a><a href="#per-class">Per category</a>'
         '<a href="#pr-per-class">PR per category</a><a href="#confusion">Confusion</a>'
         '<a href="#params">Parameters</a></nav><main>',
         '<section id="summary"><h2>Summary</h2><p class="note">The 12 COCO numbers, '
-        f"identical to pycocotools' <code>summarize()</code> (maxDets index {m}).</p>"
-        f'<pre class="summary">{escape(summary_txt)}</pre></section>',
+        "identical to pycocotools' <code>summarize()</code>, and AP / AR by object size.</p>"
+        f'<div class="row"><pre class="summary">{escape(summary_txt)}</pre>'
+        f'<div id="sizes">{_size_chart(result)}</div></div></section>',
     ]
     pr = _pr_section(result, names, rows)
     table = (

@@ -18,6 +18,7 @@ __all__ = [
     "pr_curves",
     "f1_confidence",
     "ap_by_area",
+    "ap_by_iou",
 ]
 
 
@@ -134,3 +135,25 @@ def ap_by_area(result: Any, *, max_dets: int = 100) -> dict[str, np.ndarray]:
         "AR": _mean_valid(r, axis=(0, 1)),
         "AP_per_class": _mean_valid(p, axis=(0, 1)),
     }
+
+
+def ap_by_iou(result: Any, *, max_dets: int = 100) -> dict[str, np.ndarray]:
+    """AP and AR at each IoU threshold (all areas), averaged over categories.
+
+    Returns ``iou`` (T,), ``AP`` (T,) and ``AR`` (T,); the mean of ``AP`` over
+    the default thresholds is COCO's AP, and ``AP`` at 0.5 is AP50.
+    """
+    m = max_dets_index(result.params, max_dets)
+    a = _all_area(result.params)
+    p = np.asarray(result.precision)[:, :, :, a, m]  # T,R,K
+    r = np.asarray(result.recall)[:, :, a, m]  # T,K
+    return {
+        "iou": np.asarray(result.params.iouThrs, dtype=float),
+        "AP": _mean_valid(p, axis=(1, 2)),
+        "AR": _mean_valid(r, axis=1),
+    }
+
+
+def _all_area(params: Any) -> int:
+    labels = list(params.areaRngLbl)
+    return labels.index("all") if "all" in labels else 0
