@@ -124,13 +124,14 @@ def _measure_pair(mode, ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, eps, p0, p1, iba
     return iou
 
 
-@numba.njit(cache=True, parallel=True)
-def _pairwise_kernel(a, bt, out, mode, eps, zero, p0, p1, ibase):
+@numba.njit(inline="always")
+def _pairwise_rows(a, bt, out, mode, eps, zero, p0, p1, ibase, start, stop):
+    # rows start..stop of the flattened (K * N) output.
     # a: (K, N, 4) xyxy; bt: (K, 4, M) columns of b (contiguous per coordinate
     # so the inner loop is unit-stride and vectorises); out: (K, N, M)
-    nk, n = a.shape[0], a.shape[1]
+    n = a.shape[1]
     m = bt.shape[2]
-    for t in numba.prange(nk * n):
+    for t in range(start, stop):
         k = t // n
         i = t - k * n
         ax1, ay1, ax2, ay2 = a[k, i, 0], a[k, i, 1], a[k, i, 2], a[k, i, 3]
@@ -154,6 +155,26 @@ def _pairwise_kernel(a, bt, out, mode, eps, zero, p0, p1, ibase):
                 row[j] = _measure_pair(
                     mode, ax1, ay1, ax2, ay2, bx1[j], by1[j], bx2[j], by2[j], eps, p0, p1, ibase
                 )
+
+
+@numba.njit(cache=True)
+def _pairwise_serial(a, bt, out, mode, eps, zero, p0, p1, ibase):
+    _pairwise_rows(a, bt, out, mode, eps, zero, p0, p1, ibase, 0, a.shape[0] * a.shape[1])
+
+
+@numba.njit(cache=True, parallel=True)
+def _pairwise_parallel(a, bt, out, mode, eps, zero, p0, p1, ibase):
+    rows = a.shape[0] * a.shape[1]
+    chunk = 16
+    for c in numba.prange((rows + chunk - 1) // chunk):
+        _pairwise_rows(
+            a, bt, out, mode, eps, zero, p0, p1, ibase, c * chunk, min(rows, (c + 1) * chunk)
+        )
+
+
+# Below this many output elements the thread pool's wake-up (milliseconds on
+# a busy machine) costs more than the work.
+PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
 def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: dict) -> Any:
@@ -184,7 +205,8 @@ def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: 
     bt = np.ascontiguousarray(b3.transpose(0, 2, 1), dtype=dtype)
     out = np.empty((nk, n, m), dtype=dtype)
     if out.size:
-        _pairwise_kernel(
+        kernel = _pairwise_parallel if out.size >= PARALLEL_MIN_ELEMENTS else _pairwise_serial
+        kernel(
             a3,
             bt,
             out,

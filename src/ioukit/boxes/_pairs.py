@@ -74,14 +74,17 @@ def _cell_range(lo, hi, origin, size, ncell):
     return min(max(c0, 0), ncell - 1), min(max(c1, 0), ncell - 1), c1 < 0 or c0 >= ncell
 
 
-@numba.njit(cache=True, parallel=True)
-def _sweep(a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals):
-    # Two calls: first with offsets[0] < 0 to count pairs per row (written to
-    # offsets[i + 1]), then with filled prefix offsets to write (ib, vals).
+@numba.njit(cache=True)
+def _sweep_rows(
+    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals, i0, i1
+):
+    # Rows i0..i1 of a. Two passes: first with offsets[0] < 0 to count pairs
+    # per row (written to offsets[i + 1]), then with prefix offsets to write
+    # (ib, vals).
     counting = offsets[0] < 0
     tf = float(t)
     reach = 1.0 / tf - tf
-    for i in numba.prange(a.shape[0]):
+    for i in range(i0, i1):
         ax1, ay1, ax2, ay2 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
         wa = ax2 - ax1
         ha = ay2 - ay1
@@ -122,6 +125,29 @@ def _sweep(a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, of
             perm = np.argsort(ib[s:k])
             ib[s:k] = ib[s:k][perm]
             vals[s:k] = vals[s:k][perm]
+
+
+@numba.njit(cache=True)
+def _sweep_serial(
+    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals
+):
+    _sweep_rows(
+        a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals,
+        0, a.shape[0],
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, parallel=True)
+def _sweep_parallel(
+    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals
+):
+    n = a.shape[0]
+    chunk = 64
+    for c in numba.prange((n + chunk - 1) // chunk):
+        _sweep_rows(
+            a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals,
+            c * chunk, min(n, (c + 1) * chunk),
+        )  # fmt: skip
 
 
 def _grid_shape(lo: float, hi: float, size: float, cap: int) -> tuple[float, int]:
@@ -235,7 +261,9 @@ def _iou_pairs_numpy(a: np.ndarray, b: np.ndarray, t: float, eps: float) -> tupl
     dummy_i = np.zeros(0, np.int64)
     dummy_v = np.zeros(0, a.dtype)
     args = (a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, dtype(t), dtype(eps), dtype(0))
-    _sweep(*args, offsets, dummy_i, dummy_v)
+    # the thread pool's wake-up outweighs small problems
+    sweep = _sweep_parallel if n * 8 + m >= 20000 else _sweep_serial
+    sweep(*args, offsets, dummy_i, dummy_v)
     offsets[0] = 0
     np.cumsum(offsets, out=offsets)
     total = int(offsets[-1])
@@ -243,6 +271,6 @@ def _iou_pairs_numpy(a: np.ndarray, b: np.ndarray, t: float, eps: float) -> tupl
         return empty
     ib = np.empty(total, np.int64)
     vals = np.empty(total, a.dtype)
-    _sweep(*args, offsets, ib, vals)
+    sweep(*args, offsets, ib, vals)
     ia = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
     return ia, ib, vals
