@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import DatasetError
 from ..rle import _kernels
 from ..rle._api import boundary_table, dilation_width
-from ..rle._table import RLETable, table_from_objects
+from ..rle._table import RLETable, check_sizes, table_from_objects
 from ._geometry import Groups, IouPlugin, register_iou_type
 
 __all__ = ["MaskGeometry", "boundary_iou_type", "segm_iou_type"]
@@ -86,7 +86,15 @@ def _dt_table(dt: Any, gt: Any) -> RLETable:
         raise DatasetError(f"{dt.source}: the results were loaded without segmentations")
     h, w = _image_sizes(gt, dt.image_id)
     names = _Names(dt.source, "result {1} (image id {0})", dt.image_id)
+    cached = _LOADRES_CACHE.pop("last", None)
+    if cached is not None and cached[0] is segs:
+        # loadRes already decoded these RLEs for their areas: reuse, do not decode twice.
+        check_sizes(cached[1], h, w, names)
+        return cached[1]
     return table_from_objects(segs, h, w, names)
+
+
+_LOADRES_CACHE: dict[str, tuple[list, RLETable]] = {}
 
 
 class _Names:
@@ -108,6 +116,7 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
     t = table_from_objects(segs, names=names)
+    _LOADRES_CACHE["last"] = (segs, t)
     area = _kernels.areas(t.counts, t.offsets).astype(np.float64)
     bbox = _kernels.bboxes(t.counts, t.offsets, t.heights, t.widths)
     return area, bbox

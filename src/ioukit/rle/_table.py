@@ -128,20 +128,37 @@ def polygons_to_table(
     index_map: Sequence[int] | None = None,
 ) -> RLETable:
     """Rasterise each annotation's polygons ``polys[i]`` (``[x0, y0, ...]`` lists); merge them."""
-    arrs: list[np.ndarray] = []
-    ann_sizes = np.empty(len(polys), np.int64)
-    for i, ann in enumerate(polys):
-        j = index_map[i] if index_map is not None else i
-        if len(ann) == 0:
-            raise InvalidPolygonError(f"{_label(names, j)}: empty polygon list")
-        for k, p in enumerate(ann):
-            arrs.append(_check_polygon(p, names, j, k))
-        ann_sizes[i] = len(ann)
+    try:
+        # One flat conversion for all polygons; validated below, vectorised.
+        ann_sizes = np.fromiter((len(a) for a in polys), np.int64, len(polys))
+        lengths = np.fromiter((len(p) for a in polys for p in a), np.int64, int(ann_sizes.sum()))
+        xy = np.fromiter((v for a in polys for p in a for v in p), np.float64, int(lengths.sum()))
+    except (TypeError, ValueError):
+        # Slow path only to find and name the malformed polygon.
+        for i, ann in enumerate(polys):
+            j = index_map[i] if index_map is not None else i
+            for k, p in enumerate(ann if isinstance(ann, (list, tuple)) else [ann]):
+                _check_polygon(p, names, j, k)
+        raise InvalidPolygonError("malformed polygon list") from None
+    empty = np.flatnonzero(ann_sizes == 0)
+    if empty.size:
+        j = int(empty[0])
+        raise InvalidPolygonError(
+            f"{_label(names, index_map[j] if index_map is not None else j)}: empty polygon list"
+        )
     ann_off = np.zeros(len(polys) + 1, np.int64)
     np.cumsum(ann_sizes, out=ann_off[1:])
-    poly_off = np.zeros(len(arrs) + 1, np.int64)
-    np.cumsum([a.size for a in arrs], out=poly_off[1:])
-    xy = np.concatenate(arrs) if arrs else np.zeros(0, np.float64)
+    poly_off = np.zeros(lengths.size + 1, np.int64)
+    np.cumsum(lengths, out=poly_off[1:])
+    bad_poly = (lengths < 6) | (lengths % 2 == 1)
+    if not np.all(np.isfinite(xy)):
+        owner = np.repeat(np.arange(lengths.size), lengths)
+        bad_poly[owner[~np.isfinite(xy)]] = True
+    if bad_poly.any():
+        q = int(np.flatnonzero(bad_poly)[0])
+        i = int(np.searchsorted(ann_off, q, side="right") - 1)
+        j = index_map[i] if index_map is not None else i
+        _check_polygon(polys[i][q - ann_off[i]], names, j, q - int(ann_off[i]))
     h = np.asarray(heights, np.int64)
     w = np.asarray(widths, np.int64)
     counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
@@ -344,16 +361,21 @@ def table_from_objects(
         inv[idx] = np.arange(n)
         table = take(cat, inv)
     if hs is not None and ws is not None and n:
-        # An image without a recorded size (0 x 0) cannot be checked against.
-        known = (hs > 0) | (ws > 0)
-        bad = np.flatnonzero(known & ((table.heights != hs) | (table.widths != ws)))
-        if bad.size:
-            i = int(bad[0])
-            raise ShapeMismatchError(
-                f"{_label(names, i)}: mask size {[int(table.heights[i]), int(table.widths[i])]} "
-                f"does not match the image size {[int(hs[i]), int(ws[i])]}"
-            )
+        check_sizes(table, hs, ws, names)
     return table
+
+
+def check_sizes(table: RLETable, hs: np.ndarray, ws: np.ndarray, names=None) -> None:
+    """ShapeMismatchError naming the first RLE whose size is not its image's (h, w)."""
+    # An image without a recorded size (0 x 0) cannot be checked against.
+    known = (hs > 0) | (ws > 0)
+    bad = np.flatnonzero(known & ((table.heights != hs) | (table.widths != ws)))
+    if bad.size:
+        i = int(bad[0])
+        raise ShapeMismatchError(
+            f"{_label(names, i)}: mask size {[int(table.heights[i]), int(table.widths[i])]} "
+            f"does not match the image size {[int(hs[i]), int(ws[i])]}"
+        )
 
 
 def table_from_counts(counts: Sequence[np.ndarray], heights, widths) -> RLETable:
