@@ -97,7 +97,8 @@ def _check_unit_interval(x: Any, xp: Any, name: str) -> None:
     if is_tracer(x):
         return
     bad = ~((x >= 0) & (x <= 1))  # NaN fails both comparisons
-    if bool(xp.any(bad)):
+    anybad = xp.any(bad)
+    if not is_tracer(anybad) and bool(anybad):
         host = np.atleast_1d(to_host(x))
         idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(to_host(bad)))[0])
         where = "" if np.ndim(to_host(x)) == 0 else f" at index {idx[0] if len(idx) == 1 else idx}"

@@ -119,7 +119,9 @@ def check_boxes(xp: Any, boxes: Array, fmt: str, name: str) -> None:
         neg_h = boxes[..., 3] < 0
     nonfinite = ~xp.all(xp.isfinite(boxes), axis=-1)
     bad = nonfinite | neg_w | neg_h
-    if not bool(xp.any(bad)):
+    anybad = xp.any(bad)
+    # inside a jit trace even operations on concrete arrays give tracers
+    if is_tracer(anybad) or not bool(anybad):
         return
     bad_h = to_host(bad)
     idx = tuple(int(i) for i in np.argwhere(bad_h)[0])
