@@ -25,6 +25,9 @@ __all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
 
 @numba.njit(cache=True, nogil=True)
 def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
+    # Only true-positive steps move recall and can hold a maximum of the precision
+    # envelope (between them tp is fixed and fp grows, so precision only falls), so
+    # both are evaluated there alone, with the same float operations as pycocotools.
     n_k = cat_off.size - 1
     n_a = flags.shape[1]
     n_t = flags.shape[2]
@@ -36,10 +39,13 @@ def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, 
     max_n = 0
     for k in range(n_k):
         max_n = max(max_n, cat_off[k + 1] - cat_off[k])
-    rc = np.empty(max_n)
-    pr = np.empty(max_n)
     sc = np.empty(max_n)
     sel = np.empty(max_n, dtype=np.int64)
+    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
+    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
+    ntp = np.empty(n_t, dtype=np.int64)
+    fpc = np.empty(n_t, dtype=np.int64)
+    env = np.empty(max_n + 1)
     for k in range(n_k):
         c0 = cat_off[k]
         c1 = cat_off[k + 1]
@@ -54,53 +60,69 @@ def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, 
                 npig = num_gt[k, a]
                 if npig == 0:
                     continue
+                ntp[:] = 0
+                fpc[:] = 0
+                # branch-free pass: where each true positive falls and the fp count there
+                for n in range(nd):
+                    row = sel[n]
+                    for t in range(n_t):
+                        f = flags[row, a, t]
+                        c = ntp[t]
+                        tp_pos[t, c] = n
+                        fp_at[t, c] = fpc[t]
+                        ntp[t] = c + (f == 1)
+                        fpc[t] += f == 0
                 for t in range(n_t):
-                    tp = 0
-                    fp = 0
-                    for n in range(nd):
-                        f = flags[sel[n], a, t]
-                        if f == 1:
-                            tp += 1
-                        elif f == 0:
-                            fp += 1
-                        tpf = float(tp)
-                        rc[n] = tpf / npig
-                        pr[n] = tpf / (float(fp) + tpf + eps)
-                    if nd:
-                        recall[t, k, a, m] = rc[nd - 1]
-                    else:
-                        recall[t, k, a, m] = 0.0
-                    for n in range(nd - 1, 0, -1):
-                        if pr[n] > pr[n - 1]:
-                            pr[n - 1] = pr[n]
+                    nt = ntp[t]
+                    for c in range(nt):
+                        # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
+                        tpf = float(c + 1)
+                        env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
+                    # rc[-1] = tp / npig
+                    recall[t, k, a, m] = float(nt) / npig if nd else 0.0
+                    for c in range(nt - 2, -1, -1):
+                        if env[c + 1] > env[c]:
+                            env[c] = env[c + 1]
                     for r in range(n_r):
                         v = rec_thrs[r]
-                        lo = 0
-                        hi = nd
-                        while lo < hi:
-                            mid = (lo + hi) >> 1
-                            if rc[mid] < v:
-                                lo = mid + 1
-                            else:
-                                hi = mid
-                        if lo >= nd:
-                            for r2 in range(r, n_r):
-                                precision[t, r2, k, a, m] = 0.0
-                                scores[t, r2, k, a, m] = 0.0
-                            break
-                        precision[t, r, k, a, m] = pr[lo]
-                        scores[t, r, k, a, m] = sc[lo]
+                        # searchsorted(rc, v, 'left'), rc[n] = (#tp up to n) / npig
+                        if nd > 0 and 0.0 >= v:
+                            pos = 0
+                            prv = env[0] if nt > 0 else 0.0
+                        else:
+                            lo = 1
+                            hi = nt + 1
+                            while lo < hi:
+                                mid = (lo + hi) >> 1
+                                if float(mid) / npig < v:
+                                    lo = mid + 1
+                                else:
+                                    hi = mid
+                            if lo > nt:
+                                for r2 in range(r, n_r):
+                                    precision[t, r2, k, a, m] = 0.0
+                                    scores[t, r2, k, a, m] = 0.0
+                                break
+                            pos = tp_pos[t, lo - 1]
+                            prv = env[lo - 1]
+                        precision[t, r, k, a, m] = prv
+                        scores[t, r, k, a, m] = sc[pos]
     return precision, recall, scores
 
 
 def sort_records(cat: np.ndarray, score: np.ndarray, image_id: np.ndarray, rank: np.ndarray):
     """Order of records for accumulation: by category, -score, image, rank (stable).
 
-    >>> sort_records(np.array([0, 0, 0]), np.array([0.5, 0.9, 0.5]),
-    ...              np.array([2, 1, 1]), np.array([0, 0, 1])).tolist()
-    [1, 2, 0]
+    Records must come ordered by (image, rank) within each category, as
+    :class:`~ioukit.coco.EvalState` keeps them; two stable sorts then give the full
+    order without comparing image and rank again.
+
+    >>> sort_records(np.array([0, 0, 0]), np.array([0.9, 0.5, 0.5]),
+    ...              np.array([1, 1, 2]), np.array([0, 1, 0])).tolist()
+    [0, 1, 2]
     """
-    return np.lexsort((rank, image_id, -score, cat))
+    o = np.argsort(-score, kind="stable")
+    return o[np.argsort(cat[o], kind="stable")]
 
 
 def accumulate_arrays(
@@ -118,6 +140,7 @@ def accumulate_arrays(
     Parameters
     ----------
     cat : int (N,) category index in [0, K); score : float64 (N,); image_id : int64 (N,)
+        (within a category, records ordered by image, then rank)
     rank : int (N,) position of the detection in its image and category (best first)
     flags : uint8 (N, A, T): 0 false positive, 1 true positive, 2 ignored
     num_gt : int64 (K, A) non-ignored GT; max_dets : int (M,); rec_thrs : float64 (R,)
@@ -127,8 +150,8 @@ def accumulate_arrays(
     >>> p, r, s = accumulate_arrays(np.array([0]), np.array([0.9]), np.array([1]),
     ...     np.array([0]), np.ones((1, 1, 1), np.uint8), np.array([[2]]), np.array([100]),
     ...     np.array([0.0, 0.5, 1.0]))
-    >>> p[0, :, 0, 0, 0].tolist(), r[0, 0, 0, 0]
-    ([1.0, 1.0, 0.0], 0.5)
+    >>> p[0, :, 0, 0, 0].tolist(), float(r[0, 0, 0, 0])  # 1 / (1 + spacing(1)) < 1
+    ([0.9999999999999998, 0.9999999999999998, 0.0], 0.5)
     """
     n_k = num_gt.shape[0]
     order = sort_records(cat, score, image_id, rank)

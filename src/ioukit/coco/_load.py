@@ -18,6 +18,7 @@ are correctly rounded by both, exactly like ``json.load``.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import warnings
@@ -139,6 +140,28 @@ class _GtSeg(msgspec.Struct):
     annotations: list[_AnnSeg] = []
 
 
+class _AnnFast(msgspec.Struct, gc=False):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: tuple[float, float, float, float]
+    area: float
+    iscrowd: int | bool
+
+
+class _GtFast(msgspec.Struct, gc=False):
+    images: list[_Img]
+    categories: list[_Cat]
+    annotations: list[_AnnFast] = []
+
+
+class _ResFast(msgspec.Struct, gc=False):
+    image_id: int
+    category_id: int
+    score: float
+    bbox: tuple[float, float, float, float]
+
+
 class _Res(msgspec.Struct):
     image_id: int
     category_id: int
@@ -171,13 +194,25 @@ def _msgspec_error(e: msgspec.ValidationError, source: str) -> DatasetError:
     return DatasetError(f"{source}: {msg}")
 
 
-def _read_json_file(path: str | os.PathLike, typ: Any) -> Any:
+def _read_json_file(path: str | os.PathLike, typ: Any, fast_typ: Any = None) -> Any:
     source = os.fspath(path)
     try:
         with open(path, "rb") as f:
             buf = f.read()
     except OSError as e:
         raise DatasetError(f"cannot read {source}: {e}") from e
+    if fast_typ is not None:
+        # strict schema (4-number boxes everywhere) decodes fastest; anything else
+        # takes the general schema below, which also words the errors
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            return _decoder(fast_typ).decode(buf)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        finally:
+            if gc_was:
+                gc.enable()
     try:
         return _decoder(typ).decode(buf)
     except msgspec.ValidationError as e:
@@ -266,7 +301,9 @@ def _check_unique(ids: np.ndarray, what: str, source: str) -> None:
 def _bbox_array(bboxes: list) -> np.ndarray:
     if not bboxes:
         return np.zeros((0, 4), dtype=np.float64)
-    return np.array(bboxes, dtype=np.float64).reshape(len(bboxes), 4)
+    n = len(bboxes)
+    # lengths are checked before: a flat iterator is cheaper than nested lists
+    return np.fromiter((v for b in bboxes for v in b), np.float64, 4 * n).reshape(n, 4)
 
 
 def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
@@ -289,7 +326,7 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     typ = _GtSeg if needs_segmentation else _Gt
     if isinstance(gt, (str, os.PathLike)):
         source = os.fspath(gt)
-        d = _read_json_file(gt, typ)
+        d = _read_json_file(gt, typ, None if needs_segmentation else _GtFast)
     elif isinstance(gt, dict):
         source = "<gt dict>"
         d = _convert(gt, typ, source)
@@ -312,7 +349,8 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     def aid(i: int) -> str:
         return f"annotation id {int(ann_id[i])} (entry {i})"
 
-    _check_bbox_lengths(bboxes, "", aid, source)
+    if not isinstance(d, _GtFast):  # the fast schema has 4-tuples only
+        _check_bbox_lengths(bboxes, "", aid, source)
     bbox = _bbox_array(bboxes)
     _check_box_values(bbox, "", aid, source)
     bad = ~np.isfinite(area)
@@ -393,7 +431,7 @@ def load_dt(
     typ = list[_ResSeg] if needs_segmentation else list[_Res]
     if isinstance(dt, (str, os.PathLike)):
         source = os.fspath(dt)
-        res = _read_json_file(dt, typ)
+        res = _read_json_file(dt, typ, None if needs_segmentation else list[_ResFast])
     elif isinstance(dt, (list, tuple)):
         source = "<results list>"
         res = _convert(list(dt), typ, source)
@@ -417,12 +455,14 @@ def load_dt(
 
     bboxes = [r.bbox for r in res]
     if box_mode:
-        missing = [i for i, b in enumerate(bboxes) if b is None]
+        fast = n > 0 and isinstance(res[0], _ResFast)
+        missing = [] if fast else [i for i, b in enumerate(bboxes) if b is None]
         if missing:
             raise MissingFieldError(
                 f"{source}: {rid(missing[0])} has no 'bbox' (results[0] has one)"
             )
-        _check_bbox_lengths(bboxes, "", rid, source)
+        if not (n and isinstance(res[0], _ResFast)):
+            _check_bbox_lengths(bboxes, "", rid, source)
         bbox = _bbox_array(bboxes)
         _check_box_values(bbox, "", rid, source)
         # coco.py loadRes: ann['area'] = bb[2]*bb[3]

@@ -35,6 +35,7 @@ class EvalState:
     dt_category : int64 (N,)  index into ``params.catIds`` (0 for every record with useCats=0)
     dt_score : float64 (N,)
     dt_rank : int64 (N,)      0 = best detection of its image and category
+    (records are ordered by image, then rank, within each category)
     dt_flags : uint8 (N, A, T)  0 false positive, 1 true positive, 2 ignored
     num_gt : int64 (K, A)     non-ignored GT per category and area range
     num_dt : int64 (K,)       detections per category, before the maxDets cut
@@ -153,6 +154,7 @@ def merge_states(states: Iterable[EvalState]) -> EvalState:
     img = np.concatenate([s.dt_image_id for s in states])
     cat = np.concatenate([s.dt_category for s in states])
     rank = np.concatenate([s.dt_rank for s in states])
+    # canonical order (image, category, rank): accumulate relies on (image, rank) order
     rec = np.lexsort((rank, cat, img))
     names: dict[int, str] = {}
     for s in states:

@@ -52,9 +52,18 @@ def prepare(
 
 
 def _positions(values: np.ndarray, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each value in ``sorted_keys`` and whether it is there."""
+    """Index of each value in ``sorted_keys`` (unique) and whether it is there."""
     if sorted_keys.size == 0:
         return np.zeros(values.shape, np.int64), np.zeros(values.shape, bool)
+    lo, hi = int(sorted_keys[0]), int(sorted_keys[-1])
+    if lo >= 0 and hi < max(4 * sorted_keys.size, 1 << 20) and values.size > 64:
+        # ids are small integers (COCO's are): a lookup table beats a binary search
+        lut = np.full(hi + 2, -1, dtype=np.int64)
+        lut[sorted_keys] = np.arange(sorted_keys.size)
+        idx = np.where((values >= 0) & (values <= hi), values, hi + 1)
+        pos = lut[idx]
+        ok = pos >= 0
+        return np.where(ok, pos, 0), ok
     pos = np.searchsorted(sorted_keys, values)
     pos_c = np.minimum(pos, sorted_keys.size - 1)
     return pos_c, sorted_keys[pos_c] == values
@@ -122,7 +131,9 @@ def evaluate_images(
     g_rows = np.flatnonzero(g_ok & g_cok)
     g_key = g_k[g_rows] * n_img + g_img[g_rows]
     # within a group: catIds order (useCats=0 concatenates categories), then file order
-    g_sort = np.lexsort((g_cpos[g_rows], g_key))
+    g_sort = (
+        np.lexsort((g_cpos[g_rows], g_key)) if not p.useCats else np.argsort(g_key, kind="stable")
+    )
     gt_index = g_rows[g_sort]
     gt_key = g_key[g_sort]
 
@@ -140,7 +151,11 @@ def evaluate_images(
     d_k, d_cpos, d_cok = _cat_lookup(dt.category_id, p)
     d_rows = np.flatnonzero(d_ok & d_cok)
     d_key = d_k[d_rows] * n_img + d_img[d_rows]
-    d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
+    if p.useCats:
+        d_sort = np.argsort(-dt.score[d_rows], kind="stable")
+        d_sort = d_sort[np.argsort(d_key[d_sort], kind="stable")]
+    else:
+        d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
     d_rows = d_rows[d_sort]
     d_key = d_key[d_sort]
     num_dt = np.bincount(d_k[d_rows], minlength=n_k)[:n_k].astype(np.int64)
@@ -207,7 +222,7 @@ def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
     -------
     >>> from ioukit.coco._state import EvalState
     >>> from ioukit.coco._params import Params
-    >>> accumulate(EvalState.empty(Params(catIds=[1]))).stats[0]
+    >>> float(accumulate(EvalState.empty(Params(catIds=[1]))).stats[0])
     -1.0
     """
     p = state.params
