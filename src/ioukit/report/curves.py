@@ -99,7 +99,8 @@ def f1_confidence(
     smax = float(S[reached].max()) if reached.any() else 1.0
     smin = float(S[reached].min()) if reached.any() else 0.0
     lo, hi = (0.0, 1.0) if smin >= 0 and smax <= 1 else (smin, smax)
-    conf = np.linspace(lo, hi, num)
+    # rounded so that a grid point like 0.7 is the float 0.7 a detector's score would be
+    conf = np.round(np.linspace(lo, hi, num), 12)
     K = P.shape[0]
     f1 = np.full((K, num), np.nan)
     for k in range(K):
