@@ -75,11 +75,13 @@ def write_html(
     Example
     -------
     >>> import tempfile, pathlib
-    >>> from ioukit import coco, synthetic  # doctest: +SKIP
-    >>> gt, dt = synthetic.sample()  # doctest: +SKIP
-    >>> res = coco.evaluate(gt, dt)  # doctest: +SKIP
-    >>> out = write_html(res, pathlib.Path(tempfile.mkdtemp()) / "r.html", gt=gt, dt=dt)
-    ... # doctest: +SKIP
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> gt, dt = make_coco_dataset(n_images=20, n_categories=3, seed=0)
+    >>> out = write_html(evaluate(gt, dt), pathlib.Path(tempfile.mkdtemp()) / "r.html",
+    ...                  gt=gt, dt=dt)
+    >>> out.read_text().startswith("<!DOCTYPE html>")
+    True
     """
     html = render_html(
         result,
@@ -127,10 +129,14 @@ def plot_pr(
 
     Example
     -------
-    >>> from ioukit import coco, synthetic  # doctest: +SKIP
-    >>> res = coco.evaluate(*synthetic.sample())  # doctest: +SKIP
-    >>> ax = plot_pr(res)  # doctest: +SKIP
-    >>> ax.figure.savefig("pr.png")  # doctest: +SKIP
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> res = evaluate(*make_coco_dataset(n_images=20, n_categories=3, seed=0))
+    >>> ax = plot_pr(res)
+    >>> len(ax.lines)
+    3
     """
     try:
         import matplotlib.pyplot as plt

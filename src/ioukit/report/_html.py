@@ -442,7 +442,15 @@ def render_html(
     extra: Mapping[str, Any] | None = None,
     confusion: ConfusionMatrix | None = None,
 ) -> str:
-    """The report as one HTML string (see :func:`ioukit.report.write_html`)."""
+    """The report as one HTML string (see :func:`ioukit.report.write_html`).
+
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> gt, dt = make_coco_dataset(n_images=10, n_categories=2, seed=0)
+    >>> html = render_html(evaluate(gt, dt), gt=gt, dt=dt)
+    >>> html.count('<figure class="chart"') >= 6, "<script src" in html
+    (True, False)
+    """
     p = result.params
     names_by_id = dict(getattr(result, "category_names", {}) or {})
     names = [str(names_by_id.get(c, c)) for c in p.catIds]

@@ -55,6 +55,12 @@ class ConfusionMatrix:
         """The ``n`` largest off-diagonal cells between two real classes.
 
         Returns ``[(gt_name, predicted_name, count)]``, largest first.
+
+        >>> import numpy as np
+        >>> cm = ConfusionMatrix(np.array([[5, 2, 1], [0, 4, 0], [1, 1, 0]]), [1, 2],
+        ...                      ["cat", "dog", "background"], 0.5, 0.0)
+        >>> cm.top_confusions()
+        [('cat', 'dog', 2)]
         """
         k = len(self.category_ids)
         m = self.matrix[:k, :k].copy()
@@ -69,7 +75,14 @@ class ConfusionMatrix:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict.
+
+        >>> import numpy as np
+        >>> ConfusionMatrix(np.zeros((2, 2), int), [7], ["a", "background"], 0.5, 0.0).to_dict()
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'matrix': [[0, 0], [0, 0]], 'category_ids': [7], 'names': ['a', 'background'],
+         'iou_threshold': 0.5, 'score_threshold': 0.0}
+        """
         return {
             "matrix": self.matrix.tolist(),
             "category_ids": list(self.category_ids),

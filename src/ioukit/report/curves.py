@@ -61,6 +61,15 @@ def pr_curves(result: Any, *, area: int = 0, max_dets: int = 100) -> dict[str, n
     over all thresholds), an array (K, R) of precision per category, -1 for
     categories without ground truth; ``"<key>/all"`` holds the mean over
     categories with ground truth (R,), whose mean is the AP.
+
+    Example
+    -------
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> res = evaluate(*make_coco_dataset(n_images=30, n_categories=3, seed=0))
+    >>> pc = pr_curves(res)
+    >>> pc["0.5"].shape, round(float(pc["0.5/all"].mean()), 12) == round(float(res.stats[1]), 12)
+    ((3, 101), True)
     """
     p = np.asarray(result.precision)[:, :, :, area, max_dets_index(result.params, max_dets)]
     out: dict[str, np.ndarray] = {"recall": np.asarray(result.params.recThrs, dtype=float)}
@@ -87,6 +96,15 @@ def f1_confidence(
     Returns ``confidence`` (num,), ``f1`` (K, num) (NaN rows for categories
     without ground truth), ``mean`` (num,) over categories with ground truth, and
     ``best`` = [confidence, mean F1] at the maximum of the mean curve.
+
+    Example
+    -------
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> res = evaluate(*make_coco_dataset(n_images=30, n_categories=3, seed=0))
+    >>> f = f1_confidence(res)
+    >>> f["confidence"].shape, f["f1"].shape, bool(0 < f["best"][1] <= 1)
+    ((101,), (3, 101), True)
     """
     t = iou_index(result.params, iou)
     t = 0 if t is None else t
@@ -126,6 +144,15 @@ def ap_by_area(result: Any, *, max_dets: int = 100) -> dict[str, np.ndarray]:
 
     Returns ``labels`` (A,), ``AP`` (A,), ``AR`` (A,) and ``AP_per_class`` (K, A),
     -1 where no ground truth falls in the range, as COCO reports it.
+
+    Example
+    -------
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> res = evaluate(*make_coco_dataset(n_images=30, n_categories=3, seed=0))
+    >>> a = ap_by_area(res)
+    >>> a["labels"].tolist(), bool(abs(a["AP"][1] - res.stats[3]) < 1e-12)
+    (['all', 'small', 'medium', 'large'], True)
     """
     m = max_dets_index(result.params, max_dets)
     p = np.asarray(result.precision)[..., m]  # T,R,K,A
@@ -143,6 +170,15 @@ def ap_by_iou(result: Any, *, max_dets: int = 100) -> dict[str, np.ndarray]:
 
     Returns ``iou`` (T,), ``AP`` (T,) and ``AR`` (T,); the mean of ``AP`` over
     the default thresholds is COCO's AP, and ``AP`` at 0.5 is AP50.
+
+    Example
+    -------
+    >>> from ioukit.coco import evaluate
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> res = evaluate(*make_coco_dataset(n_images=30, n_categories=3, seed=0))
+    >>> d = ap_by_iou(res)
+    >>> d["iou"].shape, bool(abs(d["AP"][0] - res.stats[1]) < 1e-12)
+    ((10,), True)
     """
     m = max_dets_index(result.params, max_dets)
     a = _all_area(result.params)
