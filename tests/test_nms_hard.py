@@ -241,3 +241,41 @@ def test_batched_nms_equals_torchvision(n):
         key = [(-float(s[i]), i) for i in got]
         assert key == sorted(key)
     assert T.batched_nms(tb, ts, tl, 0.5, "offset").tolist() == batched_nms(b, s, lab, 0.5).tolist()
+
+
+@pytest.mark.parametrize("labels", [False, True])
+def test_heavy_tailed_sizes_and_degenerate_layouts(labels):
+    # Log-normal sizes put many boxes in the kernel's "big" bucket; a row of
+    # zero-height boxes and a single huge box stress the strip bounds.
+    rng = np.random.default_rng(7)
+    n = 400
+    ctr = rng.uniform(-500, 500, (n, 2))
+    wh = np.exp(rng.normal(2.5, 1.2, (n, 2)))
+    b = np.concatenate([ctr - wh / 2, ctr + wh / 2], 1)
+    b[:20, 3] = b[:20, 1]  # zero height
+    b[20] = [-1e4, -1e4, 1e4, 1e4]
+    b = np.round(b, 1)
+    s = np.round(rng.random(n), 2)
+    lab = rng.integers(0, 5, n) if labels else None
+    for thr in (0.0, 0.1, 0.5):
+        want = ref_nms(b, s, thr, labels=lab).tolist()
+        got = batched_nms(b, s, lab, thr) if labels else nms(b, s, thr)
+        assert got.tolist() == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, 1e-40, -1e-40, 3.0]),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_stable_order_fast_path(vals):
+    from ioukit.nms._common import stable_desc_order
+
+    s32 = np.array(vals, np.float32)
+    want = sorted(range(len(vals)), key=lambda i: (-float(s32[i]), i))
+    assert stable_desc_order(s32).tolist() == want
+    assert stable_desc_order(s32.astype(np.float64)).tolist() == want
+    assert T._order(torch.from_numpy(s32)).tolist() == want

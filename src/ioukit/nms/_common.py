@@ -118,6 +118,15 @@ def check_numpy(boxes: np.ndarray, scores: np.ndarray | None, allow_inverted: bo
 
 def stable_desc_order(scores: np.ndarray) -> np.ndarray:
     """Indices by decreasing score; equal scores keep the lower index first."""
+    n = scores.shape[0]
+    if scores.dtype == np.float32 and n < 2**32:
+        # One unsigned 64-bit sort of (inverted order-preserving score bits, index):
+        # the keys are unique, so NumPy's fast SIMD sort gives the stable order.
+        # "+ 0" turns -0.0 into +0.0, which compare equal as floats.
+        u = (scores + np.float32(0)).view(np.uint32).astype(np.uint64)
+        u = np.where(u >> np.uint64(31), u ^ np.uint64(0xFFFFFFFF), u | np.uint64(0x80000000))
+        key = ((np.uint64(0xFFFFFFFF) - u) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+        return (np.sort(key) & np.uint64(0xFFFFFFFF)).astype(np.int64)
     # Negation is exact for floats, and a stable ascending sort of -s is the
     # documented tie rule (lower index first), the same as torch.sort(stable=True).
     return np.argsort(-scores, kind="stable").astype(np.int64, copy=False)

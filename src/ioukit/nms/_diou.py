@@ -12,9 +12,9 @@ from ._common import (
     check_threshold,
     empty_index,
     is_cuda,
-    stable_desc_order,
     wrap_index,
 )
+from ._hard import _run_greedy
 
 __all__ = ["diou_nms"]
 
@@ -62,8 +62,5 @@ def diou_nms(boxes: Any, scores: Any, iou_threshold: float, beta: float = 1.0) -
     check_numpy(b, s)
     if b.shape[0] == 0:
         return empty_index(boxes)
-    order = stable_desc_order(s)
-    keep = K.greedy_nms(
-        b, order, order[:1], False, thr, b.dtype.type(0), thr < 0, K.MODE_DIOU, beta, DIOU_EPS
-    )
+    keep = _run_greedy(b, s, None, thr, K.MODE_DIOU, beta, DIOU_EPS)
     return wrap_index(keep, boxes)

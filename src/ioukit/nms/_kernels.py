@@ -68,34 +68,141 @@ def _diou_penalty(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, beta, eps):  # pragma:
 
 
 @numba.njit(**_JIT)
-def greedy_nms(
-    boxes, order, labels, use_labels, thr, zero, dense, mode, beta, eps
+def _suppresses(
+    ix1, iy1, ix2, iy2, iarea, jx1, jy1, jx2, jy2, jarea, thr, zero, mode, beta, eps
 ):  # pragma: no cover
-    """Greedy NMS with torchvision's arithmetic and an x-sorted candidate sweep.
+    # torchvision nms_kernel_impl, operation for operation (no +1, boxes' dtype,
+    # float ovr compared with a double threshold).
+    xx1 = max(ix1, jx1)
+    yy1 = max(iy1, jy1)
+    xx2 = min(ix2, jx2)
+    yy2 = min(iy2, jy2)
+    w = max(zero, xx2 - xx1)
+    h = max(zero, yy2 - yy1)
+    inter = w * h
+    ovr = inter / (iarea + jarea - inter)
+    if mode == MODE_IOU:
+        return ovr > thr
+    pen = _diou_penalty(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, beta, eps)
+    return np.float64(ovr) - pen > thr
+
+
+@numba.njit(**_JIT)
+def greedy_dense(boxes, order, labels, use_labels, thr, zero, mode, beta, eps):  # pragma: no cover
+    """Greedy NMS visiting every later box (torchvision's loop); used for thr < 0."""
+    n = boxes.shape[0]
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    supp = np.zeros(n, np.bool_)
+    keep = np.empty(n, np.int64)
+    nk = 0
+    for r in range(n):
+        i = order[r]
+        if supp[i]:
+            continue
+        keep[nk] = i
+        nk += 1
+        for q in range(r + 1, n):
+            j = order[q]
+            if supp[j] or (use_labels and labels[j] != labels[i]):
+                continue
+            if _suppresses(
+                boxes[i, 0],
+                boxes[i, 1],
+                boxes[i, 2],
+                boxes[i, 3],
+                areas[i],
+                boxes[j, 0],
+                boxes[j, 1],
+                boxes[j, 2],
+                boxes[j, 3],
+                areas[j],
+                thr,
+                zero,
+                mode,
+                beta,
+                eps,
+            ):
+                supp[j] = True
+    return keep[:nk]
+
+
+@numba.njit(**_JIT)
+def _lower_bound(a, lo, hi, v):  # pragma: no cover
+    # First p in [lo, hi) with a[p] >= v (a sorted ascending on that range).
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(**_JIT)
+def greedy_nms(
+    boxes, order, xorder, labels, use_labels, thr, zero, mode, beta, eps, hs, ws
+):  # pragma: no cover
+    """Greedy NMS with torchvision's arithmetic and a sparse candidate search (thr >= 0).
 
     boxes: (N, 4) float32/float64; order: (N,) int64 indices by decreasing score;
-    labels: (N,) int64 (ignored unless use_labels); zero: 0 in boxes' dtype (keeps
-    max(0, w) in that dtype). Returns kept indices in score order.
+    xorder: indices by x1; labels: (N,) int64 dense class ids 0..C-1 (ignored unless
+    use_labels); zero: 0 in boxes' dtype (keeps max(0, w) in that dtype); hs, ws: the
+    "normal" size limits (twice the median height / width). Returns kept indices in
+    score order.
 
-    For thr >= 0 a pair can only suppress when the boxes overlap with positive
-    area, so a kept box only visits candidates whose x1 lies in
-    [x1 - max_width, x2): memory is O(N) and time is O(N log N + sum of windows).
-    ``dense`` (used for thr < 0, where even disjoint boxes suppress) scans every
-    later candidate like torchvision.
+    For thr >= 0 a pair can only suppress when the two boxes overlap with positive
+    area, so a kept box needs only the boxes it overlaps. "Normal" boxes (width and
+    height at most twice the median) are bucketed into horizontal strips of height
+    H (by y1) and sorted by (label, strip, x1): a query visits the few strips that
+    can reach it and, in each, the x1 range [x1 - max_w, x2). The remaining "big"
+    boxes are sorted by (label, x1) and scanned over [x1 - their max_w, x2). Memory
+    is O(N); the visit order never matters because each (kept, later) pair is
+    decided by the same predicate as torchvision's loop.
     """
     n = boxes.shape[0]
-    # Spatial order: by label (when class-aware), then x1.
-    xo = np.argsort(boxes[:, 0])
-    if use_labels:
-        lab_x = labels[xo]
-        xo = xo[np.argsort(lab_x, kind="mergesort")]
+    fx1 = boxes[:, 0].astype(np.float64)
+    fy1 = boxes[:, 1].astype(np.float64)
+    bw = boxes[:, 2].astype(np.float64) - fx1
+    bh = boxes[:, 3].astype(np.float64) - fy1
+    ymin = fy1.min()
+    ext = boxes[:, 3].astype(np.float64).max() - ymin
+    nlab = labels.max() + 1 if use_labels else 1
+    # At most ~4N (label, strip) segments, so the segment table stays O(N + C).
+    hs = max(hs, ext * nlab / max(4.0 * n, 1024.0))
+    if not hs > 0:
+        hs = 1.0
+    # Sort key: normal boxes by (label, strip); big boxes after all of them, by label.
+    nstrip = np.int64(ext / hs) + 2
+    nkey = nlab * nstrip + nlab
+    key = np.empty(n, np.int64)
+    big = np.empty(n, np.bool_)
+    for i in range(n):
+        lab = labels[i] if use_labels else 0
+        big[i] = bh[i] > hs or bw[i] > ws
+        if big[i]:
+            key[i] = nlab * nstrip + lab
+        else:
+            key[i] = lab * nstrip + np.int64((fy1[i] - ymin) / hs)
+    # Stable counting sort of the x1 order by key: (key, x1) order in O(N + keys).
+    segstart = np.zeros(nkey + 1, np.int64)
+    for i in range(n):
+        segstart[key[i] + 1] += 1
+    for k in range(nkey):
+        segstart[k + 1] += segstart[k]
+    fill = segstart[:-1].copy()
+    xo = np.empty(n, np.int64)
+    for t in range(n):
+        i = xorder[t]
+        xo[fill[key[i]]] = i
+        fill[key[i]] += 1
     sx1 = np.empty(n, boxes.dtype)
     sy1 = np.empty(n, boxes.dtype)
     sx2 = np.empty(n, boxes.dtype)
     sy2 = np.empty(n, boxes.dtype)
     sarea = np.empty(n, boxes.dtype)
-    slab = np.zeros(n, np.int64)
     pos = np.empty(n, np.int64)
+    wn = 0.0
+    wb = 0.0
     for p in range(n):
         i = xo[p]
         sx1[p] = boxes[i, 0]
@@ -104,27 +211,18 @@ def greedy_nms(
         sy2[p] = boxes[i, 3]
         # torchvision: areas = (x2 - x1) * (y2 - y1), no +1, in the boxes' dtype.
         sarea[p] = (sx2[p] - sx1[p]) * (sy2[p] - sy1[p])
-        if use_labels:
-            slab[p] = labels[i]
         pos[i] = p
+        if big[i]:
+            wb = max(wb, bw[i])
+        else:
+            wn = max(wn, bw[i])
+    # Pad widths by a relative 1e-9 so float64 rounding of x2 - x1 cannot drop a candidate.
+    wn = wn * (1.0 + 1e-9) + 1e-300
+    wb = wb * (1.0 + 1e-9) + 1e-300
+    hpad = hs * (1.0 + 1e-9) + 1e-300
     srank = np.empty(n, np.int64)
     for r in range(n):
         srank[pos[order[r]]] = r
-    # Widest box of each label segment bounds how far left an overlapping box can start.
-    segw = np.zeros(n, np.float64)
-    start = 0
-    for p in range(n + 1):
-        if p == n or (p > start and slab[p] != slab[start]):
-            w = 0.0
-            for q in range(start, p):
-                d = np.float64(sx2[q]) - np.float64(sx1[q])
-                if d > w:
-                    w = d
-            # Pad by a relative 1e-9 so float64 rounding of (x2 - x1) cannot drop a candidate.
-            w = w * (1.0 + 1e-9) + 1e-300
-            for q in range(start, p):
-                segw[q] = w
-            start = p
     supp = np.zeros(n, np.bool_)
     keep = np.empty(n, np.int64)
     nk = 0
@@ -139,38 +237,62 @@ def greedy_nms(
         ix2 = sx2[p0]
         iy2 = sy2[p0]
         iarea = sarea[p0]
-        li = slab[p0]
-        lower = np.float64(ix1) - segw[p0] - abs(np.float64(ix1)) * 1e-15
-        for direction in range(2):
-            p = p0 + 1 if direction == 0 else p0 - 1
-            while 0 <= p < n:
-                if slab[p] != li:
-                    break
-                if not dense:
-                    if direction == 0 and not (sx1[p] < ix2):
-                        break
-                    if direction == 1 and np.float64(sx1[p]) < lower:
-                        break
-                if srank[p] > r and not supp[p]:
-                    # torchvision nms_kernel_impl, operation for operation.
-                    xx1 = max(ix1, sx1[p])
-                    yy1 = max(iy1, sy1[p])
-                    xx2 = min(ix2, sx2[p])
-                    yy2 = min(iy2, sy2[p])
-                    w = max(zero, xx2 - xx1)
-                    h = max(zero, yy2 - yy1)
-                    inter = w * h
-                    ovr = inter / (iarea + sarea[p] - inter)
-                    if mode == MODE_IOU:
-                        if ovr > thr:
-                            supp[p] = True
-                    else:
-                        pen = _diou_penalty(
-                            ix1, iy1, ix2, iy2, sx1[p], sy1[p], sx2[p], sy2[p], beta, eps
-                        )
-                        if np.float64(ovr) - pen > thr:
-                            supp[p] = True
-                p = p + 1 if direction == 0 else p - 1
+        lab = labels[order[r]] if use_labels else 0
+        fix1 = np.float64(ix1)
+        # Normal boxes: strips whose y1 range can reach [y1 - H, y2).
+        s_lo = np.int64(max(np.float64(iy1) - hpad - ymin, 0.0) / hs)
+        s_hi = np.int64(max(np.float64(iy2) - ymin, 0.0) / hs)
+        s_hi = min(s_hi, nstrip - 1)
+        for st in range(s_lo, s_hi + 1):
+            kk = lab * nstrip + st
+            seg_end = segstart[kk + 1]
+            q = _lower_bound(sx1, segstart[kk], seg_end, fix1 - wn - abs(fix1) * 1e-15)
+            while q < seg_end and sx1[q] < ix2:
+                if srank[q] > r and not supp[q]:
+                    if _suppresses(
+                        ix1,
+                        iy1,
+                        ix2,
+                        iy2,
+                        iarea,
+                        sx1[q],
+                        sy1[q],
+                        sx2[q],
+                        sy2[q],
+                        sarea[q],
+                        thr,
+                        zero,
+                        mode,
+                        beta,
+                        eps,
+                    ):
+                        supp[q] = True
+                q += 1
+        # Big boxes of the same label.
+        kb = nlab * nstrip + lab
+        seg_end = segstart[kb + 1]
+        q = _lower_bound(sx1, segstart[kb], seg_end, fix1 - wb - abs(fix1) * 1e-15)
+        while q < seg_end and sx1[q] < ix2:
+            if srank[q] > r and not supp[q]:
+                if _suppresses(
+                    ix1,
+                    iy1,
+                    ix2,
+                    iy2,
+                    iarea,
+                    sx1[q],
+                    sy1[q],
+                    sx2[q],
+                    sy2[q],
+                    sarea[q],
+                    thr,
+                    zero,
+                    mode,
+                    beta,
+                    eps,
+                ):
+                    supp[q] = True
+            q += 1
     return keep[:nk]
 
 
