@@ -50,6 +50,33 @@ def _asarray(x: Any) -> Any:
     return np.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
+class Columns:
+    """xyxy boxes held as their four coordinate arrays, indexable as ``b[..., k]``.
+
+    :mod:`ioukit.boxes._terms` reads boxes only through ``b[..., k]``. Giving it
+    the columns split once, instead of the [..., 4] array, makes torch autograd
+    record one ``unbind`` rather than ~20 ``select`` nodes, each of whose
+    backward allocates, zero-fills and accumulates a full [..., 4] gradient
+    (about half the forward+backward time of CIoU on 1M pairs on the CPU).
+    On torch the columns are also made contiguous.
+    """
+
+    __slots__ = ("_cols",)
+
+    def __init__(self, xp: Any, boxes: Any):
+        if is_torch(boxes):
+            # contiguous columns: the ~40 elementwise ops then stream memory
+            # instead of striding over it (one copy forward, one backward)
+            self._cols = boxes.movedim(-1, 0).contiguous().unbind(0)
+        else:
+            self._cols = tuple(boxes[..., k] for k in range(4))
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple) and len(key) == 2 and key[0] is Ellipsis:
+            return self._cols[key[1]]
+        raise TypeError(f"Columns supports only b[..., k] indexing; got {key!r}")
+
+
 def _to_xyxy(xp: Any, b: Any, fmt: str) -> Any:
     # ioukit.boxes' conversion without its validation: validating would force a
     # device sync on every training step.
@@ -59,10 +86,11 @@ def _to_xyxy(xp: Any, b: Any, fmt: str) -> Any:
 def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, Any, Any, Any]:
     """Check and normalise the two box arrays of a loss.
 
-    Returns ``(xp, pred_xyxy, target_xyxy, out_dtype)``. Both arrays come back in
-    one floating dtype: float16 and bfloat16 are computed in float32 (areas of
-    pixel boxes overflow float16's 65504) and the loss is cast back to
-    ``out_dtype`` by :func:`reduce_loss`.
+    Returns ``(xp, pred_xyxy, target_xyxy, out_dtype)``, the boxes as
+    :class:`Columns` (for :mod:`ioukit.boxes._terms`), both in one floating
+    dtype: float16 and bfloat16 are computed in float32 (areas of pixel boxes
+    overflow float16's 65504) and the loss is cast back to ``out_dtype`` by
+    :func:`reduce_loss`.
 
     Raises
     ------
@@ -99,7 +127,8 @@ def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, 
         pred = xp.astype(pred, work)
     if target.dtype != work:
         target = xp.astype(target, work)
-    return xp, _to_xyxy(xp, pred, fmt), _to_xyxy(xp, target, fmt), out_dtype
+    p = Columns(xp, _to_xyxy(xp, pred, fmt))
+    return xp, p, Columns(xp, _to_xyxy(xp, target, fmt)), out_dtype
 
 
 def reduce_loss(xp: Any, loss: Any, weight: Any, reduction: str, out_dtype: Any) -> Any:

@@ -55,10 +55,11 @@ def _iou(xp: Any, p: Any, t: Any, eps: float) -> tuple[Any, Any]:
 def _ciou_alpha_v(xp: Any, p: Any, t: Any, iou: Any, mode: str, eps: float) -> tuple[Any, Any]:
     """CIoU's (alpha, v); alpha is a constant for autograd (Zheng et al.'s code)."""
     v = T.aspect_consistency_v(xp, p, t, eps)
-    alpha = stop_gradient(xp, T.ciou_alpha(xp, iou, v, eps))
+    iou_c = stop_gradient(xp, iou)
+    alpha = T.ciou_alpha(xp, iou_c, stop_gradient(xp, v), eps)
     if mode == "mmdet":
         # mmdet's CIoULoss: alpha only counts once the boxes overlap well (IoU > 0.5).
-        alpha = xp.where(stop_gradient(xp, iou) > 0.5, alpha, 0.0)
+        alpha = xp.where(iou_c > 0.5, alpha, 0.0)
     return alpha, v
 
 
