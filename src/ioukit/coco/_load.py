@@ -194,13 +194,15 @@ def _msgspec_error(e: msgspec.ValidationError, source: str) -> DatasetError:
     return DatasetError(f"{source}: {msg}")
 
 
-def _read_json_file(path: str | os.PathLike, typ: Any, fast_typ: Any = None) -> Any:
-    source = os.fspath(path)
+def _read_bytes(path: str | os.PathLike) -> bytes:
     try:
         with open(path, "rb") as f:
-            buf = f.read()
+            return f.read()
     except OSError as e:
-        raise DatasetError(f"cannot read {source}: {e}") from e
+        raise DatasetError(f"cannot read {os.fspath(path)}: {e}") from e
+
+
+def _decode_json(buf: bytes, source: str, typ: Any, fast_typ: Any = None) -> Any:
     if fast_typ is not None:
         # strict schema (4-number boxes everywhere) decodes fastest; anything else
         # takes the general schema below, which also words the errors
@@ -241,6 +243,93 @@ def _plain(o: Any) -> Any:
     if tolist is not None:
         return tolist()
     raise TypeError(f"{type(o).__name__} is not JSON-like")
+
+
+_GT_SCAN: Any = None
+_DT_SCAN: Any = None
+
+
+def _scanner() -> Any:
+    """ioukit.io's byte scanner and the field specs, or None when unavailable."""
+    global _GT_SCAN, _DT_SCAN
+    try:
+        from ..io import _jsonscan as js
+    except ImportError:  # pragma: no cover - the scanner ships with ioukit
+        return None
+    if _GT_SCAN is None:
+        F = js.FieldSpec
+        _GT_SCAN = {
+            "images": (("images",), {"id": F("int"), "height": F("int"), "width": F("int")}),
+            "annotations": (
+                ("annotations",),
+                {
+                    "id": F("int"),
+                    "image_id": F("int"),
+                    "category_id": F("int"),
+                    "bbox": F("float4"),
+                    "area": F("float"),
+                    "iscrowd": F("flag"),
+                },
+            ),
+            "categories": (("categories",), {"id": F("int"), "name": F("str")}),
+        }
+        _DT_SCAN = {
+            "image_id": F("int"),
+            "category_id": F("int"),
+            "bbox": F("float4"),
+            "score": F("float"),
+        }
+    return js
+
+
+def _all_present(res: Any, names: tuple[str, ...]) -> bool:
+    return all(bool(res.present[n].all()) for n in names) and not any(
+        r.size for r in res.bad_rows.values()
+    )
+
+
+def _scan_gt(buf: bytes) -> dict | None:
+    """GT columns straight from the bytes, or None where the general decoder must look."""
+    js = _scanner()
+    if js is None:
+        return None
+    try:
+        t = js.scan_tables(buf, _GT_SCAN)
+    except js.ScanFallback:
+        return None
+    im, an, ca = t["images"], t["annotations"], t["categories"]
+    if not (
+        im.found and ca.found and bool(im.present["id"].all()) and bool(ca.present["id"].all())
+    ):
+        return None
+    if not _all_present(an, ("id", "image_id", "category_id", "bbox", "area", "iscrowd")):
+        return None
+    return {
+        "image_ids": im["id"],
+        "heights": np.where(im.present["height"], im["height"], 0),
+        "widths": np.where(im.present["width"], im["width"], 0),
+        "cat_ids": ca["id"],
+        "names": [n if n is not None else "" for n in ca["name"]],
+        "ann_id": an["id"],
+        "ann_img": an["image_id"],
+        "ann_cat": an["category_id"],
+        "area": an["area"],
+        "crowd": an["iscrowd"] != 0,
+        "bbox": an["bbox"],
+    }
+
+
+def _scan_dt(buf: bytes) -> dict | None:
+    js = _scanner()
+    if js is None:
+        return None
+    try:
+        r = js.scan_records(buf, (), _DT_SCAN)
+    except js.ScanFallback:
+        return None
+    if not r.found or not _all_present(r, ("image_id", "category_id", "bbox", "score")):
+        return None
+    return {"img": r["image_id"], "cat": r["category_id"], "bbox": r["bbox"], "score": r["score"]}
 
 
 def _convert(obj: Any, typ: Any, source: str) -> Any:
@@ -324,34 +413,69 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     if isinstance(gt, GtTable):
         return gt
     typ = _GtSeg if needs_segmentation else _Gt
+    cols = None
+    segs = None
     if isinstance(gt, (str, os.PathLike)):
         source = os.fspath(gt)
-        d = _read_json_file(gt, typ, None if needs_segmentation else _GtFast)
+        buf = _read_bytes(gt)
+        if not needs_segmentation:
+            cols = _scan_gt(buf)
+        if cols is None:
+            d = _decode_json(buf, source, typ, None if needs_segmentation else _GtFast)
+        del buf
     elif isinstance(gt, dict):
         source = "<gt dict>"
         d = _convert(gt, typ, source)
     else:
         raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
+    if cols is None:
+        cols = _gt_columns(d)
+        if needs_segmentation:
+            segs = [a.segmentation for a in d.annotations]
+        del d
+    return _finish_gt(cols, source, segs)
+
+
+def _gt_columns(d: Any) -> dict:
     anns = d.annotations
-    image_ids = np.fromiter((i.id for i in d.images), dtype=np.int64, count=len(d.images))
-    heights = np.array([i.height for i in d.images], dtype=np.int64)
-    widths = np.array([i.width for i in d.images], dtype=np.int64)
-    cat_ids = np.fromiter((c.id for c in d.categories), dtype=np.int64, count=len(d.categories))
-    names = {int(c.id): c.name for c in d.categories}
     n = len(anns)
-    ann_id = np.fromiter((a.id for a in anns), dtype=np.int64, count=n)
-    ann_img = np.fromiter((a.image_id for a in anns), dtype=np.int64, count=n)
-    ann_cat = np.fromiter((a.category_id for a in anns), dtype=np.int64, count=n)
-    area = np.fromiter((a.area for a in anns), dtype=np.float64, count=n)
-    crowd = np.fromiter((bool(a.iscrowd) for a in anns), dtype=bool, count=n)
     bboxes = [a.bbox for a in anns]
+    if not isinstance(d, _GtFast):  # the fast schema has 4-tuples only
+        bad = [i for i, b in enumerate(bboxes) if len(b) != 4]
+        if bad:
+            i = bad[0]
+            return {"bad_bbox": (i, anns[i].id, bboxes[i])}
+    return {
+        "image_ids": np.fromiter((i.id for i in d.images), dtype=np.int64, count=len(d.images)),
+        "heights": np.array([i.height for i in d.images], dtype=np.int64),
+        "widths": np.array([i.width for i in d.images], dtype=np.int64),
+        "cat_ids": np.fromiter(
+            (c.id for c in d.categories), dtype=np.int64, count=len(d.categories)
+        ),
+        "names": [c.name for c in d.categories],
+        "ann_id": np.fromiter((a.id for a in anns), dtype=np.int64, count=n),
+        "ann_img": np.fromiter((a.image_id for a in anns), dtype=np.int64, count=n),
+        "ann_cat": np.fromiter((a.category_id for a in anns), dtype=np.int64, count=n),
+        "area": np.fromiter((a.area for a in anns), dtype=np.float64, count=n),
+        "crowd": np.fromiter((bool(a.iscrowd) for a in anns), dtype=bool, count=n),
+        "bbox": _bbox_array(bboxes),
+    }
+
+
+def _finish_gt(cols: dict, source: str, segs: list | None) -> GtTable:
+    if "bad_bbox" in cols:
+        i, aid_, b = cols["bad_bbox"]
+        raise InvalidBoxesError(
+            f"{source}: annotation id {aid_} (entry {i}) has a bbox of length {len(b)} "
+            f"(expected 4: [x, y, w, h]): {b!r}"
+        )
+    ann_id = cols["ann_id"]
+    image_ids, cat_ids = cols["image_ids"], cols["cat_ids"]
+    ann_img, ann_cat, area, bbox = cols["ann_img"], cols["ann_cat"], cols["area"], cols["bbox"]
 
     def aid(i: int) -> str:
         return f"annotation id {int(ann_id[i])} (entry {i})"
 
-    if not isinstance(d, _GtFast):  # the fast schema has 4-tuples only
-        _check_bbox_lengths(bboxes, "", aid, source)
-    bbox = _bbox_array(bboxes)
     _check_box_values(bbox, "", aid, source)
     bad = ~np.isfinite(area)
     if bad.any():
@@ -371,21 +495,20 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
             "detection matched to it as a true positive; ioukit reproduces that unless "
             "evaluate(..., fix_zero_id=True)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    segs = [a.segmentation for a in anns] if needs_segmentation else None
     return GtTable(
         image_ids=image_ids,
-        image_heights=heights,
-        image_widths=widths,
+        image_heights=cols["heights"],
+        image_widths=cols["widths"],
         category_ids=cat_ids,
-        category_names=names,
+        category_names={int(c): str(nm) for c, nm in zip(cat_ids, cols["names"])},
         ann_id=ann_id,
         ann_image_id=ann_img,
         ann_category_id=ann_cat,
-        ann_bbox=bbox,
+        ann_bbox=np.ascontiguousarray(bbox, dtype=np.float64),
         ann_area=area,
-        ann_iscrowd=crowd,
+        ann_iscrowd=cols["crowd"],
         ann_segmentation=segs,
         source=source,
     )
@@ -431,7 +554,14 @@ def load_dt(
     typ = list[_ResSeg] if needs_segmentation else list[_Res]
     if isinstance(dt, (str, os.PathLike)):
         source = os.fspath(dt)
-        res = _read_json_file(dt, typ, None if needs_segmentation else list[_ResFast])
+        buf = _read_bytes(dt)
+        if not needs_segmentation:
+            cols = _scan_dt(buf)
+            if cols is not None:
+                del buf
+                return _finish_dt_boxes(cols, gt, source)
+        res = _decode_json(buf, source, typ, None if needs_segmentation else list[_ResFast])
+        del buf
     elif isinstance(dt, (list, tuple)):
         source = "<results list>"
         res = _convert(list(dt), typ, source)
@@ -500,6 +630,23 @@ def load_dt(
         cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
     )
     return DtTable(img, cat, bbox, score, area, segs, source)
+
+
+def _finish_dt_boxes(cols: dict, gt: GtTable, source: str) -> DtTable:
+    img, cat, bbox, score = cols["img"], cols["cat"], cols["bbox"], cols["score"]
+
+    def rid(i: int) -> str:
+        return f"result {i} (image id {int(img[i])})"
+
+    _check_box_values(bbox, "", rid, source)
+    # coco.py loadRes: ann['area'] = bb[2]*bb[3]
+    area = bbox[:, 2] * bbox[:, 3]
+    _check_scores(score, rid, source)
+    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
+    _check_known(
+        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
+    )
+    return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source)
 
 
 def _check_scores(score: np.ndarray, rid: Any, source: str) -> None:
