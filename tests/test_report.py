@@ -96,55 +96,81 @@ def test_f1_confidence_hand_worked():
 # -------------------------------------------------------------- confusion
 
 
-def _confusion_reference(gt, dt, thr, score_thr):
-    """Plain-Python re-count: class-agnostic greedy matching, crowds absorb."""
-    cats = sorted(c["id"] for c in gt["categories"])
-    idx = {c: i for i, c in enumerate(cats)}
-    K = len(cats)
-    M = [[0] * (K + 1) for _ in range(K + 1)]
+def _box_overlaps(ds, gs):
+    """Plain-Python IoU (real GT) / intersection over detection (crowd GT)."""
 
     def box(b):
         return b[0], b[1], b[0] + b[2], b[1] + b[3]
 
-    def inter(a, b):
-        w = min(a[2], b[2]) - max(a[0], b[0])
-        h = min(a[3], b[3]) - max(a[1], b[1])
-        return max(w, 0.0) * max(h, 0.0)
-
     def area(a):
         return (a[2] - a[0]) * (a[3] - a[1])
 
+    out = []
+    for d in ds:
+        db, row = box(d["bbox"]), []
+        for g in gs:
+            gb = box(g["bbox"])
+            w = min(db[2], gb[2]) - max(db[0], gb[0])
+            h = min(db[3], gb[3]) - max(db[1], gb[1])
+            i = max(w, 0.0) * max(h, 0.0)
+            u = area(db) if g.get("iscrowd") else area(db) + area(gb) - i
+            row.append(i / u if u > 0 else 0.0)
+        out.append(row)
+    return out
+
+
+def _mask_overlaps(size):
+    """pycocotools' maskUtils.iou on RLEs (the segm oracle)."""
+    from pycocotools import mask as mu
+
+    def to_rle(seg):
+        if isinstance(seg, list):  # polygons
+            return mu.merge(mu.frPyObjects(seg, *size))
+        if isinstance(seg["counts"], list):  # uncompressed RLE
+            return mu.frPyObjects(seg, *size)
+        return seg
+
+    def f(ds, gs):
+        if not ds or not gs:
+            return [[0.0] * len(gs) for _ in ds]
+        crowd = [int(bool(g.get("iscrowd"))) for g in gs]
+        d = [to_rle(x["segmentation"]) for x in ds]
+        g = [to_rle(x["segmentation"]) for x in gs]
+        return mu.iou(d, g, crowd).tolist()
+
+    return f
+
+
+def _confusion_reference(gt, dt, thr, score_thr, iou_type="bbox"):
+    """Plain-Python re-count: class-agnostic greedy matching, crowds absorb."""
+    cats = sorted(c["id"] for c in gt["categories"])
+    idx = {c: i for i, c in enumerate(cats)}
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+    K = len(cats)
+    M = [[0] * (K + 1) for _ in range(K + 1)]
     imgs = {a["image_id"] for a in gt["annotations"]} | {d["image_id"] for d in dt}
     for img in imgs:
         gs = [a for a in gt["annotations"] if a["image_id"] == img]
-        real = [a for a in gs if not a.get("iscrowd")]
-        crowd = [a for a in gs if a.get("iscrowd")]
         ds = sorted(
             [d for d in dt if d["image_id"] == img and d["score"] >= score_thr],
             key=lambda d: -d["score"],
         )
-        used = [False] * len(real)
-        for d in ds:
-            db = box(d["bbox"])
+        ov = (_box_overlaps if iou_type == "bbox" else _mask_overlaps(sizes[img]))(ds, gs)
+        used = [False] * len(gs)
+        for di, d in enumerate(ds):
             best, bj = -1.0, -1
-            for j, g in enumerate(real):
-                if used[j]:
-                    continue
-                gb = box(g["bbox"])
-                i = inter(db, gb)
-                u = area(db) + area(gb) - i
-                iou = i / u if u > 0 else 0.0
-                if iou > best:
-                    best, bj = iou, j
+            for j, g in enumerate(gs):
+                if not g.get("iscrowd") and not used[j] and ov[di][j] > best:
+                    best, bj = ov[di][j], j
             if bj >= 0 and best >= thr:
                 used[bj] = True
-                M[idx[real[bj]["category_id"]]][idx[d["category_id"]]] += 1
+                M[idx[gs[bj]["category_id"]]][idx[d["category_id"]]] += 1
                 continue
-            if any(area(db) > 0 and inter(db, box(c["bbox"])) / area(db) >= thr for c in crowd):
+            if any(g.get("iscrowd") and ov[di][j] >= thr for j, g in enumerate(gs)):
                 continue
             M[K][idx[d["category_id"]]] += 1
-        for j, g in enumerate(real):
-            if not used[j]:
+        for j, g in enumerate(gs):
+            if not g.get("iscrowd") and not used[j]:
                 M[idx[g["category_id"]]][K] += 1
     return np.array(M)
 
@@ -164,6 +190,15 @@ def test_confusion_matrix_equals_plain_python_recount(data):
     cm = confusion_matrix(gt, dt)
     np.testing.assert_array_equal(cm.matrix[:80].sum(axis=1), n_real)
     assert cm.names[-1] == "background" and len(cm.names) == 81
+
+
+def test_segm_confusion_matrix_equals_pycocotools_mask_recount(data, coco100):
+    gt = data[0]
+    dt = json.loads((coco100 / "instances_val2014_fakesegm100_results.json").read_text())
+    cm = confusion_matrix(gt, dt, iou_threshold=0.5, score_threshold=0.2, iou_type="segm")
+    ref = _confusion_reference(gt, dt, 0.5, 0.2, iou_type="segm")
+    np.testing.assert_array_equal(cm.matrix, ref)
+    assert np.trace(cm.matrix[:80, :80]) > 300  # most masks land on their own class
 
 
 def test_confusion_matrix_crowd_and_threshold():

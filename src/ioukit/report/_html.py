@@ -504,7 +504,9 @@ def render_html(
     body.append(pr.replace("<!--PERCLASS-->", table))
     if confusion is None and gt is not None and dt is not None:
         best = float(f1_confidence(result)["best"][0])
-        confusion = confusion_matrix(gt, dt, iou_threshold=0.5, score_threshold=best)
+        confusion = confusion_matrix(
+            gt, dt, iou_threshold=0.5, score_threshold=best, iou_type=str(p.iouType)
+        )
     if confusion is not None:
         body.append(_confusion_section(confusion))
     else:

@@ -124,6 +124,28 @@ def _overlap(d: np.ndarray, g: np.ndarray, union: str) -> np.ndarray:
     return np.divide(inter, den, out=np.zeros_like(inter), where=den > 0)
 
 
+def _overlaps(
+    dgeo: list[Any], ggeo: list[Any], crowd: np.ndarray, geo: str, size: Any
+) -> np.ndarray:
+    """(N, M) overlaps: IoU for real GT columns, intersection over detection for crowds."""
+    n, m = len(dgeo), len(ggeo)
+    if m == 0:
+        return np.zeros((n, 0))
+    if geo == "segmentation":
+        from .. import rle
+
+        hw = tuple(size) if size and None not in size else None
+        return np.asarray(rle.iou(dgeo, ggeo, crowd.astype(np.uint8), size=hw), dtype=np.float64)
+    db = _xyxy(np.array(dgeo, dtype=np.float64).reshape(-1, 4))
+    gb = _xyxy(np.array(ggeo, dtype=np.float64).reshape(-1, 4))
+    out = np.empty((n, m))
+    if (~crowd).any():
+        out[:, ~crowd] = _overlap(db, gb[~crowd], "iou")
+    if crowd.any():
+        out[:, crowd] = _overlap(db, gb[crowd], "ioa")
+    return out
+
+
 def _field(obj: Mapping[str, Any], key: str, what: str) -> Any:
     try:
         return obj[key]
@@ -137,6 +159,7 @@ def confusion_matrix(
     *,
     iou_threshold: float = 0.5,
     score_threshold: float = 0.0,
+    iou_type: str = "bbox",
 ) -> ConfusionMatrix:
     """Class confusion matrix from class-agnostic greedy matching at an IoU.
 
@@ -146,6 +169,9 @@ def confusion_matrix(
     dt : loaded COCO results list (``image_id``, ``category_id``, ``bbox`` xywh, ``score``).
     iou_threshold : a detection matches a GT box when IoU >= this.
     score_threshold : detections scoring below it are left out.
+    iou_type : ``"bbox"`` overlaps the ``bbox`` fields; ``"segm"`` and ``"boundary"``
+        overlap the ``segmentation`` masks (mask IoU via :func:`ioukit.rle.iou`;
+        boundary IoU is not used here: the question is which class, not how sharp).
 
     Returns
     -------
@@ -182,16 +208,25 @@ def confusion_matrix(
     K = len(cat_ids)
     M = np.zeros((K + 1, K + 1), dtype=np.int64)
 
-    g_by_img: dict[Any, list[tuple[list[float], int, bool]]] = defaultdict(list)
+    if iou_type not in ("bbox", "segm", "boundary"):
+        raise InvalidParameterError(f"iou_type must be bbox, segm or boundary, got {iou_type!r}")
+    geo = "bbox" if iou_type == "bbox" else "segmentation"
+    sizes = {
+        im.get("id"): (im.get("height"), im.get("width"))
+        for im in gt.get("images", [])
+        if isinstance(im, Mapping)
+    }
+
+    g_by_img: dict[Any, list[tuple[Any, int, bool]]] = defaultdict(list)
     for a in gt.get("annotations", []):
         what = f"annotation {a.get('id')!r}"
         c = _field(a, "category_id", what)
         if c not in cidx:
             raise UnknownIdError(f"{what}: unknown category_id {c!r}")
         g_by_img[_field(a, "image_id", what)].append(
-            (_field(a, "bbox", what), cidx[c], bool(a.get("iscrowd", 0)))
+            (_field(a, geo, what), cidx[c], bool(a.get("iscrowd", 0)))
         )
-    d_by_img: dict[Any, list[tuple[list[float], int, float]]] = defaultdict(list)
+    d_by_img: dict[Any, list[tuple[Any, int, float]]] = defaultdict(list)
     for i, d in enumerate(dt):
         what = f"result #{i}"
         s = float(_field(d, "score", what))
@@ -200,23 +235,24 @@ def confusion_matrix(
         c = _field(d, "category_id", what)
         if c not in cidx:
             raise UnknownIdError(f"{what}: unknown category_id {c!r}")
-        d_by_img[_field(d, "image_id", what)].append((_field(d, "bbox", what), cidx[c], s))
+        d_by_img[_field(d, "image_id", what)].append((_field(d, geo, what), cidx[c], s))
 
     for img in set(g_by_img) | set(d_by_img):
         gs = g_by_img.get(img, [])
         ds = d_by_img.get(img, [])
         crowd = np.array([g[2] for g in gs], dtype=bool)
         gcls = np.array([g[1] for g in gs], dtype=np.int64)
-        gb = _xyxy(np.array([g[0] for g in gs], dtype=np.float64).reshape(-1, 4))
         if not ds:
             np.add.at(M[:, K], gcls[~crowd], 1)
             continue
         # Stable sort by descending score, as COCO orders detections.
         ds = sorted(ds, key=lambda t: -t[2])
         dcls = np.array([d[1] for d in ds], dtype=np.int64)
-        db = _xyxy(np.array([d[0] for d in ds], dtype=np.float64).reshape(-1, 4))
+        # (N, M): IoU with each real GT, intersection over the detection's area with
+        # each crowd region (COCO's crowd rule).
+        ov = _overlaps([d[0] for d in ds], [g[0] for g in gs], crowd, geo, sizes.get(img))
         real = ~crowd
-        ious = _overlap(db, gb[real], "iou") if real.any() else np.zeros((len(ds), 0))
+        ious = ov[:, real]
         rcls = gcls[real]
         taken = np.zeros(ious.shape[1], dtype=bool)
         matched_d = np.zeros(len(ds), dtype=bool)
@@ -232,7 +268,7 @@ def confusion_matrix(
         np.add.at(M[:, K], rcls[~taken], 1)
         fa = ~matched_d
         if crowd.any() and fa.any():
-            inside = (_overlap(db[fa], gb[crowd], "ioa") >= iou_threshold).any(axis=1)
+            inside = (ov[:, crowd][fa] >= iou_threshold).any(axis=1)
             fa[np.flatnonzero(fa)[inside]] = False
         np.add.at(M[K], dcls[fa], 1)
     return ConfusionMatrix(M, cat_ids, names, float(iou_threshold), float(score_threshold))
