@@ -52,10 +52,14 @@ class MaskGeometry:
     boundary_area: np.ndarray | None = None
 
 
-def _geometry(table: RLETable, dilation_ratio: float | None) -> MaskGeometry:
-    bb = _kernels.bboxes(table.counts, table.offsets, table.heights, table.widths)
-    ar = _kernels.areas(table.counts, table.offsets)
-    geom = MaskGeometry(table, bb, ar)
+def _geometry(table: RLETable | MaskGeometry, dilation_ratio: float | None) -> MaskGeometry:
+    if isinstance(table, MaskGeometry):
+        geom = table  # boxes and areas already computed by loadRes
+        table = geom.table
+    else:
+        bb = _kernels.bboxes(table.counts, table.offsets, table.heights, table.widths)
+        ar = _kernels.areas(table.counts, table.offsets)
+        geom = MaskGeometry(table, bb, ar)
     if dilation_ratio is not None:
         b = boundary_table(table, dilation_ratio)
         geom.boundary = b
@@ -80,7 +84,7 @@ def _gt_table(gt: Any) -> RLETable:
     return table_from_objects(segs, h, w, names)
 
 
-def _dt_table(dt: Any, gt: Any) -> RLETable:
+def _dt_table(dt: Any, gt: Any) -> RLETable | MaskGeometry:
     segs = dt.segmentation
     if segs is None:
         raise DatasetError(f"{dt.source}: the results were loaded without segmentations")
@@ -89,12 +93,12 @@ def _dt_table(dt: Any, gt: Any) -> RLETable:
     cached = _LOADRES_CACHE.pop("last", None)
     if cached is not None and cached[0] is segs:
         # loadRes already decoded these RLEs for their areas: reuse, do not decode twice.
-        check_sizes(cached[1], h, w, names)
+        check_sizes(cached[1].table, h, w, names)
         return cached[1]
     return table_from_objects(segs, h, w, names)
 
 
-_LOADRES_CACHE: dict[str, tuple[list, RLETable]] = {}
+_LOADRES_CACHE: dict[str, tuple[list, MaskGeometry]] = {}
 
 
 class _Names:
@@ -115,11 +119,9 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     image size, which this hook is not given.
     """
     names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
-    t = table_from_objects(segs, names=names)
-    _LOADRES_CACHE["last"] = (segs, t)
-    area = _kernels.areas(t.counts, t.offsets).astype(np.float64)
-    bbox = _kernels.bboxes(t.counts, t.offsets, t.heights, t.widths)
-    return area, bbox
+    geom = _geometry(table_from_objects(segs, names=names), None)
+    _LOADRES_CACHE["last"] = (segs, geom)
+    return geom.area.astype(np.float64), geom.bbox.copy()
 
 
 @numba.njit(cache=True, parallel=True)

@@ -58,10 +58,10 @@ def _count_runs(buf, offsets, n_runs, err, err_pos):
         n_runs[i] = c
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _decode_runs(buf, offsets, cnt_offsets, hw, counts, err, err_pos):
     n = offsets.size - 1
-    for i in range(n):
+    for i in numba.prange(n):
         if err[i] != ERR_OK:
             continue
         m = cnt_offsets[i]

@@ -71,31 +71,68 @@ def _size_of(obj: dict, names, i: int) -> tuple[int, int]:
 
 
 @numba.njit(cache=True)
-def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
-    # maskApi.c rleFrPoly per polygon, then rleMerge (union) per annotation: annToRLE.
+def _ann_bounds(xy, poly_off, ann_off):
+    # Upper bound of each annotation's count list: a polygon has at most one run
+    # boundary per pixel column its (x5 upsampled) edges pass, plus the ends.
     n = ann_off.size - 1
-    parts = []
-    total = 0
+    out = np.zeros(n + 1, np.int64)
     for i in range(n):
-        h = heights[i]
-        w = widths[i]
-        cur = _kernels.poly_to_counts(xy[poly_off[ann_off[i]] : poly_off[ann_off[i] + 1]], h, w)
-        for p in range(ann_off[i] + 1, ann_off[i + 1]):
-            b = _kernels.poly_to_counts(xy[poly_off[p] : poly_off[p + 1]], h, w)
-            out = np.empty(cur.size + b.size + 1, np.uint32)
-            m = _kernels._merge_two(cur, b, False, out)
-            cur = out[:m].copy()
-        parts.append(cur)
-        total += cur.size
-    counts = np.empty(total, np.uint32)
-    off = np.empty(n + 1, np.int64)
-    q = 0
-    for i in range(n):
-        off[i] = q
-        counts[q : q + parts[i].size] = parts[i]
-        q += parts[i].size
-    off[n] = q
+        tot = 1
+        for p in range(ann_off[i], ann_off[i + 1]):
+            s = poly_off[p]
+            k = (poly_off[p + 1] - s) // 2
+            b = 3
+            for j in range(k):
+                jn = j + 1 if j + 1 < k else 0
+                x0 = _kernels._c_int(5.0 * xy[s + 2 * j] + 0.5)
+                x1 = _kernels._c_int(5.0 * xy[s + 2 * jn] + 0.5)
+                b += (abs(x1 - x0) + 2) // 5 + 3  # as the cap in poly_to_counts
+            tot += b + 1
+        out[i + 1] = out[i] + tot
+    return out
+
+
+@numba.njit(cache=True)
+def _ann_counts(xy, poly_off, p0, p1, h, w):
+    # maskApi.c rleFrPoly per polygon, then rleMerge (union): COCO.annToRLE.
+    cur = _kernels.poly_to_counts(xy[poly_off[p0] : poly_off[p0 + 1]], h, w)
+    for p in range(p0 + 1, p1):
+        b = _kernels.poly_to_counts(xy[poly_off[p] : poly_off[p + 1]], h, w)
+        out = np.empty(cur.size + b.size + 1, np.uint32)
+        m = _kernels._merge_two(cur, b, False, out)
+        cur = out[:m].copy()
+    return cur
+
+
+@numba.njit(cache=True, parallel=True)
+def _polys_fill(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out):
+    n = ann_off.size - 1
+    for i in numba.prange(n):
+        c = _ann_counts(xy, poly_off, ann_off[i], ann_off[i + 1], heights[i], widths[i])
+        # Each annotation writes only inside its own bounded slot of buf.
+        base = bound_off[i]
+        for q in range(c.size):
+            buf[base + q] = c[q]
+        n_out[i] = c.size
+
+
+@numba.njit(cache=True)
+def _compact(buf, bound_off, n_out):
+    off = np.zeros(n_out.size + 1, np.int64)
+    for i in range(n_out.size):
+        off[i + 1] = off[i] + n_out[i]
+    counts = np.empty(off[-1], np.uint32)
+    for i in range(n_out.size):
+        counts[off[i] : off[i + 1]] = buf[bound_off[i] : bound_off[i] + n_out[i]]
     return counts, off
+
+
+def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
+    bound_off = _ann_bounds(xy, poly_off, ann_off)
+    buf = np.empty(int(bound_off[-1]), np.uint32)
+    n_out = np.zeros(ann_off.size - 1, np.int64)
+    _polys_fill(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out)
+    return _compact(buf, bound_off, n_out)
 
 
 def _check_polygon(p: Any, names, i: int, k: int) -> np.ndarray:
@@ -275,6 +312,20 @@ def _gather(counts, offsets, order, new_off):
     return out
 
 
+def _all_compressed(objs: Sequence[Any]) -> tuple[list, np.ndarray] | None:
+    """(strings, (n, 2) sizes) when every object is a compressed RLE dict, else None."""
+    try:
+        strings = [o["counts"] for o in objs]
+        sizes = np.array([o["size"] for o in objs], dtype=np.int64)
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+    if sizes.shape != (len(objs), 2) or (sizes.size and sizes.min() < 0):
+        return None
+    if not {type(c) for c in strings} <= {str, bytes}:
+        return None
+    return strings, sizes
+
+
 def table_from_objects(
     objs: Sequence[Any],
     heights: Sequence[int] | np.ndarray | None = None,
@@ -292,6 +343,12 @@ def table_from_objects(
     n = len(objs)
     hs = None if heights is None else np.asarray(heights, np.int64).reshape(-1)
     ws = None if widths is None else np.asarray(widths, np.int64).reshape(-1)
+    fast = _all_compressed(objs)
+    if fast is not None:
+        table = strings_to_table(fast[0], fast[1][:, 0], fast[1][:, 1], names)
+        if hs is not None and ws is not None and n:
+            check_sizes(table, hs, ws, names)
+        return table
     kinds = np.empty(n, np.int8)
     str_idx, list_idx, poly_idx, dense_idx = [], [], [], []
     for i, o in enumerate(objs):
