@@ -72,15 +72,13 @@ def test_jax_jit_skips_value_checks_but_eager_does_not():
     assert out.shape == (1, 1)
 
 
-def test_jax_grad_finite_at_degenerate_and_identical():
+@pytest.mark.parametrize("name", ["giou", "ciou", "siou"])
+def test_jax_grad_finite_at_degenerate_and_identical(name):
+    # the formulas are shared with torch, where every measure is checked; here
+    # the ones with the most guarded operations (atan2, exp, powers)
     pts = jnp.asarray([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 0.0, 2.0]])
-
-    def each(x):
-        return jnp.stack([call(name, x, pts, aligned=True).sum() for name in MEASURES])
-
-    jac = jax.jacrev(jax.jit(each))(pts)  # one compile for all measures
-    assert jac.shape == (len(MEASURES), 3, 4)
-    assert bool(jnp.all(jnp.isfinite(jac)))
+    g = jax.grad(lambda x: call(name, x, pts, aligned=True).sum())(pts)
+    assert bool(jnp.all(jnp.isfinite(g)))
 
 
 DEGENERATE = [

@@ -6,9 +6,12 @@ steps (intersection, union, enclosing box, ...), unlike a broadcast
 implementation. The formulas are the scalar transcriptions of :mod:`._terms`
 (same guards, same ``eps`` thresholds); tests check both agree.
 
-float32 input is computed in float32 for IoU/IoA (the benchmarked hot path,
-SIMD-friendly) and in float64 registers for the other measures; float64 input
-in float64. float16 is computed in float32 by the caller and cast back.
+IoU and IoA (the hot path) are computed in the inputs' dtype, float32 or
+float64, in SIMD-friendly loops. The other measures are computed in float64
+(one compiled variant keeps the cold-start compile short; float32 results are
+rounded from it). float16 arrives as float32 from the caller and is cast back.
+Each kernel has a serial and a multi-threaded variant; small problems use the
+serial one.
 """
 
 from __future__ import annotations
@@ -63,8 +66,10 @@ def iou_pair(ax1, ay1, ax2, ay2, area_a, bx1, by1, bx2, by2, area_b, eps, zero):
     return inter / union if union > eps else zero
 
 
-@numba.njit(inline="always")
+@numba.njit(cache=True)
 def _measure_pair(mode, ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, eps, p0, p1, ibase):
+    # float64 scalars in and out. Not inlined: one compiled copy serves both
+    # loop kernels (compile time), and atan2/exp dominate the call anyway.
     wa = ax2 - ax1
     ha = ay2 - ay1
     wb = bx2 - bx1
@@ -124,11 +129,14 @@ def _measure_pair(mode, ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, eps, p0, p1, iba
     return iou
 
 
+# Layout for every loop kernel: a (K, N, 4) xyxy; bt (K, 4, M), the columns of
+# b, contiguous per coordinate so the inner loop is unit-stride and vectorises;
+# out (K, N, M). A kernel handles rows start..stop of the flattened K * N.
+
+
 @numba.njit(inline="always")
-def _pairwise_rows(a, bt, out, mode, eps, zero, p0, p1, ibase, start, stop):
-    # rows start..stop of the flattened (K * N) output.
-    # a: (K, N, 4) xyxy; bt: (K, 4, M) columns of b (contiguous per coordinate
-    # so the inner loop is unit-stride and vectorises); out: (K, N, M)
+def _overlap_rows(a, bt, out, ioa, eps, zero, start, stop):
+    # IoU (ioa False) or IoA (ioa True) in the inputs' dtype
     n = a.shape[1]
     m = bt.shape[2]
     for t in range(start, stop):
@@ -137,39 +145,61 @@ def _pairwise_rows(a, bt, out, mode, eps, zero, p0, p1, ibase, start, stop):
         ax1, ay1, ax2, ay2 = a[k, i, 0], a[k, i, 1], a[k, i, 2], a[k, i, 3]
         bx1, by1, bx2, by2 = bt[k, 0], bt[k, 1], bt[k, 2], bt[k, 3]
         row = out[k, i]
-        if mode == 0:
-            area_a = (ax2 - ax1) * (ay2 - ay1)
-            for j in range(m):
-                row[j] = iou_pair(
-                    ax1, ay1, ax2, ay2, area_a, bx1[j], by1[j], bx2[j], by2[j],
-                    (bx2[j] - bx1[j]) * (by2[j] - by1[j]), eps, zero,
-                )  # fmt: skip
-        elif mode == 1:
-            area_a = (ax2 - ax1) * (ay2 - ay1)
+        area_a = (ax2 - ax1) * (ay2 - ay1)
+        if ioa:
             for j in range(m):
                 iw = max(min(ax2, bx2[j]) - max(ax1, bx1[j]), zero)
                 ih = max(min(ay2, by2[j]) - max(ay1, by1[j]), zero)
                 row[j] = iw * ih / area_a if area_a > eps else zero
         else:
             for j in range(m):
-                row[j] = _measure_pair(
-                    mode, ax1, ay1, ax2, ay2, bx1[j], by1[j], bx2[j], by2[j], eps, p0, p1, ibase
-                )
+                row[j] = iou_pair(
+                    ax1, ay1, ax2, ay2, area_a, bx1[j], by1[j], bx2[j], by2[j],
+                    (bx2[j] - bx1[j]) * (by2[j] - by1[j]), eps, zero,
+                )  # fmt: skip
+
+
+@numba.njit(inline="always")
+def _measure_rows(a, bt, out, mode, eps, p0, p1, ibase, start, stop):
+    n = a.shape[1]
+    m = bt.shape[2]
+    for t in range(start, stop):
+        k = t // n
+        i = t - k * n
+        ax1, ay1, ax2, ay2 = a[k, i, 0], a[k, i, 1], a[k, i, 2], a[k, i, 3]
+        bx1, by1, bx2, by2 = bt[k, 0], bt[k, 1], bt[k, 2], bt[k, 3]
+        row = out[k, i]
+        for j in range(m):
+            row[j] = _measure_pair(
+                mode, ax1, ay1, ax2, ay2, bx1[j], by1[j], bx2[j], by2[j], eps, p0, p1, ibase
+            )
+
+
+_CHUNK = 16  # rows per parallel task
 
 
 @numba.njit(cache=True)
-def _pairwise_serial(a, bt, out, mode, eps, zero, p0, p1, ibase):
-    _pairwise_rows(a, bt, out, mode, eps, zero, p0, p1, ibase, 0, a.shape[0] * a.shape[1])
+def _overlap_serial(a, bt, out, ioa, eps, zero):
+    _overlap_rows(a, bt, out, ioa, eps, zero, 0, a.shape[0] * a.shape[1])
 
 
 @numba.njit(cache=True, parallel=True)
-def _pairwise_parallel(a, bt, out, mode, eps, zero, p0, p1, ibase):
+def _overlap_parallel(a, bt, out, ioa, eps, zero):
     rows = a.shape[0] * a.shape[1]
-    chunk = 16
-    for c in numba.prange((rows + chunk - 1) // chunk):
-        _pairwise_rows(
-            a, bt, out, mode, eps, zero, p0, p1, ibase, c * chunk, min(rows, (c + 1) * chunk)
-        )
+    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
+        _overlap_rows(a, bt, out, ioa, eps, zero, c * _CHUNK, min(rows, (c + 1) * _CHUNK))
+
+
+@numba.njit(cache=True)
+def _measure_serial(a, bt, out, mode, eps, p0, p1, ibase):
+    _measure_rows(a, bt, out, mode, eps, p0, p1, ibase, 0, a.shape[0] * a.shape[1])
+
+
+@numba.njit(cache=True, parallel=True)
+def _measure_parallel(a, bt, out, mode, eps, p0, p1, ibase):
+    rows = a.shape[0] * a.shape[1]
+    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
+        _measure_rows(a, bt, out, mode, eps, p0, p1, ibase, c * _CHUNK, min(rows, (c + 1) * _CHUNK))
 
 
 # Below this many output elements the thread pool's wake-up (milliseconds on
@@ -180,8 +210,10 @@ PARALLEL_MIN_ELEMENTS = 1 << 18
 def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: dict) -> Any:
     """Pairwise ``kind`` of xyxy float32/float64 arrays [..., N, 4] x [..., M, 4] -> [..., N, M].
 
-    Returns None when a parameter is not a plain number (e.g. per-image
-    ``image_size`` arrays for MPDIoU); the caller then uses the array path.
+    IoU and IoA run in the inputs' dtype; the other measures in float64 (one
+    compiled variant; float32 results are rounded from it). Returns None when
+    a parameter is not a plain number (e.g. per-image ``image_size`` arrays
+    for MPDIoU); the caller then uses the array path.
     """
     p0 = p1 = 0.0
     ibase = 0
@@ -194,9 +226,11 @@ def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: 
         p0, p1 = params["width"], params["height"]
         if not all(isinstance(v, (int, float, np.number)) for v in (p0, p1)):
             return None
-    dtype = np.result_type(a, b)
-    if dtype not in (np.float32, np.float64):
-        dtype = np.dtype(np.float64)
+    out_dtype = np.result_type(a, b)
+    if out_dtype not in (np.float32, np.float64):
+        out_dtype = np.dtype(np.float64)
+    overlap = kind in ("iou", "ioa")
+    dtype = out_dtype if overlap else np.dtype(np.float64)
     lead = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     n, m = a.shape[-2], b.shape[-2]
     nk = math.prod(lead)
@@ -204,17 +238,11 @@ def pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: 
     b3 = np.broadcast_to(b, lead + (m, 4)).reshape(nk, m, 4)
     bt = np.ascontiguousarray(b3.transpose(0, 2, 1), dtype=dtype)
     out = np.empty((nk, n, m), dtype=dtype)
-    if out.size:
-        kernel = _pairwise_parallel if out.size >= PARALLEL_MIN_ELEMENTS else _pairwise_serial
-        kernel(
-            a3,
-            bt,
-            out,
-            MODES[kind],
-            dtype.type(eps),
-            dtype.type(0),
-            float(p0),
-            float(p1),
-            ibase,
-        )
-    return out.reshape(lead + (n, m))
+    parallel = out.size >= PARALLEL_MIN_ELEMENTS
+    if out.size and overlap:
+        kernel = _overlap_parallel if parallel else _overlap_serial
+        kernel(a3, bt, out, kind == "ioa", dtype.type(eps), dtype.type(0))
+    elif out.size:
+        kernel = _measure_parallel if parallel else _measure_serial
+        kernel(a3, bt, out, MODES[kind], float(eps), float(p0), float(p1), ibase)
+    return out.reshape(lead + (n, m)).astype(out_dtype, copy=False)

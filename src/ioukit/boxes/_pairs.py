@@ -119,12 +119,6 @@ def _sweep_rows(
                             k += 1
         if counting:
             offsets[i + 1] = k
-        elif k > offsets[i] + 1:
-            # cells are visited in grid order: sort the row's pairs by index_b
-            s = offsets[i]
-            perm = np.argsort(ib[s:k])
-            ib[s:k] = ib[s:k][perm]
-            vals[s:k] = vals[s:k][perm]
 
 
 @numba.njit(cache=True)
@@ -273,4 +267,10 @@ def _iou_pairs_numpy(a: np.ndarray, b: np.ndarray, t: float, eps: float) -> tupl
     vals = np.empty(total, a.dtype)
     sweep(*args, offsets, ib, vals)
     ia = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    # cells are visited in grid order, so a row's pairs may be out of index_b
+    # order: one stable key sort fixes all rows (cheaper to compile than a
+    # per-row sort in the kernel)
+    if np.any((ib[1:] < ib[:-1]) & (ia[1:] == ia[:-1])):
+        perm = np.argsort(ia * m + ib, kind="stable")
+        ib, vals = ib[perm], vals[perm]
     return ia, ib, vals
