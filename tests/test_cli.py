@@ -123,7 +123,7 @@ def test_coco100_summary_json_report(coco100, tmp_path, capsys):
 
     # --per-class: a row per category; categories without GT show dashes, not -1
     gt = json.loads((coco100 / GT).read_text())
-    table = p.stdout.split("Per category")[1]
+    table = p.stdout.split("Per category")[1].split("wrote")[0]
     for c in gt["categories"]:
         assert f" {c['name']} " in table, c["name"]
     assert "-1" not in table
