@@ -24,10 +24,86 @@ __all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
+def _accumulate_category(
+    k, c0, c1, rank, flags, score, num_gt, max_dets, rec_thrs, eps, precision, recall, scores
+):
     # Only true-positive steps move recall and can hold a maximum of the precision
     # envelope (between them tp is fixed and fp grows, so precision only falls), so
     # both are evaluated there alone, with the same float operations as pycocotools.
+    n_a = flags.shape[1]
+    n_t = flags.shape[2]
+    n_m = max_dets.size
+    n_r = rec_thrs.size
+    max_n = c1 - c0
+    sc = np.empty(max_n)
+    sel = np.empty(max_n, dtype=np.int64)
+    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
+    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
+    ntp = np.empty(n_t, dtype=np.int64)
+    fpc = np.empty(n_t, dtype=np.int64)
+    env = np.empty(max_n + 1)
+    for m in range(n_m):
+        nd = 0
+        for i in range(c0, c1):
+            if rank[i] < max_dets[m]:
+                sel[nd] = i
+                sc[nd] = score[i]
+                nd += 1
+        for a in range(n_a):
+            npig = num_gt[k, a]
+            if npig == 0:
+                continue
+            ntp[:] = 0
+            fpc[:] = 0
+            # branch-free pass: where each true positive falls and the fp count there
+            for n in range(nd):
+                row = sel[n]
+                for t in range(n_t):
+                    f = flags[row, a, t]
+                    c = ntp[t]
+                    tp_pos[t, c] = n
+                    fp_at[t, c] = fpc[t]
+                    ntp[t] = c + (f == 1)
+                    fpc[t] += f == 0
+            for t in range(n_t):
+                nt = ntp[t]
+                for c in range(nt):
+                    # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
+                    tpf = float(c + 1)
+                    env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
+                # rc[-1] = tp / npig
+                recall[t, k, a, m] = float(nt) / npig if nd else 0.0
+                for c in range(nt - 2, -1, -1):
+                    if env[c + 1] > env[c]:
+                        env[c] = env[c + 1]
+                for r in range(n_r):
+                    v = rec_thrs[r]
+                    # searchsorted(rc, v, 'left'), rc[n] = (#tp up to n) / npig
+                    if nd > 0 and 0.0 >= v:
+                        pos = 0
+                        prv = env[0] if nt > 0 else 0.0
+                    else:
+                        lo = 1
+                        hi = nt + 1
+                        while lo < hi:
+                            mid = (lo + hi) >> 1
+                            if float(mid) / npig < v:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        if lo > nt:
+                            for r2 in range(r, n_r):
+                                precision[t, r2, k, a, m] = 0.0
+                                scores[t, r2, k, a, m] = 0.0
+                            break
+                        pos = tp_pos[t, lo - 1]
+                        prv = env[lo - 1]
+                    precision[t, r, k, a, m] = prv
+                    scores[t, r, k, a, m] = sc[pos]
+
+
+@numba.njit(cache=True, nogil=True)
+def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
     n_k = cat_off.size - 1
     n_a = flags.shape[1]
     n_t = flags.shape[2]
@@ -36,77 +112,26 @@ def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, 
     precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
     recall = -np.ones((n_t, n_k, n_a, n_m))
     scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    max_n = 0
-    for k in range(n_k):
-        max_n = max(max_n, cat_off[k + 1] - cat_off[k])
-    sc = np.empty(max_n)
-    sel = np.empty(max_n, dtype=np.int64)
-    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
-    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
-    ntp = np.empty(n_t, dtype=np.int64)
-    fpc = np.empty(n_t, dtype=np.int64)
-    env = np.empty(max_n + 1)
-    for k in range(n_k):
-        c0 = cat_off[k]
-        c1 = cat_off[k + 1]
-        for m in range(n_m):
-            nd = 0
-            for i in range(c0, c1):
-                if rank[i] < max_dets[m]:
-                    sel[nd] = i
-                    sc[nd] = score[i]
-                    nd += 1
-            for a in range(n_a):
-                npig = num_gt[k, a]
-                if npig == 0:
-                    continue
-                ntp[:] = 0
-                fpc[:] = 0
-                # branch-free pass: where each true positive falls and the fp count there
-                for n in range(nd):
-                    row = sel[n]
-                    for t in range(n_t):
-                        f = flags[row, a, t]
-                        c = ntp[t]
-                        tp_pos[t, c] = n
-                        fp_at[t, c] = fpc[t]
-                        ntp[t] = c + (f == 1)
-                        fpc[t] += f == 0
-                for t in range(n_t):
-                    nt = ntp[t]
-                    for c in range(nt):
-                        # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
-                        tpf = float(c + 1)
-                        env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
-                    # rc[-1] = tp / npig
-                    recall[t, k, a, m] = float(nt) / npig if nd else 0.0
-                    for c in range(nt - 2, -1, -1):
-                        if env[c + 1] > env[c]:
-                            env[c] = env[c + 1]
-                    for r in range(n_r):
-                        v = rec_thrs[r]
-                        # searchsorted(rc, v, 'left'), rc[n] = (#tp up to n) / npig
-                        if nd > 0 and 0.0 >= v:
-                            pos = 0
-                            prv = env[0] if nt > 0 else 0.0
-                        else:
-                            lo = 1
-                            hi = nt + 1
-                            while lo < hi:
-                                mid = (lo + hi) >> 1
-                                if float(mid) / npig < v:
-                                    lo = mid + 1
-                                else:
-                                    hi = mid
-                            if lo > nt:
-                                for r2 in range(r, n_r):
-                                    precision[t, r2, k, a, m] = 0.0
-                                    scores[t, r2, k, a, m] = 0.0
-                                break
-                            pos = tp_pos[t, lo - 1]
-                            prv = env[lo - 1]
-                        precision[t, r, k, a, m] = prv
-                        scores[t, r, k, a, m] = sc[pos]
+    # categories are independent (biggest first, for a parallel split's balance)
+    sizes = cat_off[1:] - cat_off[:-1]
+    order = np.argsort(-sizes)
+    for j in range(n_k):
+        k = order[j]
+        _accumulate_category(
+            k,
+            cat_off[k],
+            cat_off[k + 1],
+            rank,
+            flags,
+            score,
+            num_gt,
+            max_dets,
+            rec_thrs,
+            eps,
+            precision,
+            recall,
+            scores,
+        )
     return precision, recall, scores
 
 

@@ -28,6 +28,90 @@ FP, TP, IGNORED = 0, 1, 2
 
 
 @numba.njit(cache=True, nogil=True)
+def _match_group(
+    g,
+    ious,
+    iou_off,
+    dt_index,
+    dt_off,
+    gt_index,
+    gt_off,
+    gt_crowd,
+    gt_area,
+    gt_matchable,
+    dt_area,
+    iou_thrs,
+    area_rng,
+    out,
+    order,
+    ig,
+    taken,
+    crowd,
+    matchable,
+):
+    n_t = iou_thrs.size
+    n_a = area_rng.shape[0]
+    d0 = dt_off[g]
+    nd = dt_off[g + 1] - d0
+    g0 = gt_off[g]
+    ng = gt_off[g + 1] - g0
+    base = iou_off[g]
+    for j in range(ng):
+        G = gt_index[g0 + j]
+        crowd[j] = gt_crowd[G]
+        matchable[j] = gt_matchable[G]
+    for a in range(n_a):
+        lo = area_rng[a, 0]
+        hi = area_rng[a, 1]
+        k = 0
+        for j in range(ng):
+            G = gt_index[g0 + j]
+            ig[j] = crowd[j] or gt_area[G] < lo or gt_area[G] > hi
+            if not ig[j]:
+                order[k] = j
+                k += 1
+        for j in range(ng):
+            if ig[j]:
+                order[k] = j
+                k += 1
+        for t in range(n_t):
+            thr = min(iou_thrs[t], 1 - 1e-10)
+            for j in range(ng):
+                taken[j] = False
+            for i in range(nd):
+                best = thr
+                m = -1
+                if ng > 0:
+                    row = base + i * ng
+                    for jj in range(ng):
+                        j = order[jj]
+                        if taken[j] and not crowd[j]:
+                            continue
+                        if m > -1 and not ig[m] and ig[j]:
+                            break
+                        v = ious[row + j]
+                        if v < best:
+                            continue
+                        best = v
+                        m = j
+                D = dt_index[d0 + i]
+                matched = False
+                ignored = False
+                if m > -1:
+                    taken[m] = True
+                    ignored = ig[m]
+                    matched = matchable[m]
+                if not matched and (dt_area[D] < lo or dt_area[D] > hi):
+                    ignored = True
+                if ignored:
+                    out[d0 + i, a, t] = 2
+                elif matched:
+                    out[d0 + i, a, t] = 1
+                else:
+                    out[d0 + i, a, t] = 0
+
+
+@numba.njit(cache=True, nogil=True)
 def _match_kernel(
     ious,
     iou_off,
@@ -48,70 +132,38 @@ def _match_kernel(
     max_g = 0
     for g in range(dt_off.size - 1):
         max_g = max(max_g, gt_off[g + 1] - gt_off[g])
-    order = np.empty(max_g, dtype=np.int64)
-    ig = np.empty(max_g, dtype=np.bool_)
-    taken = np.empty(max_g, dtype=np.bool_)
-    crowd = np.empty(max_g, dtype=np.bool_)
-    matchable = np.empty(max_g, dtype=np.bool_)
-    for g in range(dt_off.size - 1):
-        d0 = dt_off[g]
-        nd = dt_off[g + 1] - d0
-        g0 = gt_off[g]
-        ng = gt_off[g + 1] - g0
-        base = iou_off[g]
-        for j in range(ng):
-            G = gt_index[g0 + j]
-            crowd[j] = gt_crowd[G]
-            matchable[j] = gt_matchable[G]
-        for a in range(n_a):
-            lo = area_rng[a, 0]
-            hi = area_rng[a, 1]
-            k = 0
-            for j in range(ng):
-                G = gt_index[g0 + j]
-                ig[j] = crowd[j] or gt_area[G] < lo or gt_area[G] > hi
-                if not ig[j]:
-                    order[k] = j
-                    k += 1
-            for j in range(ng):
-                if ig[j]:
-                    order[k] = j
-                    k += 1
-            for t in range(n_t):
-                thr = min(iou_thrs[t], 1 - 1e-10)
-                for j in range(ng):
-                    taken[j] = False
-                for i in range(nd):
-                    best = thr
-                    m = -1
-                    if ng > 0:
-                        row = base + i * ng
-                        for jj in range(ng):
-                            j = order[jj]
-                            if taken[j] and not crowd[j]:
-                                continue
-                            if m > -1 and not ig[m] and ig[j]:
-                                break
-                            v = ious[row + j]
-                            if v < best:
-                                continue
-                            best = v
-                            m = j
-                    D = dt_index[d0 + i]
-                    matched = False
-                    ignored = False
-                    if m > -1:
-                        taken[m] = True
-                        ignored = ig[m]
-                        matched = matchable[m]
-                    if not matched and (dt_area[D] < lo or dt_area[D] > hi):
-                        ignored = True
-                    if ignored:
-                        out[d0 + i, a, t] = 2
-                    elif matched:
-                        out[d0 + i, a, t] = 1
-                    else:
-                        out[d0 + i, a, t] = 0
+    n_groups = dt_off.size - 1
+    # groups are independent; chunks (each with its own scratch) keep a parallel
+    # split a one-word change, which pays only on an idle machine
+    n_chunks = min(n_groups, 64)
+    for c in range(n_chunks):
+        order = np.empty(max_g, dtype=np.int64)
+        ig = np.empty(max_g, dtype=np.bool_)
+        taken = np.empty(max_g, dtype=np.bool_)
+        crowd = np.empty(max_g, dtype=np.bool_)
+        matchable = np.empty(max_g, dtype=np.bool_)
+        for g in range(c * n_groups // n_chunks, (c + 1) * n_groups // n_chunks):
+            _match_group(
+                g,
+                ious,
+                iou_off,
+                dt_index,
+                dt_off,
+                gt_index,
+                gt_off,
+                gt_crowd,
+                gt_area,
+                gt_matchable,
+                dt_area,
+                iou_thrs,
+                area_rng,
+                out,
+                order,
+                ig,
+                taken,
+                crowd,
+                matchable,
+            )
     return out
 
 
