@@ -327,3 +327,23 @@ def test_usage_errors(coco100, capsys):
     assert rc == 0 and "eval" in out
     rc, out, _ = call(capsys, "--version")
     assert rc == 0 and out.startswith("ioukit ")
+
+
+def test_plain_text_without_rich(coco100, capsys, monkeypatch):
+    """rich is optional (the ``report`` extra): without it the tables are plain text."""
+    for mod in [m for m in sys.modules if m == "rich" or m.startswith("rich.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "rich", None)  # import rich -> ImportError
+    rc, out, err = call(capsys, "eval", coco100 / GT, coco100 / DT, "--per-class")
+    assert rc == 0, err
+    lines = out.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("category "))
+    assert lines[head].split() == ["category", "AP", "AP50", "AP75", "APs", "APm", "APl",
+                                   "AR@100", "#GT", "#det", "F1", "@score"]  # fmt: skip
+    assert set(lines[head + 1]) <= {"-", " "}
+    person = next(ln for ln in lines if ln.startswith("person "))
+    rows = {r["name"]: r for r in json.loads(call(capsys, "eval", coco100 / GT, coco100 / DT,
+                                                  "--json", "-")[1])["per_class"]}  # fmt: skip
+    assert person.split()[1] == f"{rows['person']['AP']:.3f}"
+    hydrant = next(ln for ln in lines if ln.startswith("fire hydrant "))
+    assert hydrant.split()[2:9] == ["-"] * 7  # no ground truth: dashes, as COCO's -1
