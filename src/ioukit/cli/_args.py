@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -190,8 +191,14 @@ def execution_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's example lines; descriptions are wrapped by :func:`_wrap`."""
+
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=30)
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=78)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe = sub.add_parser(
         "eval",
         help="evaluate detections against ground truth (COCO AP/AR)",
-        description=(
+        description=_wrap(
             "Evaluate a COCO results file against a COCO ground-truth file and print "
             "the 12-line summary, identical to pycocotools. Without files, run on a "
             "built-in synthetic sample."
@@ -237,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     pc = sub.add_parser(
         "check",
         help="validate a dataset and a results file, listing every problem",
-        description=(
+        description=_wrap(
             "Check a COCO ground-truth file (and optionally a results file) and list "
             "every problem with the id of the object at fault. Exit status 1 when any "
             "problem is an error."
@@ -255,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     pm = sub.add_parser(
         "compare",
         help="compare two results files on the same ground truth",
-        description=(
+        description=_wrap(
             "Evaluate two results files on the same ground truth and show the summary "
             "side by side with deltas, the per-category AP deltas, and the categories "
             "where the models differ most."

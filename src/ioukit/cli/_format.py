@@ -40,7 +40,7 @@ class Printer:
             else:
                 tty = bool(getattr(self.stream, "isatty", lambda: False)())
                 self.console = Console(
-                    file=self.stream, highlight=False, width=None if tty else 160
+                    file=self.stream, highlight=False, width=None if tty else 110
                 )
 
     def line(self, text: str = "", style: str | None = None) -> None:
