@@ -229,11 +229,8 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
         )
         pr.raw(result.summary())
         if args.gt is None:
-            pr.line(
-                "That was the built-in sample (300 synthetic images). On your files: "
-                "ioukit eval GT.json DT.json --per-class --report report.html",
-                style="dim",
-            )
+            pr.line("That was the built-in sample (300 synthetic images). On your files:", "dim")
+            pr.line("  ioukit eval GT.json DT.json --per-class --report report.html", "dim")
         if args.per_class:
             pr.heading("Per category (AP columns at IoU 0.5:0.95; F1 at IoU 0.5)")
             _per_class_table(pr, _rows(result))
