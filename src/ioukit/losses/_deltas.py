@@ -14,15 +14,13 @@ from typing import Any
 
 from .._backend import namespace, to_floating
 from ..errors import InvalidParameterError, ShapeMismatchError
-from ._common import _asarray, _to_xyxy, check_choice
+from ._common import FORMATS, _asarray, _to_xyxy, check_choice
 
 __all__ = ["encode_deltas", "decode_deltas", "DEFAULT_MAX_LOG_RATIO"]
 
 #: Clamp on decoded ``tw``/``th`` so ``exp`` cannot overflow: ln(1000 / 16), the
 #: value torchvision's BoxCoder and detectron2 use (a box at most 62.5x its anchor).
 DEFAULT_MAX_LOG_RATIO = math.log(1000.0 / 16)
-
-_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
 def _check(name: str, arr: Any) -> None:
@@ -91,7 +89,7 @@ def encode_deltas(
     >>> print(decode_deltas(d, anchor))
     [[ 5.  0. 25. 10.]]
     """
-    check_choice("fmt", fmt, _FORMATS)
+    check_choice("fmt", fmt, FORMATS)
     wx, wy, ww, wh = _check_weights(weights)
     boxes, anchors = _asarray(boxes), _asarray(anchors)
     xp = namespace(boxes, anchors)
@@ -155,7 +153,7 @@ def decode_deltas(
     >>> decode_deltas(torch.zeros(1, 4), anchor)  # zero deltas give the anchor back
     tensor([[ 0.,  0., 10., 20.]])
     """
-    check_choice("fmt", fmt, _FORMATS)
+    check_choice("fmt", fmt, FORMATS)
     wx, wy, ww, wh = _check_weights(weights)
     deltas, anchors = _asarray(deltas), _asarray(anchors)
     xp = namespace(deltas, anchors)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import namespace, to_floating
 from ..boxes import _terms as T
 from ..boxes._formats import check_image_size
 from ..errors import InvalidParameterError
 from ._common import (
+    _asarray,
     check_choice,
     check_positive,
     prepare,
@@ -526,9 +528,6 @@ def focal_iou_weight(iou: Any, gamma: float = 2.0, *, eps: float = EPS) -> Any:
     >>> print(focal_iou_weight(np.array([0.0, 0.5, 1.0]), gamma=2.0))
     [1.   0.25 0.  ]
     """
-    from .._backend import namespace, to_floating
-    from ._common import _asarray
-
     check_positive("gamma", gamma)
     iou = _asarray(iou)
     xp = namespace(iou)
