@@ -204,3 +204,22 @@ def test_wbf_torch_inputs():
     np.testing.assert_array_equal(tb.numpy(), b)
     np.testing.assert_array_equal(ts.numpy(), s)
     np.testing.assert_array_equal(tl.numpy(), lab)
+
+
+@pytest.mark.parametrize("method", [1, 2])
+def test_soft_nms_heavy_tail_and_zero_area(method):
+    # Log-normal sizes (many "big" boxes in the candidate index), some zero-area
+    # boxes (0 / 0 IoU is NaN in the reference) and one box covering everything.
+    rng = np.random.default_rng(3)
+    n = 300
+    ctr = rng.uniform(0, 1, (n, 2))
+    wh = np.exp(rng.normal(-3, 1, (n, 2)))
+    b = np.clip(np.concatenate([ctr - wh / 2, ctr + wh / 2], 1), 0, 1)
+    b[:10, 2] = b[:10, 0]
+    b[10] = [0, 0, 1, 1]
+    s = np.round(rng.random(n), 2)
+    with np.errstate(invalid="ignore"):
+        k_ref, s_ref = eb_soft(b, s, 0.3, 0.5, 0.001, method)
+    keep, dec = soft_nms(b, s, 0.3, 0.5, {1: "linear", 2: "gaussian"}[method], 0.001)
+    assert keep.tolist() == k_ref.tolist()
+    np.testing.assert_allclose(dec, s_ref, rtol=0, atol=1e-6)

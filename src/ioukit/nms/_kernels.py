@@ -139,25 +139,13 @@ def _lower_bound(a, lo, hi, v):  # pragma: no cover
 
 
 @numba.njit(**_JIT)
-def greedy_nms(
-    boxes, order, xorder, labels, use_labels, thr, zero, mode, beta, eps, hs, ws
-):  # pragma: no cover
-    """Greedy NMS with torchvision's arithmetic and a sparse candidate search (thr >= 0).
+def _strip_index(boxes, xorder, labels, use_labels, hs, ws):  # pragma: no cover
+    """Sparse candidate index: boxes ordered by (label, strip, x1), big boxes last.
 
-    boxes: (N, 4) float32/float64; order: (N,) int64 indices by decreasing score;
-    xorder: indices by x1; labels: (N,) int64 dense class ids 0..C-1 (ignored unless
-    use_labels); zero: 0 in boxes' dtype (keeps max(0, w) in that dtype); hs, ws: the
-    "normal" size limits (twice the median height / width). Returns kept indices in
-    score order.
-
-    For thr >= 0 a pair can only suppress when the two boxes overlap with positive
-    area, so a kept box needs only the boxes it overlaps. "Normal" boxes (width and
-    height at most twice the median) are bucketed into horizontal strips of height
-    H (by y1) and sorted by (label, strip, x1): a query visits the few strips that
-    can reach it and, in each, the x1 range [x1 - max_w, x2). The remaining "big"
-    boxes are sorted by (label, x1) and scanned over [x1 - their max_w, x2). Memory
-    is O(N); the visit order never matters because each (kept, later) pair is
-    decided by the same predicate as torchvision's loop.
+    "Normal" boxes (height <= hs and width <= ws, twice the median sizes) are
+    bucketed into horizontal strips of height hs by y1; the others ("big") form one
+    segment per label. Segment k is xo[segstart[k]:segstart[k+1]], sorted by x1.
+    Returns (xo, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad).
     """
     n = boxes.shape[0]
     fx1 = boxes[:, 0].astype(np.float64)
@@ -195,14 +183,78 @@ def greedy_nms(
         i = xorder[t]
         xo[fill[key[i]]] = i
         fill[key[i]] += 1
+    wn = 0.0
+    wb = 0.0
+    for i in range(n):
+        if big[i]:
+            wb = max(wb, bw[i])
+        else:
+            wn = max(wn, bw[i])
+    # Pad widths by a relative 1e-9 so float64 rounding of x2 - x1 cannot drop a candidate.
+    wn = wn * (1.0 + 1e-9) + 1e-300
+    wb = wb * (1.0 + 1e-9) + 1e-300
+    hpad = hs * (1.0 + 1e-9) + 1e-300
+    return xo, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad
+
+
+@numba.njit(**_JIT)
+def _query(
+    ranges, sx1, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad, lab, x1, y1, y2
+):  # pragma: no cover
+    """Fill ranges[k] = (first, end) of the index slices that may overlap the box.
+
+    A box overlapping (x1, y1, x2, y2) in the same label starts in a strip that can
+    reach [y1 - hs, y2) and has its x1 in [x1 - max width, x2); the caller scans
+    each slice while sx1 < x2. Returns the number of slices.
+    """
+    c = 0
+    fx1 = np.float64(x1)
+    s_lo = np.int64(max(np.float64(y1) - hpad - ymin, 0.0) / hs)
+    s_hi = min(np.int64(max(np.float64(y2) - ymin, 0.0) / hs), nstrip - 1)
+    for st in range(s_lo, s_hi + 1):
+        k = lab * nstrip + st
+        e = segstart[k + 1]
+        ranges[c, 0] = _lower_bound(sx1, segstart[k], e, fx1 - wn - abs(fx1) * 1e-15)
+        ranges[c, 1] = e
+        c += 1
+    k = nlab * nstrip + lab
+    e = segstart[k + 1]
+    ranges[c, 0] = _lower_bound(sx1, segstart[k], e, fx1 - wb - abs(fx1) * 1e-15)
+    ranges[c, 1] = e
+    return c + 1
+
+
+@numba.njit(**_JIT)
+def greedy_nms(
+    boxes, order, xorder, labels, use_labels, thr, zero, mode, beta, eps, hs, ws
+):  # pragma: no cover
+    """Greedy NMS with torchvision's arithmetic and a sparse candidate search (thr >= 0).
+
+    boxes: (N, 4) float32/float64; order: (N,) int64 indices by decreasing score;
+    xorder: indices by x1; labels: (N,) int64 dense class ids 0..C-1 (ignored unless
+    use_labels); zero: 0 in boxes' dtype (keeps max(0, w) in that dtype); hs, ws: the
+    "normal" size limits (twice the median height / width). Returns kept indices in
+    score order.
+
+    For thr >= 0 a pair can only suppress when the two boxes overlap with positive
+    area, so a kept box needs only the boxes it overlaps. "Normal" boxes (width and
+    height at most twice the median) are bucketed into horizontal strips of height
+    H (by y1) and sorted by (label, strip, x1): a query visits the few strips that
+    can reach it and, in each, the x1 range [x1 - max_w, x2). The remaining "big"
+    boxes are sorted by (label, x1) and scanned over [x1 - their max_w, x2). Memory
+    is O(N); the visit order never matters because each (kept, later) pair is
+    decided by the same predicate as torchvision's loop.
+    """
+    n = boxes.shape[0]
+    xo, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad = _strip_index(
+        boxes, xorder, labels, use_labels, hs, ws
+    )
     sx1 = np.empty(n, boxes.dtype)
     sy1 = np.empty(n, boxes.dtype)
     sx2 = np.empty(n, boxes.dtype)
     sy2 = np.empty(n, boxes.dtype)
     sarea = np.empty(n, boxes.dtype)
     pos = np.empty(n, np.int64)
-    wn = 0.0
-    wb = 0.0
     for p in range(n):
         i = xo[p]
         sx1[p] = boxes[i, 0]
@@ -212,14 +264,7 @@ def greedy_nms(
         # torchvision: areas = (x2 - x1) * (y2 - y1), no +1, in the boxes' dtype.
         sarea[p] = (sx2[p] - sx1[p]) * (sy2[p] - sy1[p])
         pos[i] = p
-        if big[i]:
-            wb = max(wb, bw[i])
-        else:
-            wn = max(wn, bw[i])
-    # Pad widths by a relative 1e-9 so float64 rounding of x2 - x1 cannot drop a candidate.
-    wn = wn * (1.0 + 1e-9) + 1e-300
-    wb = wb * (1.0 + 1e-9) + 1e-300
-    hpad = hs * (1.0 + 1e-9) + 1e-300
+    ranges = np.empty((nstrip + 1, 2), np.int64)
     srank = np.empty(n, np.int64)
     for r in range(n):
         srank[pos[order[r]]] = r
@@ -238,16 +283,11 @@ def greedy_nms(
         iy2 = sy2[p0]
         iarea = sarea[p0]
         lab = labels[order[r]] if use_labels else 0
-        fix1 = np.float64(ix1)
-        # Normal boxes: strips whose y1 range can reach [y1 - H, y2).
-        s_lo = np.int64(max(np.float64(iy1) - hpad - ymin, 0.0) / hs)
-        s_hi = np.int64(max(np.float64(iy2) - ymin, 0.0) / hs)
-        s_hi = min(s_hi, nstrip - 1)
-        for st in range(s_lo, s_hi + 1):
-            kk = lab * nstrip + st
-            seg_end = segstart[kk + 1]
-            q = _lower_bound(sx1, segstart[kk], seg_end, fix1 - wn - abs(fix1) * 1e-15)
-            while q < seg_end and sx1[q] < ix2:
+        nr = _query(ranges, sx1, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad, lab, ix1, iy1, iy2)
+        for k in range(nr):
+            q = ranges[k, 0]
+            end = ranges[k, 1]
+            while q < end and sx1[q] < ix2:
                 if srank[q] > r and not supp[q]:
                     if _suppresses(
                         ix1,
@@ -268,31 +308,6 @@ def greedy_nms(
                     ):
                         supp[q] = True
                 q += 1
-        # Big boxes of the same label.
-        kb = nlab * nstrip + lab
-        seg_end = segstart[kb + 1]
-        q = _lower_bound(sx1, segstart[kb], seg_end, fix1 - wb - abs(fix1) * 1e-15)
-        while q < seg_end and sx1[q] < ix2:
-            if srank[q] > r and not supp[q]:
-                if _suppresses(
-                    ix1,
-                    iy1,
-                    ix2,
-                    iy2,
-                    iarea,
-                    sx1[q],
-                    sy1[q],
-                    sx2[q],
-                    sy2[q],
-                    sarea[q],
-                    thr,
-                    zero,
-                    mode,
-                    beta,
-                    eps,
-                ):
-                    supp[q] = True
-            q += 1
     return keep[:nk]
 
 
@@ -316,53 +331,92 @@ def offsets_exact(boxes, offs):  # pragma: no cover
 
 
 @numba.njit(**_JIT)
-def soft_nms(boxes, scores, nt, sigma, thresh, method):  # pragma: no cover
+def _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method):  # pragma: no cover
+    # The reference's IoU (it names the y extent "w"; IEEE products commute, so
+    # inter is bit-identical), then the weight. Returns 1.0 when nothing changes.
+    w = max(0.0, min(y2[o], y2[j]) - max(y1[o], y1[j]))
+    h = max(0.0, min(x2[o], x2[j]) - max(x1[o], x1[j]))
+    inter = w * h
+    ovr = inter / (areas[o] + areas[j] - inter)
+    if method == 1:
+        # Bodla et al. 2017, eq. (2) (linear), with ensemble-boxes' strict ">".
+        return 1.0 - ovr if ovr > nt else 1.0
+    # Bodla et al. 2017, eq. (3) (gaussian): exp(-iou^2 / sigma), no threshold.
+    return np.exp(-(ovr * ovr) / sigma)
+
+
+@numba.njit(**_JIT)
+def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragma: no cover
     """Soft-NMS exactly as ensemble-boxes' ``cpu_soft_nms_float``.
 
     boxes: (N, 4) float64 (ensemble-boxes concatenates an index column, which makes
     its IoU float64 whatever the input); scores: (N,) float32/float64, decayed in
-    place in that dtype. method 1: linear, 2: gaussian. Returns (original index of
-    each processed box, processing order), and scores permuted into that order.
+    place in that dtype. method 1: linear, 2: gaussian. Returns the original indices
+    of boxes whose final score is > thresh, in processing order, and those scores.
+
+    The reference visits every (processed, later) pair. A pair whose boxes do not
+    overlap has IoU exactly 0 and weight exactly 1 (exp(-0) or the linear branch
+    not taken), and multiplying by 1.0 changes no bit, so only overlapping pairs
+    are visited here: candidates come from the strip index, as in greedy_nms
+    (xorder: indices by x1; hs, ws: twice the median height and width).
+    A zero-area box still visits everything (0 / 0 is NaN in the reference).
     """
     n = boxes.shape[0]
-    idx = np.arange(n)
     x1 = boxes[:, 0].copy()
     y1 = boxes[:, 1].copy()
     x2 = boxes[:, 2].copy()
     y2 = boxes[:, 3].copy()
     areas = (x2 - x1) * (y2 - y1)
+    lab0 = np.zeros(1, np.int64)
+    xo, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad = _strip_index(
+        boxes, xorder, lab0, False, hs, ws
+    )
+    sx1 = x1[xo]
+    ranges = np.empty((nstrip + 1, 2), np.int64)
+    perm = np.arange(n)  # position -> original index (the reference's index column)
+    where = np.arange(n)  # original index -> position
     for i in range(n):
         # Reference: maxpos = np.argmax(scores[i+1:]) (first maximum), swapped in only
         # when strictly larger, so an equal score already in place stays first.
+        # A NaN left by a 0/0 IoU makes np.max NaN, and "x < NaN" never swaps.
         if i != n - 1:
             mp = i + 1
             ms = scores[i + 1]
+            nan = np.isnan(ms)
             for k in range(i + 2, n):
+                if np.isnan(scores[k]):
+                    nan = True
+                    break
                 if scores[k] > ms:
                     ms = scores[k]
                     mp = k
-            if scores[i] < ms:
-                x1[i], x1[mp] = x1[mp], x1[i]
-                y1[i], y1[mp] = y1[mp], y1[i]
-                x2[i], x2[mp] = x2[mp], x2[i]
-                y2[i], y2[mp] = y2[mp], y2[i]
-                idx[i], idx[mp] = idx[mp], idx[i]
+            if not nan and scores[i] < ms:
                 scores[i], scores[mp] = scores[mp], scores[i]
-                areas[i], areas[mp] = areas[mp], areas[i]
-        for j in range(i + 1, n):
-            # Same products as the reference (it names the y extent "w"): IEEE
-            # multiplication commutes, so inter is bit-identical.
-            w = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
-            h = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
-            inter = w * h
-            ovr = inter / (areas[i] + areas[j] - inter)
-            if method == 1:
-                # Bodla et al. 2017, eq. (2) (linear), with ensemble-boxes' strict ">".
-                weight = 1.0 - ovr if ovr > nt else 1.0
-            else:
-                # Bodla et al. 2017, eq. (3) (gaussian): exp(-iou^2 / sigma), no threshold.
-                weight = np.exp(-(ovr * ovr) / sigma)
-            scores[j] = weight * scores[j]
+                a = perm[i]
+                perm[i] = perm[mp]
+                perm[mp] = a
+                where[perm[i]] = i
+                where[perm[mp]] = mp
+        o = perm[i]
+        if areas[o] == 0.0:
+            for pj in range(i + 1, n):
+                wgt = _soft_decay(o, perm[pj], x1, y1, x2, y2, areas, nt, sigma, method)
+                scores[pj] = wgt * scores[pj]
+            continue
+        nr = _query(
+            ranges, sx1, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad, 0, x1[o], y1[o], y2[o]
+        )
+        for k in range(nr):
+            q = ranges[k, 0]
+            end = ranges[k, 1]
+            while q < end and sx1[q] < x2[o]:
+                j = xo[q]
+                pj = where[j]
+                if pj > i:
+                    wgt = _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method)
+                    if wgt != 1.0:
+                        scores[pj] = wgt * scores[pj]
+                q += 1
     m = 0
     for i in range(n):
         if scores[i] > thresh:
@@ -372,7 +426,7 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method):  # pragma: no cover
     m = 0
     for i in range(n):
         if scores[i] > thresh:
-            keep[m] = idx[i]
+            keep[m] = perm[i]
             out[m] = scores[i]
             m += 1
     return keep, out
