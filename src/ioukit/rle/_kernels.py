@@ -104,6 +104,17 @@ def areas(counts, offsets):
     return out
 
 
+@numba.njit(cache=True, inline="always")
+def _advance(x, y, c, h):
+    y += c
+    if y >= h:
+        if y < 2 * h:
+            return x + 1, y - h
+        q = y // h
+        return x + q, y - q * h
+    return x, y
+
+
 @numba.njit(cache=True)
 def _bbox_one(counts, s, e, h, w, out):
     # maskApi.c rleToBbox (2.0.11): a foreground run spanning columns fills the height.
@@ -118,17 +129,18 @@ def _bbox_one(counts, s, e, h, w, out):
     ys = h
     xe = 0
     ye = 0
-    cc = np.int64(0)
+    # Track the run start as (column, row) incrementally: a division only for runs
+    # of a column or more, not two per run as the C code does.
+    x = np.int64(0)
+    y = np.int64(0)
     for j in range(m):
-        start = cc
         cnt = np.int64(counts[s + j])
-        cc += cnt
         if j % 2 == 0 or cnt == 0:
+            x, y = _advance(x, y, cnt, h)
             continue
-        y_start = start % h
-        x_start = (start - y_start) // h
-        y_end = (cc - 1) % h
-        x_end = (cc - 1 - y_end) // h
+        x_start = x
+        y_start = y
+        x_end, y_end = _advance(x, y, cnt - 1, h)
         xs = min(xs, x_start)
         xe = max(xe, x_end)
         if x_start < x_end:
@@ -137,6 +149,7 @@ def _bbox_one(counts, s, e, h, w, out):
         else:
             ys = min(ys, y_start)
             ye = max(ye, y_end)
+        x, y = _advance(x_end, y_end, 1, h)
     # maskApi.c stores uint arithmetic: with no foreground xe - xs + 1 wraps.
     out[0] = xs
     out[1] = ys
@@ -337,6 +350,36 @@ def _crossing(pu, pv, cu, cv, h, w, xs_out, ys_out, m):
     return m + 1
 
 
+@numba.njit(cache=True, inline="always")
+def _u_at(xs, s, dy, flip, d):
+    t = dy - d if flip else d
+    return _c_int(xs + s * t + 0.5)
+
+
+@numba.njit(cache=True)
+def _first_step(xs, s, dy, flip, target, rising):
+    # Smallest step d in [1, dy] with u(d) >= target (rising) or <= target (falling).
+    lo = 1
+    hi = dy
+    while lo < hi:
+        mid = (lo + hi) // 2
+        u = _u_at(xs, s, dy, flip, mid)
+        if (u >= target) if rising else (u <= target):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
+def _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m):
+    t = dy - d if flip else d
+    tp = dy - (d - 1) if flip else d - 1
+    return _crossing(
+        _c_int(xs + s * tp + 0.5), tp + ys, _c_int(xs + s * t + 0.5), t + ys, h, w, cx, cy, m
+    )
+
+
 @numba.njit(cache=True)
 def poly_to_counts(xy, h, w):
     """maskApi.c rleFrPoly: polygon ``xy`` (2k,) float64 -> counts (uint32).
@@ -418,26 +461,66 @@ def poly_to_counts(xy, h, w):
             pv = _c_int(ys + s * tl + 0.5)
         else:
             s = np.float64(xe - xs) / dy
-            for d in range(dy + 1):
-                t = dy - d if flip else d
-                cv = t + ys
-                cu = _c_int(xs + s * t + 0.5)
-                if have_prev:
-                    m = _crossing(pu, pv, cu, cv, h, w, cx, cy, m)
-                have_prev = True
-                pu = cu
-                pv = cv
+            t0 = dy if flip else 0
+            cu = _c_int(xs + s * t0 + 0.5)
+            if have_prev:
+                m = _crossing(pu, pv, cu, t0 + ys, h, w, cx, cy, m)
+            have_prev = True
+            # |s| < 1: u moves by at most one per step and monotonically, so each
+            # pixel-centre column U is entered at exactly one step, found by bisection.
+            tl = 0 if flip else dy
+            u_end = _c_int(xs + s * tl + 0.5)
+            if u_end > cu:
+                first_u = cu + 1 + (3 - (cu + 1)) % 5
+                for U in range(first_u, u_end + 1, 5):
+                    d = _first_step(xs, s, dy, flip, U, True)
+                    m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
+            elif u_end < cu:
+                first_u = cu - 1 - (cu - 1 - 2) % 5
+                for U in range(first_u, u_end - 1, -5):
+                    d = _first_step(xs, s, dy, flip, U, False)
+                    m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
+            pu = u_end
+            pv = tl + ys
     return _crossings_to_counts(cx, cy, m, h, w)
+
+
+@numba.njit(cache=True)
+def _sort_positions(cx, cy, m, h, a):
+    # Sorted x*h + y of the crossings: bucket by column (few rows each), then insertion sort.
+    if m == 0:
+        return
+    x0 = cx[0]
+    x1 = cx[0]
+    for j in range(m):
+        x0 = min(x0, cx[j])
+        x1 = max(x1, cx[j])
+    start = np.zeros(x1 - x0 + 2, np.int64)
+    for j in range(m):
+        start[cx[j] - x0 + 1] += 1
+    for c in range(1, start.size):
+        start[c] += start[c - 1]
+    fill = start[:-1].copy()
+    for j in range(m):
+        c = cx[j] - x0
+        a[fill[c]] = cx[j] * h + cy[j]
+        fill[c] += 1
+    for c in range(start.size - 1):
+        for i in range(start[c] + 1, start[c + 1]):
+            v = a[i]
+            k = i - 1
+            while k >= start[c] and a[k] > v:
+                a[k + 1] = a[k]
+                k -= 1
+            a[k + 1] = v
 
 
 @numba.njit(cache=True)
 def _crossings_to_counts(cx, cy, m, h, w):
     # maskApi.c rleFrPoly, "compute rle encoding given y-boundary points".
     a = np.empty(m + 1, np.int64)
-    for j in range(m):
-        a[j] = cx[j] * h + cy[j]
+    _sort_positions(cx, cy, m, h, a)
     a[m] = h * w
-    a.sort()
     p = np.int64(0)
     for j in range(m + 1):
         t = a[j]

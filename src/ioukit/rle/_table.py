@@ -10,6 +10,7 @@ one call per annotation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numba
@@ -167,9 +168,10 @@ def polygons_to_table(
     """Rasterise each annotation's polygons ``polys[i]`` (``[x0, y0, ...]`` lists); merge them."""
     try:
         # One flat conversion for all polygons; validated below, vectorised.
-        ann_sizes = np.fromiter((len(a) for a in polys), np.int64, len(polys))
-        lengths = np.fromiter((len(p) for a in polys for p in a), np.int64, int(ann_sizes.sum()))
-        xy = np.fromiter((v for a in polys for p in a for v in p), np.float64, int(lengths.sum()))
+        ann_sizes = np.fromiter(map(len, polys), np.int64, len(polys))
+        flat = list(chain.from_iterable(polys))
+        lengths = np.fromiter(map(len, flat), np.int64, len(flat))
+        xy = np.fromiter(chain.from_iterable(flat), np.float64, int(lengths.sum()))
     except (TypeError, ValueError):
         # Slow path only to find and name the malformed polygon.
         for i, ann in enumerate(polys):
