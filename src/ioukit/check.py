@@ -181,7 +181,7 @@ def load_json(
         ) from None
 
 
-def _as_data(x: Any, what: str) -> Any:
+def _as_data(x: Any) -> Any:
     if isinstance(x, (str, os.PathLike)):
         return load_json(x)
     return x
@@ -541,11 +541,11 @@ def check(gt: Any, dt: Any = None) -> CheckReport:
     [('error', 'missing-area', 3), ('error', 'duplicate-id', 3), ('error', 'bad-bbox', 3),
      ('info', 'image-without-annotations', 2)]
     """
-    gt = _as_data(gt, "ground truth")
+    gt = _as_data(gt)
     out: list[Problem] = []
     img_ids, cat_ids, counts = _check_gt(gt, out)
     if dt is not None:
-        dt = _as_data(dt, "results")
+        dt = _as_data(dt)
         have_gt = isinstance(gt, Mapping) and "images" in gt and "categories" in gt
         counts["results"] = _check_dt(dt, img_ids, cat_ids, have_gt, out)
     return CheckReport(problems=out, counts=counts)

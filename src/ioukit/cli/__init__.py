@@ -55,19 +55,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         return _COMMANDS[args.command](args, Printer(), args_list)
-    except UsageError as e:
-        sys.stderr.write(f"ioukit {args.command}: error: {_one_line(e)}\n")
-        return EXIT_BAD_INPUT
-    except IoukitError as e:
-        sys.stderr.write(f"ioukit: error: {_one_line(e)}\n")
-        return EXIT_BAD_INPUT
-    except OSError as e:
-        if os.environ.get("IOUKIT_DEBUG"):
+    except (IoukitError, OSError):
+        if os.environ.get("IOUKIT_DEBUG"):  # developers: the full traceback
             raise
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        reason = e.strerror or str(e)
-        sys.stderr.write(f"ioukit: error: {_one_line(where + reason)}\n")
-        return EXIT_BAD_INPUT
+        return _report_error(args.command, sys.exc_info()[1])
     except KeyboardInterrupt:
         sys.stderr.write("ioukit: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+def _report_error(command: str, e: BaseException | None) -> int:
+    """One line on stderr for bad input; the exit status for it."""
+    if isinstance(e, UsageError):
+        sys.stderr.write(f"ioukit {command}: error: {_one_line(str(e))}\n")
+    elif isinstance(e, OSError):
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        reason = e.strerror or str(e)
+        sys.stderr.write(f"ioukit: error: {_one_line(where + reason)}\n")
+    else:
+        sys.stderr.write(f"ioukit: error: {_one_line(str(e))}\n")
+    return EXIT_BAD_INPUT
