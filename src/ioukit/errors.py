@@ -37,6 +37,7 @@ __all__ = [
     "MalformedJSONError",
     "InvalidParameterError",
     "BackendError",
+    "MissingDependencyError",
 ]
 
 
@@ -100,3 +101,7 @@ class MissingFieldError(DatasetError, KeyError):
 
 class MalformedJSONError(DatasetError):
     """A file that is not valid JSON; the message names the file and position."""
+
+
+class MissingDependencyError(IoukitError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
