@@ -17,6 +17,7 @@ from ..errors import InvalidFormatError, InvalidParameterError, ShapeMismatchErr
 
 __all__ = [
     "FORMATS",
+    "Columns",
     "REDUCTIONS",
     "prepare",
     "reduce_loss",
