@@ -141,35 +141,35 @@ def _ioa(xp: Any, a: Array, b: Array, eps: float) -> Array:
 
 def _giou(xp: Any, a: Array, b: Array, eps: float) -> Array:
     inter, union = T.inter_union(xp, a, b)
-    # Rezatofighi et al. 2019, Alg. 1: GIoU = IoU - |C \ (A u B)| / |C|
+    # Rezatofighi et al. 2019 (arXiv:1902.09630), Algorithm 1: GIoU = IoU - |C \ (A u B)| / |C|
     return T.safe_divide(xp, inter, union, eps) - T.giou_penalty(xp, a, b, union, eps)
 
 
 def _diou(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    # Zheng et al. 2020 (DIoU), Eq. 6: DIoU = IoU - rho^2(b, b_gt) / c^2
+    # Zheng et al. 2020 (arXiv:1911.08287), penalty R_DIoU: DIoU = IoU - rho^2(b, b_gt) / c^2
     return _iou(xp, a, b, eps) - T.diou_penalty(xp, a, b, eps)
 
 
 def _ciou(xp: Any, a: Array, b: Array, eps: float) -> Array:
     iou = _iou(xp, a, b, eps)
-    # Zheng et al. 2020 (CIoU), Eq. 9-11: CIoU = IoU - rho^2 / c^2 - alpha v
+    # Zheng et al. 2020 (arXiv:1911.08287), R_CIoU with v, alpha: CIoU = IoU - rho^2 / c^2 - alpha v
     return iou - T.ciou_penalty(xp, a, b, iou, eps)
 
 
 def _eiou(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    # Zhang et al. 2021 (Focal-EIoU), Eq. 8: EIoU = IoU - rho^2/c^2 - dw^2/cw^2 - dh^2/ch^2
+    # Zhang et al. 2021 (arXiv:2101.08158), L_EIoU: EIoU = IoU - rho^2/c^2 - dw^2/cw^2 - dh^2/ch^2
     return _iou(xp, a, b, eps) - T.eiou_penalty(xp, a, b, eps)
 
 
 def _siou(xp: Any, a: Array, b: Array, eps: float, theta: float) -> Array:
-    # Gevorgyan 2022 (SIoU), Eq. 6-7: SIoU = IoU - (Delta + Omega) / 2
+    # Gevorgyan 2022 (arXiv:2205.12740), L_box: SIoU = IoU - (Delta + Omega) / 2
     return _iou(xp, a, b, eps) - T.siou_penalty(xp, a, b, theta, eps)
 
 
 def _alpha_iou(xp: Any, a: Array, b: Array, eps: float, alpha: float, base: str) -> Array:
     inter, union = T.inter_union(xp, a, b)
     iou = T.safe_divide(xp, inter, union, eps)
-    # He et al. 2021 (Alpha-IoU), Eq. 3-4: IoU^alpha - R^alpha, the penalty powered too
+    # He et al. 2021 (arXiv:2110.13675), L_alpha-IoU: IoU^alpha - R^alpha, the penalty powered too
     out = T.safe_pow(xp, iou, alpha)
     if base == "giou":
         out = out - T.safe_pow(xp, T.giou_penalty(xp, a, b, union, eps), alpha)
@@ -188,7 +188,7 @@ def _alpha_iou(xp: Any, a: Array, b: Array, eps: float, alpha: float, base: str)
 
 
 def _mpdiou(xp: Any, a: Array, b: Array, eps: float, width: Any, height: Any) -> Array:
-    # Ma & Xu 2023 (MPDIoU), Eq. 4: MPDIoU = IoU - d1^2/(w^2+h^2) - d2^2/(w^2+h^2)
+    # Ma & Xu 2023 (arXiv:2307.07662), MPDIoU definition: MPDIoU = IoU - d1^2/(w^2+h^2) - d2^2/(w^2+h^2)
     return _iou(xp, a, b, eps) - T.mpdiou_penalty(xp, a, b, width, height, eps)
 
 
@@ -462,8 +462,8 @@ def alpha_iou(
 
     base="iou": ``IoU^alpha``; "giou": ``IoU^a - ((C-U)/C)^a``; "diou":
     ``IoU^a - (rho^2/c^2)^a``; "ciou": ``IoU^a - (rho^2/c^2)^a - (beta v)^a`` with
-    CIoU's ``beta = v / ((1 - IoU) + v)`` from the plain IoU (the paper's
-    Eq.; the authors' code uses IoU^alpha there). Loss: ``1 - alpha_iou``.
+    CIoU's ``beta = v / ((1 - IoU) + v)`` from the plain IoU (as the paper
+    writes it; the authors' code uses IoU^alpha there). Loss: ``1 - alpha_iou``.
     {ARGS}
     alpha : float
         Power, > 0 (the paper recommends 3; alpha = 1 recovers the base measure).

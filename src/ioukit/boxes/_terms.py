@@ -167,7 +167,7 @@ def _aspect_angle(xp: Any, w: Array, h: Array, eps: float) -> Array:
 
 
 def aspect_consistency_v(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    """CIoU's aspect-ratio consistency ``v`` (Zheng et al. 2020, Eq. 9).
+    """CIoU's aspect-ratio consistency ``v`` (Zheng et al. 2020, arXiv:1911.08287, CIoU's v).
 
     ``v = 4 / pi**2 * (atan(w_b / h_b) - atan(w_a / h_a))**2``, in [0, 1].
     ``atan(w / h)`` is evaluated as ``atan2(w, h)`` (pi/2 for zero height); a
@@ -180,7 +180,7 @@ def aspect_consistency_v(xp: Any, a: Array, b: Array, eps: float) -> Array:
 
 
 def ciou_alpha(xp: Any, iou: Array, v: Array, eps: float) -> Array:
-    """CIoU's trade-off ``alpha = v / ((1 - IoU) + v)`` (Zheng et al. 2020, Eq. 11).
+    """CIoU's trade-off ``alpha = v / ((1 - IoU) + v)`` (Zheng et al. 2020, CIoU's trade-off).
 
     0 where the denominator is ``<= eps`` (identical boxes: IoU = 1, v = 0).
     The paper differentiates through it; torchvision/ultralytics detach it and
@@ -191,7 +191,7 @@ def ciou_alpha(xp: Any, iou: Array, v: Array, eps: float) -> Array:
 
 
 def giou_penalty(xp: Any, a: Array, b: Array, union: Array, eps: float) -> Array:
-    """GIoU penalty ``(C - U) / C``, C the enclosing-box area (Rezatofighi et al. 2019, Alg. 1).
+    """GIoU penalty ``(C - U) / C``, C the enclosing-box area (Rezatofighi et al. 2019, arXiv:1902.09630, Algorithm 1).
 
     ``union`` is the second output of :func:`inter_union`. 0 where ``C <= eps``.
     """
@@ -201,12 +201,12 @@ def giou_penalty(xp: Any, a: Array, b: Array, union: Array, eps: float) -> Array
 
 
 def diou_penalty(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    """DIoU penalty ``rho**2 / c**2`` (Zheng et al. 2020, Eq. 6); 0 where ``c**2 <= eps``."""
+    """DIoU penalty ``rho**2 / c**2`` (Zheng et al. 2020, arXiv:1911.08287, R_DIoU); 0 where ``c**2 <= eps``."""
     return safe_divide(xp, center_distance_sq(xp, a, b), enclosing_diagonal_sq(xp, a, b), eps)
 
 
 def ciou_penalty(xp: Any, a: Array, b: Array, iou: Array, eps: float) -> Array:
-    """CIoU penalty ``rho**2 / c**2 + alpha * v`` (Zheng et al. 2020, Eq. 10).
+    """CIoU penalty ``rho**2 / c**2 + alpha * v`` (Zheng et al. 2020, R_CIoU).
 
     alpha is differentiated through, as in the paper (see :func:`ciou_alpha`).
     """
@@ -215,7 +215,7 @@ def ciou_penalty(xp: Any, a: Array, b: Array, iou: Array, eps: float) -> Array:
 
 
 def eiou_penalty(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    """EIoU penalty (Zhang et al. 2021, Focal-EIoU, Eq. 8).
+    """EIoU penalty (Zhang et al. 2021, arXiv:2101.08158, L_EIoU).
 
     ``rho**2(b, b_gt) / c**2 + rho**2(w, w_gt) / cw**2 + rho**2(h, h_gt) / ch**2``,
     with c, cw, ch the diagonal, width and height of the enclosing box; each
@@ -231,7 +231,7 @@ def eiou_penalty(xp: Any, a: Array, b: Array, eps: float) -> Array:
 
 
 def siou_angle_cost(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    """SIoU angle cost ``Lambda`` (Gevorgyan 2022, Eq. 1), in [0, 1].
+    """SIoU angle cost ``Lambda`` (Gevorgyan 2022, arXiv:2205.12740, angle cost), in [0, 1].
 
     ``Lambda = 1 - 2 sin**2(arcsin(c_h / sigma) - pi/4)`` with sigma the centre
     distance and c_h the centres' height difference. That expression equals
@@ -245,7 +245,7 @@ def siou_angle_cost(xp: Any, a: Array, b: Array, eps: float) -> Array:
 
 
 def siou_distance_cost(xp: Any, a: Array, b: Array, angle_cost: Array, eps: float) -> Array:
-    """SIoU distance cost ``Delta`` (Gevorgyan 2022, Eq. 3), in [0, 2).
+    """SIoU distance cost ``Delta`` (Gevorgyan 2022, distance cost), in [0, 2).
 
     ``Delta = sum_{t=x,y} (1 - exp(-gamma * rho_t))`` with ``gamma = 2 - Lambda``,
     ``rho_x = (dx / cw)**2``, ``rho_y = (dy / ch)**2`` and cw, ch the enclosing
@@ -260,7 +260,7 @@ def siou_distance_cost(xp: Any, a: Array, b: Array, angle_cost: Array, eps: floa
 
 
 def siou_shape_cost(xp: Any, a: Array, b: Array, theta: float, eps: float) -> Array:
-    """SIoU shape cost ``Omega`` (Gevorgyan 2022, Eq. 5), in [0, 2).
+    """SIoU shape cost ``Omega`` (Gevorgyan 2022, shape cost), in [0, 2).
 
     ``Omega = sum_{t=w,h} (1 - exp(-omega_t))**theta`` with
     ``omega_w = |w_a - w_b| / max(w_a, w_b)`` (0 where the max is ``<= eps``).
@@ -273,13 +273,13 @@ def siou_shape_cost(xp: Any, a: Array, b: Array, theta: float, eps: float) -> Ar
 
 
 def siou_penalty(xp: Any, a: Array, b: Array, theta: float, eps: float) -> Array:
-    """SIoU penalty ``(Delta + Omega) / 2`` (Gevorgyan 2022, Eq. 6: SIoU = IoU - penalty)."""
+    """SIoU penalty ``(Delta + Omega) / 2`` (Gevorgyan 2022: L_box = 1 - IoU + penalty)."""
     lam = siou_angle_cost(xp, a, b, eps)
     return 0.5 * (siou_distance_cost(xp, a, b, lam, eps) + siou_shape_cost(xp, a, b, theta, eps))
 
 
 def mpdiou_penalty(xp: Any, a: Array, b: Array, width: Any, height: Any, eps: float) -> Array:
-    """MPDIoU penalty ``(d1**2 + d2**2) / (w**2 + h**2)`` (Ma & Xu 2023, Eq. 4).
+    """MPDIoU penalty ``(d1**2 + d2**2) / (w**2 + h**2)`` (Ma & Xu 2023, arXiv:2307.07662).
 
     d1, d2: distances of the top-left and of the bottom-right corners; w, h:
     the input image's width and height (numbers, or arrays broadcasting with
