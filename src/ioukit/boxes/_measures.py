@@ -188,7 +188,7 @@ def _alpha_iou(xp: Any, a: Array, b: Array, eps: float, alpha: float, base: str)
 
 
 def _mpdiou(xp: Any, a: Array, b: Array, eps: float, width: Any, height: Any) -> Array:
-    # Ma & Xu 2023 (arXiv:2307.07662), MPDIoU definition: MPDIoU = IoU - d1^2/(w^2+h^2) - d2^2/(w^2+h^2)
+    # Ma & Xu 2023 (arXiv:2307.07662): MPDIoU = IoU - d1^2/(w^2+h^2) - d2^2/(w^2+h^2)
     return _iou(xp, a, b, eps) - T.mpdiou_penalty(xp, a, b, width, height, eps)
 
 

@@ -191,7 +191,9 @@ def ciou_alpha(xp: Any, iou: Array, v: Array, eps: float) -> Array:
 
 
 def giou_penalty(xp: Any, a: Array, b: Array, union: Array, eps: float) -> Array:
-    """GIoU penalty ``(C - U) / C``, C the enclosing-box area (Rezatofighi et al. 2019, arXiv:1902.09630, Algorithm 1).
+    """GIoU penalty ``(C - U) / C``, C the enclosing-box area.
+
+    Rezatofighi et al. 2019 (arXiv:1902.09630), Algorithm 1.
 
     ``union`` is the second output of :func:`inter_union`. 0 where ``C <= eps``.
     """
@@ -201,7 +203,10 @@ def giou_penalty(xp: Any, a: Array, b: Array, union: Array, eps: float) -> Array
 
 
 def diou_penalty(xp: Any, a: Array, b: Array, eps: float) -> Array:
-    """DIoU penalty ``rho**2 / c**2`` (Zheng et al. 2020, arXiv:1911.08287, R_DIoU); 0 where ``c**2 <= eps``."""
+    """DIoU penalty ``rho**2 / c**2``; 0 where ``c**2 <= eps``.
+
+    Zheng et al. 2020 (arXiv:1911.08287), R_DIoU.
+    """
     return safe_divide(xp, center_distance_sq(xp, a, b), enclosing_diagonal_sq(xp, a, b), eps)
 
 
