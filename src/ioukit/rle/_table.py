@@ -212,11 +212,21 @@ def strings_to_table(
     index_map: Sequence[int] | None = None,
 ) -> RLETable:
     """Decode compressed ``counts`` strings (``bytes`` or ``str``) into a table."""
-    bs = [s.encode("ascii", "replace") if isinstance(s, str) else bytes(s) for s in strings]
-    lengths = np.fromiter((len(b) for b in bs), np.int64, len(bs))
-    offsets = np.zeros(len(bs) + 1, np.int64)
+    raw = None
+    if all(type(s) is str for s in strings):
+        try:
+            # One join + one encode: no per-string bytes copies (ASCII keeps lengths).
+            raw = "".join(strings).encode("ascii")
+            seq: Sequence = strings
+        except UnicodeEncodeError:
+            raw = None
+    if raw is None:
+        seq = [s.encode("ascii", "replace") if isinstance(s, str) else bytes(s) for s in strings]
+        raw = b"".join(seq)
+    lengths = np.fromiter(map(len, seq), np.int64, len(seq))
+    offsets = np.zeros(len(seq) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    buf = np.frombuffer(b"".join(bs), np.uint8)
+    buf = np.frombuffer(raw, np.uint8)
     h = np.asarray(heights, np.int64)
     w = np.asarray(widths, np.int64)
     hw = h * w
