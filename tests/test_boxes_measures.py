@@ -340,4 +340,5 @@ def test_shape_and_backend_errors():
 
 def test_default_eps_is_documented():
     assert _measures.DEFAULT_EPS == 1e-12
-    assert "1e-12" in (boxes.iou.__doc__ or "") or "eps" in (boxes.iou.__doc__ or "")
+    for name in MEASURES:
+        assert "eps : float, default 1e-12" in getattr(boxes, name).__doc__, name

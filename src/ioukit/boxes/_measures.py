@@ -23,6 +23,7 @@ exactly 0. So a zero union (two zero-area boxes) gives IoU 0, never NaN.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -219,7 +220,7 @@ _ARGS_DOC = """
     fmt : str
         Layout of both inputs: xyxy, xywh, cxcywh, or a normalized form
         (xyxyn, xywhn, cxcywhn, which need ``image_size``).
-    eps : float
+    eps : float, default 1e-12
         Denominators ``<= eps`` make their ratio 0 (never added to them).
     validate : bool
         Raise InvalidBoxesError for NaN/inf or negative sizes (naming the row
@@ -239,7 +240,10 @@ _RETURNS_DOC = """
 
 
 def _doc(f: Any) -> Any:
-    f.__doc__ = f.__doc__.replace("{ARGS}", _ARGS_DOC).replace("{RETURNS}", _RETURNS_DOC)
+    doc = f.__doc__.replace("{ARGS}", _ARGS_DOC).replace("{RETURNS}", _RETURNS_DOC)
+    # the placeholders sit on their own indented lines: drop the blank lines
+    # they leave inside the Parameters section
+    f.__doc__ = re.sub(r"\n[ \t]*\n(?=    [a-z_]+ : )", "\n", doc)
     return f
 
 
@@ -365,7 +369,7 @@ def ciou(
     ``v = 4 / pi^2 (atan(w_b / h_b) - atan(w_a / h_a))^2`` and
     ``alpha = v / ((1 - IoU) + v)`` (the paper's; 0 when both vanish).
     torchvision and ultralytics give the same value (they only stop alpha's
-    gradient, which matters for losses); mmdet sets alpha = 0 where IoU < 0.5.
+    gradient, which matters for losses); mmdet sets alpha = 0 where IoU <= 0.5.
     {ARGS}{RETURNS}
     Examples
     --------
