@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - peer missing
     msgspec = None
 
 if msgspec is not None:
+
     class Img(msgspec.Struct):
         id: int
         height: int
@@ -64,7 +65,6 @@ if msgspec is not None:
         score: float
 
 
-
 CACHE = Path(__file__).resolve().parent / ".cache"
 GT_PATH = CACHE / "jsonscan_gt_val2017_like.json"
 DT_PATH = CACHE / "jsonscan_results_134k.json"
@@ -88,7 +88,9 @@ def generate(seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     n_img, n_cat = 5000, 80
     img_ids = np.sort(rng.choice(600000, n_img, replace=False)) + 1
-    cat_ids = np.array([c for c in range(1, 91) if c not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)])
+    cat_ids = np.array(
+        [c for c in range(1, 91) if c not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
+    )
     # Long-tailed category frequencies (Zipf-like), as COCO's person-heavy mix.
     freq = 1.0 / np.arange(1, n_cat + 1) ** 1.1
     freq /= freq.sum()
@@ -110,7 +112,13 @@ def generate(seed: int = 0) -> None:
         )
         for _ in range(int(rng.poisson(7.3))):
             u = rng.random()  # COCO's size mix: 41% small, 34% medium, 25% large
-            side = rng.uniform(4, 32) if u < 0.41 else rng.uniform(32, 96) if u < 0.75 else rng.uniform(96, 400)
+            side = (
+                rng.uniform(4, 32)
+                if u < 0.41
+                else rng.uniform(32, 96)
+                if u < 0.75
+                else rng.uniform(96, 400)
+            )
             ar = rng.uniform(0.5, 2.0)
             w = float(min(W - 1, side * np.sqrt(ar)))
             h = float(min(H - 1, side / np.sqrt(ar)))
@@ -136,7 +144,9 @@ def generate(seed: int = 0) -> None:
                 }
             )
             ann_id += 1
-    cats = [{"supercategory": f"super{c % 12}", "id": int(c), "name": f"class_{c}"} for c in cat_ids]
+    cats = [
+        {"supercategory": f"super{c % 12}", "id": int(c), "name": f"class_{c}"} for c in cat_ids
+    ]
     gt = {
         "info": {"description": "ioukit synthetic val2017-like", "version": "1.0", "year": 2017},
         "licenses": [{"url": "http://creativecommons.org/licenses/by/2.0/", "id": 1, "name": "CC"}],
@@ -149,7 +159,12 @@ def generate(seed: int = 0) -> None:
     d_img = rng.choice(img_ids, n_det)
     d_cat = rng.choice(cat_ids, n_det, p=freq)
     xywh = np.stack(
-        [rng.uniform(0, 600, n_det), rng.uniform(0, 440, n_det), rng.uniform(2, 300, n_det), rng.uniform(2, 300, n_det)],
+        [
+            rng.uniform(0, 600, n_det),
+            rng.uniform(0, 440, n_det),
+            rng.uniform(2, 300, n_det),
+            rng.uniform(2, 300, n_det),
+        ],
         1,
     ).astype(np.float32)
     score = rng.uniform(0.05, 1.0, n_det).astype(np.float32)
@@ -198,7 +213,8 @@ def main() -> None:
     gen_s = time.perf_counter() - t0
     n_ann = gt_bytes.count(b'"segmentation"')
     print(
-        f"GT {len(gt_bytes) / 1e6:.1f} MB ({n_ann} annotations), results {len(dt_bytes) / 1e6:.1f} MB "
+        f"GT {len(gt_bytes) / 1e6:.1f} MB ({n_ann} annotations), "
+        f"results {len(dt_bytes) / 1e6:.1f} MB "
         f"(134000 detections); generate/read {gen_s:.1f} s; best of {REPEAT}"
     )
     rows: list[tuple[str, float, float, str]] = []
@@ -219,7 +235,6 @@ def main() -> None:
         print("msgspec skipped: not installed")
     ms_total = float("nan")
     if msgspec is not None:
-
         dec_gt = msgspec.json.Decoder(GT)
         dec_dt = msgspec.json.Decoder(list[Det])
 
@@ -277,14 +292,19 @@ def main() -> None:
     rows.append(("ioukit scanner, warm (columns)", t_sc_gt, t_sc_dt, str(_equal(ref, sc_out))))
     sc_total = t_sc_gt + t_sc_dt
 
-    print(f"\n{'method':40s} {'GT s':>8s} {'results s':>10s} {'total s':>8s} {'x json':>7s}  bit-identical")
+    print(
+        f"\n{'method':40s} {'GT s':>8s} {'results s':>10s} {'total s':>8s} {'x json':>7s}"
+        "  bit-identical"
+    )
     for name, a, b, ok in rows:
         tot = a + b if a == a else (json_total if "json.loads +" in name else ms_total)
         print(f"{name:40s} {a:8.3f} {b:10.3f} {tot:8.3f} {json_total / tot:7.1f}  {ok}")
     print(f"{'ioukit scanner, cold (compile + run)':40s} {'':8s} {'':10s} {cold:8.3f}")
     if ms_total == ms_total:
-        print(f"\nscanner vs msgspec+columns: {ms_total / sc_total:.1f}x faster; "
-              f"vs json+columns: {json_total / sc_total:.1f}x faster")
+        print(
+            f"\nscanner vs msgspec+columns: {ms_total / sc_total:.1f}x faster; "
+            f"vs json+columns: {json_total / sc_total:.1f}x faster"
+        )
 
 
 if __name__ == "__main__":

@@ -493,8 +493,10 @@ def _parse_number(buf, i, n):
         return -E_NONFINITE, is_int, neg, man, exp10, exact
     else:
         return -E_SYNTAX, is_int, neg, man, exp10, exact
-    if is_int and exp10 + nd > _INT_MAX_STR_DIGITS and not (
-        i < n and (buf[i] == 46 or buf[i] == 101 or buf[i] == 69)
+    if (
+        is_int
+        and exp10 + nd > _INT_MAX_STR_DIGITS
+        and not (i < n and (buf[i] == 46 or buf[i] == 101 or buf[i] == 69))
     ):
         return -E_INTRANGE, is_int, neg, man, exp10, exact
     if i < n and buf[i] == 46:
@@ -618,7 +620,7 @@ def _invalidate_slow(slow, n_slow, t, row, c0, c1):
     k = n_slow - 1
     while k >= 0 and slow[k, 1] == row and slow[k, 0] == t:
         if slow[k, 2] >= c0 and slow[k, 2] < c1:
-            slow[k, 0] = -1
+            slow[k, 2] = -1  # keeps (table, row) so the backward walk goes on past it
         k -= 1
 
 
@@ -924,9 +926,12 @@ def scan(
             # A repeated key replaces the earlier list (json keeps the last duplicate).
             found[t] = True
             counts[t] = 0
+            n_keep = 0
             for k in range(n_slow):
-                if slow[k, 0] == t:
-                    slow[k, 0] = -1
+                if slow[k, 0] != t:
+                    slow[n_keep] = slow[k]
+                    n_keep += 1
+            n_slow = n_keep
             f0 = tfield_off[t]
             f1 = tfield_off[t + 1]
             i = _ws(buf, i + 1, n)
@@ -935,11 +940,33 @@ def scan(
             else:
                 while True:
                     if i >= n:
-                        return (E_SYNTAX, i, counts, found, ints, floats, spans, present, f4len,
-                                slow, 0)
+                        return (
+                            E_SYNTAX,
+                            i,
+                            counts,
+                            found,
+                            ints,
+                            floats,
+                            spans,
+                            present,
+                            f4len,
+                            slow,
+                            0,
+                        )
                     if buf[i] != 123:
-                        return (E_NOTOBJ, i, counts, found, ints, floats, spans, present, f4len,
-                                slow, 0)
+                        return (
+                            E_NOTOBJ,
+                            i,
+                            counts,
+                            found,
+                            ints,
+                            floats,
+                            spans,
+                            present,
+                            f4len,
+                            slow,
+                            0,
+                        )
                     row = counts[t]
                     if row >= ints.shape[0]:
                         cap = 2 * ints.shape[0]
@@ -950,8 +977,25 @@ def scan(
                         f4len = _grow_rows(f4len, cap)
                     while True:
                         j, n_slow = _parse_record(
-                            buf, i, n, t, row, f0, f1, fkeys, fkey_off, fkind, fcol, ints,
-                            floats, spans, present, f4len, slow, n_slow, stack,
+                            buf,
+                            i,
+                            n,
+                            t,
+                            row,
+                            f0,
+                            f1,
+                            fkeys,
+                            fkey_off,
+                            fkind,
+                            fcol,
+                            ints,
+                            floats,
+                            spans,
+                            present,
+                            f4len,
+                            slow,
+                            n_slow,
+                            stack,
                         )
                         if j != -_NEED_SLOW:
                             break
@@ -964,21 +1008,42 @@ def scan(
                                 n_slow_keep += 1
                         n_slow = n_slow_keep
                     if j < 0:
-                        return (-j, i, counts, found, ints, floats, spans, present, f4len, slow,
-                                0)
+                        return (-j, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
                     counts[t] = row + 1
                     i = _ws(buf, j, n)
                     if i >= n:
-                        return (E_SYNTAX, i, counts, found, ints, floats, spans, present, f4len,
-                                slow, 0)
+                        return (
+                            E_SYNTAX,
+                            i,
+                            counts,
+                            found,
+                            ints,
+                            floats,
+                            spans,
+                            present,
+                            f4len,
+                            slow,
+                            0,
+                        )
                     if buf[i] == 44:
                         i = _ws(buf, i + 1, n)
                         continue
                     if buf[i] == 93:
                         i += 1
                         break
-                    return (E_SYNTAX, i, counts, found, ints, floats, spans, present, f4len,
-                            slow, 0)
+                    return (
+                        E_SYNTAX,
+                        i,
+                        counts,
+                        found,
+                        ints,
+                        floats,
+                        spans,
+                        present,
+                        f4len,
+                        slow,
+                        0,
+                    )
         if root_is_list:
             break
         i = _ws(buf, i, n)
