@@ -25,7 +25,20 @@ __all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
 
 @numba.njit(cache=True, nogil=True)
 def _accumulate_category(
-    k, c0, c1, rank, flags, score, num_gt, max_dets, rec_thrs, eps, precision, recall, scores
+    k,
+    c0,
+    c1,
+    perm,
+    rank,
+    flags,
+    score,
+    num_gt,
+    max_dets,
+    rec_thrs,
+    eps,
+    precision,
+    recall,
+    scores,
 ):
     # Only true-positive steps move recall and can hold a maximum of the precision
     # envelope (between them tp is fixed and fp grows, so precision only falls), so
@@ -46,7 +59,7 @@ def _accumulate_category(
         nd = 0
         for i in range(c0, c1):
             if rank[i] < max_dets[m]:
-                sel[nd] = i
+                sel[nd] = perm[i]  # flags stay in record order: no (N, A, T) copy
                 sc[nd] = score[i]
                 nd += 1
         for a in range(n_a):
@@ -103,7 +116,7 @@ def _accumulate_category(
 
 
 @numba.njit(cache=True, nogil=True)
-def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
+def _accumulate_kernel(cat_off, perm, rank, flags, score, num_gt, max_dets, rec_thrs, eps):
     n_k = cat_off.size - 1
     n_a = flags.shape[1]
     n_t = flags.shape[2]
@@ -121,6 +134,7 @@ def _accumulate_kernel(cat_off, rank, flags, score, num_gt, max_dets, rec_thrs, 
             k,
             cat_off[k],
             cat_off[k + 1],
+            perm,
             rank,
             flags,
             score,
@@ -184,8 +198,9 @@ def accumulate_arrays(
     cat_off = np.searchsorted(cat_sorted, np.arange(n_k + 1)).astype(np.int64)
     return _accumulate_kernel(
         cat_off,
+        order.astype(np.int64),
         np.ascontiguousarray(rank[order], dtype=np.int64),
-        np.ascontiguousarray(flags[order]),
+        np.ascontiguousarray(flags),
         np.ascontiguousarray(score[order], dtype=np.float64),
         np.ascontiguousarray(num_gt, dtype=np.int64),
         np.asarray(max_dets, dtype=np.int64),

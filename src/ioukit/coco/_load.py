@@ -304,18 +304,19 @@ def _scan_gt(buf: bytes) -> dict | None:
         return None
     if not _all_present(an, ("id", "image_id", "category_id", "bbox", "area", "iscrowd")):
         return None
+    # copies: the scanner's columns are views into its (over-allocated) work arrays
     return {
-        "image_ids": im["id"],
+        "image_ids": np.array(im["id"], dtype=np.int64),
         "heights": np.where(im.present["height"], im["height"], 0),
         "widths": np.where(im.present["width"], im["width"], 0),
-        "cat_ids": ca["id"],
+        "cat_ids": np.array(ca["id"], dtype=np.int64),
         "names": [n if n is not None else "" for n in ca["name"]],
-        "ann_id": an["id"],
-        "ann_img": an["image_id"],
-        "ann_cat": an["category_id"],
-        "area": an["area"],
+        "ann_id": np.array(an["id"], dtype=np.int64),
+        "ann_img": np.array(an["image_id"], dtype=np.int64),
+        "ann_cat": np.array(an["category_id"], dtype=np.int64),
+        "area": np.array(an["area"], dtype=np.float64),
         "crowd": an["iscrowd"] != 0,
-        "bbox": an["bbox"],
+        "bbox": np.array(an["bbox"], dtype=np.float64),
     }
 
 
@@ -329,7 +330,13 @@ def _scan_dt(buf: bytes) -> dict | None:
         return None
     if not r.found or not _all_present(r, ("image_id", "category_id", "bbox", "score")):
         return None
-    return {"img": r["image_id"], "cat": r["category_id"], "bbox": r["bbox"], "score": r["score"]}
+    # copies: the scanner's columns are views into its (over-allocated) work arrays
+    return {
+        "img": np.array(r["image_id"], dtype=np.int64),
+        "cat": np.array(r["category_id"], dtype=np.int64),
+        "bbox": np.array(r["bbox"], dtype=np.float64),
+        "score": np.array(r["score"], dtype=np.float64),
+    }
 
 
 def _convert(obj: Any, typ: Any, source: str) -> Any:
