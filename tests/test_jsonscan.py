@@ -25,6 +25,7 @@ from ioukit.io._jsonscan import (
     COCO_RESULTS_FIELDS,
     FieldSpec,
     ScanFallback,
+    decode_spans,
     scan_coco_gt,
     scan_coco_results,
     scan_records,
@@ -532,6 +533,22 @@ def test_coco100_ground_truth_matches_json(coco100):
         check(out[table], ref[path[0]], fields, raw)
     assert out["annotations"].count == 839
     assert int(out["annotations"]["iscrowd"].sum()) == 9
+    ann = out["annotations"]
+    segs = decode_spans(raw, ann["segmentation"], ann.present["segmentation"])
+    assert segs == [a.get("segmentation") for a in ref["annotations"]]
+
+
+def test_scans_in_threads_agree(coco100):
+    """The kernel releases the GIL: GT and results can be scanned concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gt = (coco100 / "instances_val2014_100.json").read_bytes()
+    dt = (coco100 / "instances_val2014_fakebbox100_results.json").read_bytes()
+    with ThreadPoolExecutor(2) as ex:
+        futs = [ex.submit(scan_coco_gt, gt), ex.submit(scan_coco_results, dt)] * 2
+        res = [f.result() for f in futs]
+    assert np.array_equal(res[0]["annotations"]["bbox"], res[2]["annotations"]["bbox"])
+    assert np.array_equal(res[1]["bbox"], scan_coco_results(dt)["bbox"])
 
 
 @pytest.mark.parametrize(

@@ -832,7 +832,7 @@ def _grow_rows(a, cap):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scan(
     buf,
     root_is_list,
