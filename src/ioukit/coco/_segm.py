@@ -124,8 +124,7 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     return geom.area.astype(np.float64), geom.bbox.copy()
 
 
-@numba.njit(cache=True, parallel=True)
-def _grouped_kernel(
+def _grouped_impl(
     cd, od, bbd, ad, cg, og, bbg, crowd, dt_index, dt_off, gt_index, gt_off, iou_off, mode
 ):
     # mode 0: mask IoU; 1: min(mask, boundary) is done by the caller on two buffers.
@@ -147,6 +146,16 @@ def _grouped_kernel(
                     cd, od[D], od[D + 1], bbd[D], ad[D], cg, og[G], og[G + 1], bbg[G], crowd[G]
                 )
     return out
+
+
+_grouped_ser, _grouped_par = _kernels.twins(_grouped_impl)
+
+
+def _grouped_kernel(cd, od, bbd, ad, cg, og, bbg, crowd, *args):
+    # One thread for small evaluations: the pool's wake-up costs more than it saves.
+    work = cd.size + cg.size + int(args[4][-1]) * 50
+    f = _grouped_par if work >= _kernels.PARALLEL_MIN_WORK else _grouped_ser
+    return f(cd, od, bbd, ad, cg, og, bbg, crowd, *args)
 
 
 def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:

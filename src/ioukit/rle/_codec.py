@@ -18,6 +18,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._kernels import PARALLEL_MIN_WORK, twins
+
 __all__ = [
     "ERR_OK",
     "ERR_BAD_CHAR",
@@ -58,8 +60,7 @@ def _count_runs(buf, offsets, n_runs, err, err_pos):
         n_runs[i] = c
 
 
-@numba.njit(cache=True, parallel=True)
-def _decode_runs(buf, offsets, cnt_offsets, hw, counts, err, err_pos):
+def _decode_runs_impl(buf, offsets, cnt_offsets, hw, counts, err, err_pos):
     n = offsets.size - 1
     for i in numba.prange(n):
         if err[i] != ERR_OK:
@@ -100,6 +101,9 @@ def _decode_runs(buf, offsets, cnt_offsets, hw, counts, err, err_pos):
             err_pos[i] = total
 
 
+_decode_runs_ser, _decode_runs_par = twins(_decode_runs_impl)
+
+
 def decode_strings(
     buf: np.ndarray, offsets: np.ndarray, hw: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -125,7 +129,8 @@ def decode_strings(
     cnt_offsets = np.zeros(n + 1, np.int64)
     np.cumsum(n_runs, out=cnt_offsets[1:])
     counts = np.zeros(int(cnt_offsets[-1]), np.uint32)
-    _decode_runs(buf, offsets, cnt_offsets, hw, counts, err, err_pos)
+    f = _decode_runs_par if buf.size >= PARALLEL_MIN_WORK else _decode_runs_ser
+    f(buf, offsets, cnt_offsets, hw, counts, err, err_pos)
     return counts, cnt_offsets, err, err_pos
 
 

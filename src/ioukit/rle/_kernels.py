@@ -9,8 +9,29 @@ by decoding to dense masks.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
+
+# Below this many runs a kernel runs on one thread: waking the thread pool costs
+# more than it saves (and much more on a busy machine).
+PARALLEL_MIN_WORK = 2_000_000
+
+
+def twins(fn):
+    """Serial and parallel compilations of ``fn`` (its loops use ``numba.prange``).
+
+    Each gets its own name, hence its own on-disk cache entry.
+    """
+    out = []
+    for suffix, par in (("_serial", False), ("_parallel", True)):
+        f = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix)
+        f.__qualname__ = fn.__qualname__ + suffix
+        f.__module__ = fn.__module__
+        out.append(numba.njit(cache=True, parallel=par)(f))
+    return tuple(out)
+
 
 __all__ = [
     "encode_columns",
@@ -91,8 +112,7 @@ def decode_into(counts, offsets, out):
             v = 1 - v
 
 
-@numba.njit(cache=True, parallel=True)
-def areas(counts, offsets):
+def _areas_impl(counts, offsets):
     """maskApi.c rleArea: sum of the odd-indexed (foreground) counts."""
     n = offsets.size - 1
     out = np.zeros(n, np.int64)
@@ -157,8 +177,7 @@ def _bbox_one(counts, s, e, h, w, out):
     out[3] = np.float64(np.uint32((ye - ys + 1) & 0xFFFFFFFF))
 
 
-@numba.njit(cache=True, parallel=True)
-def bboxes(counts, offsets, heights, widths):
+def _bboxes_impl(counts, offsets, heights, widths):
     """maskApi.c rleToBbox for every RLE: (n, 4) float64 ``[x, y, w, h]``."""
     n = offsets.size - 1
     out = np.zeros((n, 4), np.float64)
@@ -277,8 +296,7 @@ def _pair_iou(counts_d, sd, ed, bd, ad, counts_g, sg, eg, bg, crowd):
     return np.float64(inter) / np.float64(uni)
 
 
-@numba.njit(cache=True, parallel=True)
-def iou_matrix(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd):
+def _iou_matrix_impl(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd):
     """maskApi.c rleIou: (m, n) float64, ``[d, g]`` as pycocotools' ``iou``."""
     m = off_d.size - 1
     n = off_g.size - 1
@@ -300,8 +318,7 @@ def iou_matrix(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
-def iou_pairs(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg):
+def _iou_pairs_impl(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg):
     """IoU of the listed pairs ``(pd[k], pg[k])``: (K,) float64 (crowd flag per GT)."""
     k_total = pd.size
     out = np.zeros(k_total, np.float64)
@@ -321,6 +338,37 @@ def iou_pairs(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, p
             crowd[g] != 0,
         )
     return out
+
+
+_areas_ser, _areas_par = twins(_areas_impl)
+_bboxes_ser, _bboxes_par = twins(_bboxes_impl)
+_iou_matrix_ser, _iou_matrix_par = twins(_iou_matrix_impl)
+_iou_pairs_ser, _iou_pairs_par = twins(_iou_pairs_impl)
+
+
+def areas(counts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """maskApi.c rleArea: sum of the odd-indexed (foreground) counts, (n,) int64."""
+    f = _areas_par if counts.size >= PARALLEL_MIN_WORK else _areas_ser
+    return f(counts, offsets)
+
+
+def bboxes(counts, offsets, heights, widths) -> np.ndarray:
+    """maskApi.c rleToBbox for every RLE: (n, 4) float64 ``[x, y, w, h]``."""
+    f = _bboxes_par if counts.size >= PARALLEL_MIN_WORK else _bboxes_ser
+    return f(counts, offsets, heights, widths)
+
+
+def iou_matrix(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd) -> np.ndarray:
+    """maskApi.c rleIou: (m, n) float64, ``[d, g]`` as pycocotools' ``iou``."""
+    work = counts_d.size * max(off_g.size - 1, 1) + counts_g.size * max(off_d.size - 1, 1)
+    f = _iou_matrix_par if work >= PARALLEL_MIN_WORK else _iou_matrix_ser
+    return f(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd)
+
+
+def iou_pairs(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg) -> np.ndarray:
+    """IoU of the listed pairs ``(pd[k], pg[k])``: (K,) float64 (crowd flag per GT)."""
+    f = _iou_pairs_par if pd.size >= 10_000 else _iou_pairs_ser
+    return f(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg)
 
 
 @numba.njit(cache=True)

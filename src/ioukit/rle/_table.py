@@ -105,8 +105,7 @@ def _ann_counts(xy, poly_off, p0, p1, h, w):
     return cur
 
 
-@numba.njit(cache=True, parallel=True)
-def _polys_fill(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out):
+def _polys_fill_impl(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out):
     n = ann_off.size - 1
     for i in numba.prange(n):
         c = _ann_counts(xy, poly_off, ann_off[i], ann_off[i + 1], heights[i], widths[i])
@@ -115,6 +114,9 @@ def _polys_fill(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out):
         for q in range(c.size):
             buf[base + q] = c[q]
         n_out[i] = c.size
+
+
+_polys_fill_ser, _polys_fill_par = _kernels.twins(_polys_fill_impl)
 
 
 @numba.njit(cache=True)
@@ -132,7 +134,10 @@ def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
     bound_off = _ann_bounds(xy, poly_off, ann_off)
     buf = np.empty(int(bound_off[-1]), np.uint32)
     n_out = np.zeros(ann_off.size - 1, np.int64)
-    _polys_fill(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out)
+    # Rasterising costs ~ the upsampled perimeter: parallel only for many vertices.
+    big = xy.size >= _kernels.PARALLEL_MIN_WORK // 20
+    f = _polys_fill_par if big else _polys_fill_ser
+    f(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out)
     return _compact(buf, bound_off, n_out)
 
 
