@@ -223,6 +223,10 @@ def main() -> None:
     ap.add_argument("--no-mem", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if torch is not None:
+        # torchvision's CPU NMS kernel is single-threaded, as are ioukit's kernels;
+        # one thread also keeps torch's helper ops from fighting over a busy machine.
+        torch.set_num_threads(1)
     if a.child:
         child_memory(a.child[0], a.child[1], int(a.child[2]))
         return

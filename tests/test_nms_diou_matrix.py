@@ -219,3 +219,12 @@ def test_matrix_nms_errors_and_edges():
     _, s = matrix_nms(b, np.array([0.9, 0.8, 0.7]), kernel="linear")
     assert np.isfinite(s).all()
     np.testing.assert_allclose(s, [0.9, 0.0, 0.0])
+
+
+def test_package_is_callable_as_nms():
+    import ioukit.nms as pkg
+
+    b = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], float)
+    s = np.array([0.9, 0.8, 0.7])
+    assert pkg(b, s, 0.5).tolist() == pkg.nms(b, s, 0.5).tolist() == [0, 2]
+    assert pkg.batched_nms is not None and callable(pkg)

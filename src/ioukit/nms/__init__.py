@@ -14,6 +14,10 @@ lower index first (a stable sort) on every backend. NumPy inputs and CPU tensors
 run in Numba kernels (:mod:`ioukit.nms._kernels`); CUDA tensors run the
 vectorised torch code in :mod:`ioukit.nms._torch` and stay on their device.
 
+The package is also callable as its main function, so a top-level
+``ioukit.nms`` can be both this package and ``nms``:
+``ioukit.nms(boxes, scores, 0.5)`` is ``ioukit.nms.nms(boxes, scores, 0.5)``.
+
 Rotated boxes: rotated NMS belongs to ``ioukit.rotated`` (later work). It will
 plug into the same greedy driver: ``_kernels.greedy_nms`` takes a ``mode`` code
 selecting the pairwise measure, so a rotated measure is one more mode (with its
@@ -26,9 +30,15 @@ Example:
     >>> boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11]], float)
     >>> N.nms(boxes, np.array([0.5, 0.5]), 0.5)  # equal scores: lower index kept
     array([0])
+    >>> N(boxes, np.array([0.5, 0.5]), 0.5)  # the package called as nms
+    array([0])
 """
 
 from __future__ import annotations
+
+import sys
+import types
+from typing import Any
 
 from ._diou import diou_nms
 from ._hard import batched_nms, nms
@@ -44,3 +54,13 @@ __all__ = [
     "matrix_nms",
     "weighted_boxes_fusion",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    # A top-level ``from .nms import nms`` would shadow the package with the
+    # function; making the package callable gives both names one object.
+    def __call__(self, boxes: Any, scores: Any, iou_threshold: float) -> Any:
+        return nms(boxes, scores, iou_threshold)
+
+
+sys.modules[__name__].__class__ = _CallableModule

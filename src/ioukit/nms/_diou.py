@@ -25,7 +25,7 @@ DIOU_EPS = 1e-7
 def diou_nms(boxes: Any, scores: Any, iou_threshold: float, beta: float = 1.0) -> Any:
     """Greedy NMS that suppresses when ``IoU - (rho^2 / c^2) ** beta > iou_threshold``.
 
-    Zheng et al. 2020 ("Distance-IoU Loss", Sec. 3.4, eq. 12): rho is the distance
+    Zheng et al. 2020 ("Distance-IoU Loss", the DIoU-NMS rule): rho is the distance
     between the two box centres, c the diagonal of their smallest enclosing box.
     Boxes whose centres are far apart are kept even when they overlap. The IoU term
     uses the same arithmetic as :func:`nms`; the penalty is computed in float64

@@ -46,7 +46,7 @@ def first_bad_row(boxes, scores, allow_inverted):  # pragma: no cover - compiled
 
 @numba.njit(**_JIT)
 def _diou_penalty(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, beta, eps):  # pragma: no cover
-    # Zheng et al. 2020 (DIoU), eq. (6): R = rho^2(b, b') / c^2, evaluated in float64.
+    # Zheng et al. 2020 (DIoU penalty): R = rho^2(b, b') / c^2, evaluated in float64.
     ax1 = np.float64(ix1)
     ay1 = np.float64(iy1)
     ax2 = np.float64(ix2)
@@ -339,9 +339,9 @@ def _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method):  # pragma: no c
     inter = w * h
     ovr = inter / (areas[o] + areas[j] - inter)
     if method == 1:
-        # Bodla et al. 2017, eq. (2) (linear), with ensemble-boxes' strict ">".
+        # Bodla et al. 2017, linear rescoring, with ensemble-boxes' strict ">".
         return 1.0 - ovr if ovr > nt else 1.0
-    # Bodla et al. 2017, eq. (3) (gaussian): exp(-iou^2 / sigma), no threshold.
+    # Bodla et al. 2017, gaussian rescoring: exp(-iou^2 / sigma), no threshold.
     return np.exp(-(ovr * ovr) / sigma)
 
 
@@ -433,46 +433,57 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
 
 
 @numba.njit(**_JIT)
+def _box_iou64(x1, y1, x2, y2, areas, i, j):  # pragma: no cover
+    w = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
+    h = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
+    inter = w * h
+    return inter / (areas[i] + areas[j] - inter)
+
+
+@numba.njit(parallel=True, **_JIT)
 def matrix_nms_boxes(boxes, labels, kernel, sigma, eps):  # pragma: no cover
     """Matrix-NMS decay factors for boxes already sorted by decreasing score.
 
-    Two passes over same-label pairs (i < j), O(N) memory instead of the N x N
-    matrices of the reference. kernel 0: gaussian, 1: linear. Returns decay (N,).
+    Two parallel passes over same-label pairs (i < j): O(N) memory instead of the
+    N x N matrices of the reference, and every j is independent in each pass.
+    kernel 0: gaussian, 1: linear. Returns decay (N,).
     """
     n = boxes.shape[0]
-    x1 = boxes[:, 0]
-    y1 = boxes[:, 1]
-    x2 = boxes[:, 2]
-    y2 = boxes[:, 3]
+    x1 = boxes[:, 0].copy()
+    y1 = boxes[:, 1].copy()
+    x2 = boxes[:, 2].copy()
+    y2 = boxes[:, 3].copy()
     areas = (x2 - x1) * (y2 - y1)
     comp = np.zeros(n, np.float64)
     decay = np.ones(n, np.float64)
-    for pas in range(2):
-        for j in range(n):
-            for i in range(j):
-                if labels[i] != labels[j]:
-                    continue
-                w = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
-                h = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
-                inter = w * h
-                iou = inter / (areas[i] + areas[j] - inter)
-                if pas == 0:
-                    # comp_j: the largest IoU of j with any higher-scored box of its class.
-                    if iou > comp[j]:
-                        comp[j] = iou
-                else:
-                    d = _matrix_decay(iou, comp[i], kernel, sigma, eps)
-                    if d < decay[j]:
-                        decay[j] = d
+    # comp_j: the largest IoU of j with any higher-scored box of its class.
+    for j in numba.prange(n):
+        c = 0.0
+        for i in range(j):
+            if labels[i] == labels[j]:
+                iou = _box_iou64(x1, y1, x2, y2, areas, i, j)
+                if iou > c:
+                    c = iou
+        comp[j] = c
+    for j in numba.prange(n):
+        d = 1.0
+        for i in range(j):
+            if labels[i] == labels[j]:
+                iou = _box_iou64(x1, y1, x2, y2, areas, i, j)
+                v = _matrix_decay(iou, comp[i], kernel, sigma, eps)
+                if v < d:
+                    d = v
+        decay[j] = d
     return decay
 
 
 @numba.njit(**_JIT)
 def _matrix_decay(iou, comp, kernel, sigma, eps):  # pragma: no cover
     if kernel == 0:
-        # SOLOv2 (Wang et al. 2020), eq. (4) gaussian: exp(-sigma iou^2) / exp(-sigma comp^2).
+        # SOLOv2 (Wang et al. 2020) Matrix-NMS decay, gaussian:
+        # exp(-sigma iou^2) / exp(-sigma comp^2).
         return np.exp(-sigma * (iou * iou)) / np.exp(-sigma * (comp * comp))
-    # SOLOv2 eq. (4) linear: (1 - iou) / (1 - comp), denominator floored at eps.
+    # SOLOv2 Matrix-NMS decay, linear: (1 - iou) / (1 - comp), denominator floored at eps.
     return (1.0 - iou) / max(1.0 - comp, eps)
 
 

@@ -60,8 +60,9 @@ def matrix_nms(
 ) -> tuple[Any, Any]:
     """Matrix-NMS: decay every score in parallel by its overlap with better boxes.
 
-    SOLOv2 (Wang et al. 2020, eq. 4). With boxes sorted by score, ``comp_i`` is the
-    largest IoU of box i with any higher-scored box of its class, and box j's decay is
+    SOLOv2 (Wang et al. 2020, the Matrix-NMS decay factor). With boxes sorted by
+    score, ``comp_i`` is the largest IoU of box i with any higher-scored box of its
+    class, and box j's decay is
 
     ``min(1, min_{i<j, same class} f(iou_ij) / f(comp_i))``
 

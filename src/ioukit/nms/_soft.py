@@ -54,7 +54,7 @@ def soft_nms(
         scores: (N,) scores.
         iou_threshold: linear method only: decay when IoU > this.
         sigma: gaussian method only: decay ``exp(-iou**2 / sigma)``.
-        method: ``"linear"`` (Bodla et al. eq. 2) or ``"gaussian"`` (eq. 3).
+        method: ``"linear"`` or ``"gaussian"`` rescoring (Bodla et al. 2017).
         score_threshold: keep boxes whose decayed score is ``> score_threshold``.
 
     Returns:

@@ -100,7 +100,7 @@ def _pair_iou(r: torch.Tensor, c: torch.Tensor, ar: torch.Tensor, ac: torch.Tens
 
 
 def _diou_penalty(r: torch.Tensor, c: torch.Tensor, beta: float, eps: float) -> torch.Tensor:
-    # Zheng et al. 2020 (DIoU), eq. (6): rho^2 / c^2 in float64, as in the Numba kernel.
+    # Zheng et al. 2020 (DIoU penalty): rho^2 / c^2 in float64, as in the Numba kernel.
     r = r.to(torch.float64)
     c = c.to(torch.float64)
     dx = (r[:, None, 0] + r[:, None, 2]) * 0.5 - (c[None, :, 0] + c[None, :, 2]) * 0.5
@@ -270,10 +270,10 @@ def matrix_decay(
     iou = torch.where(upper, iou, torch.zeros_like(iou))
     comp = iou.max(0).values if n else iou.new_zeros(0)
     if kernel == 0:
-        # SOLOv2 eq. (4), gaussian kernel.
+        # SOLOv2 Matrix-NMS decay, gaussian kernel.
         d = torch.exp(-sigma * (iou * iou)) / torch.exp(-sigma * (comp * comp))[:, None]
     else:
-        # SOLOv2 eq. (4), linear kernel; denominator floored at eps.
+        # SOLOv2 Matrix-NMS decay, linear kernel; denominator floored at eps.
         d = (1.0 - iou) / torch.clamp(1.0 - comp, min=eps)[:, None]
     d = torch.where(upper, d, torch.ones_like(d))
     return d.min(0).values if n else d.new_zeros(0)
