@@ -81,8 +81,10 @@ def encode(mask: Any) -> RLE | list[RLE]:
         a = a[:, :, None]
     h, w, n = a.shape
     # (h, w, n) Fortran order puts each mask's pixels column by column, contiguously.
-    flat = np.ascontiguousarray(np.transpose(a != 0, (2, 1, 0))).reshape(-1).view(np.uint8)
-    counts, offsets = _kernels.encode_columns(flat, n, h * w)
+    if a.dtype.kind not in "biuf":
+        raise InvalidMaskError(f"mask must be numeric or bool; got dtype {a.dtype}")
+    # (n, w, h) view: Fortran-ordered input (pycocotools' layout) is walked in place.
+    counts, offsets = _kernels.encode_stack(np.transpose(a, (2, 1, 0)))
     table = RLETable(counts, offsets, np.full(n, h, np.int64), np.full(n, w, np.int64))
     out = table_to_dicts(table)
     return out[0] if single else out

@@ -34,7 +34,7 @@ def twins(fn):
 
 
 __all__ = [
-    "encode_columns",
+    "encode_stack",
     "decode_into",
     "areas",
     "bboxes",
@@ -47,52 +47,48 @@ __all__ = [
 
 
 @numba.njit(cache=True)
-def _encode_count(flat, n, hw):
+def _encode_stack(m3):
+    # maskApi.c rleEncode over m3[i, x, y] (any strides): one pass per mask.
+    n, w, h = m3.shape
+    tmp = np.empty(h * w + 1, np.uint32)
+    parts = []
     total = 0
     for i in range(n):
-        base = i * hw
-        p = 0
         k = 0
-        for j in range(hw):
-            v = 1 if flat[base + j] != 0 else 0
-            if v != p:
-                k += 1
-                p = v
-        total += k + 1
-    return total
-
-
-@numba.njit(cache=True)
-def _encode_fill(flat, n, hw, counts, offsets):
-    m = 0
-    for i in range(n):
-        offsets[i] = m
-        base = i * hw
-        p = 0
+        p = False
         c = 0
-        for j in range(hw):
-            v = 1 if flat[base + j] != 0 else 0
-            if v != p:
-                counts[m] = c
-                m += 1
-                c = 0
-                p = v
-            c += 1
-        counts[m] = c
-        m += 1
-    offsets[n] = m
+        for x in range(w):
+            for y in range(h):
+                v = m3[i, x, y] != 0
+                if v != p:
+                    tmp[k] = c
+                    k += 1
+                    c = 0
+                    p = v
+                c += 1
+        tmp[k] = c
+        k += 1
+        parts.append(tmp[:k].copy())
+        total += k
+    counts = np.empty(total, np.uint32)
+    offsets = np.empty(n + 1, np.int64)
+    q = 0
+    for i in range(n):
+        offsets[i] = q
+        counts[q : q + parts[i].size] = parts[i]
+        q += parts[i].size
+    offsets[n] = q
+    return counts, offsets
 
 
-def encode_columns(flat: np.ndarray, n: int, hw: int) -> tuple[np.ndarray, np.ndarray]:
-    """maskApi.c rleEncode: ``flat`` holds ``n`` column-major masks of ``hw`` pixels.
+def encode_stack(m3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """maskApi.c rleEncode: ``m3`` is (n, w, h), i.e. each mask's pixels column-major.
 
     Returns counts (C,) uint32 and offsets (n + 1,) int64. Nonzero is foreground.
     """
-    total = _encode_count(flat, n, hw)
-    counts = np.empty(total, np.uint32)
-    offsets = np.empty(n + 1, np.int64)
-    _encode_fill(flat, n, hw, counts, offsets)
-    return counts, offsets
+    if m3.dtype == np.bool_:
+        m3 = m3.view(np.uint8)
+    return _encode_stack(m3)
 
 
 @numba.njit(cache=True)
@@ -360,8 +356,9 @@ def bboxes(counts, offsets, heights, widths) -> np.ndarray:
 
 def iou_matrix(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd) -> np.ndarray:
     """maskApi.c rleIou: (m, n) float64, ``[d, g]`` as pycocotools' ``iou``."""
-    work = counts_d.size * max(off_g.size - 1, 1) + counts_g.size * max(off_d.size - 1, 1)
-    f = _iou_matrix_par if work >= PARALLEL_MIN_WORK else _iou_matrix_ser
+    # Most pairs are rejected by their boxes: the pair count measures the work.
+    pairs = (off_d.size - 1) * (off_g.size - 1)
+    f = _iou_matrix_par if pairs >= 250_000 else _iou_matrix_ser
     return f(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd)
 
 

@@ -282,8 +282,8 @@ def dense_to_table(
             j = index_map[i] if index_map is not None else i
             raise InvalidMaskError(f"{_label(names, j)}: a mask must be 2-D (h, w); got {a.shape}")
         hs[i], ws[i] = a.shape
-        arrs.append(np.ravel(a != 0, order="F").view(np.uint8))
-    parts = [_kernels.encode_columns(a, 1, a.size) for a in arrs]
+        arrs.append(a)
+    parts = [_kernels.encode_stack(a.T[None]) for a in arrs]
     return concat_tables(
         [RLETable(c, o, hs[i : i + 1], ws[i : i + 1]) for i, (c, o) in enumerate(parts)]
     )
