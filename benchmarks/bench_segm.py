@@ -233,9 +233,8 @@ def main() -> None:
     small = "--small" in sys.argv
     n_img, n_det = (500, 13_400) if small else (5000, 134_000)
     gt, dt = generate(n_img, n_det)
-    print(
-        f"data: {gt.name} ({gt.stat().st_size / 1e6:.1f} MB), {dt.name} ({dt.stat().st_size / 1e6:.1f} MB)"
-    )
+    mb = gt.stat().st_size / 1e6, dt.stat().st_size / 1e6
+    print(f"data: {gt.name} ({mb[0]:.1f} MB), {dt.name} ({mb[1]:.1f} MB)")
     print(f"machine: {os.cpu_count()} CPUs; each tool in a fresh process, imports excluded")
     # Warm ioukit's on-disk Numba cache so the timed run loads compiled kernels.
     warm = generate(20, 300, seed=1)
