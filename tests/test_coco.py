@@ -539,3 +539,12 @@ def test_streaming_torch_xyxy():
         ev.update(1, None, None, None, None, None)
     with pytest.raises(UnknownIdError):
         ev.update(2, [[0, 0, 1, 1]], [7], None, None, None)
+
+
+def test_coco100_bbox_of_segmentation_results(coco100):
+    # loadRes' segmentation mode: area and box of each result come from its RLE
+    pytest.importorskip("ioukit.coco._segm")
+    gt = coco100 / "instances_val2014_100.json"
+    dt = coco100 / "instances_val2014_fakesegm100_results.json"
+    E, _ = pycoco(json.loads(gt.read_text()), json.loads(dt.read_text()))
+    assert_same(C.evaluate(gt, dt), E)

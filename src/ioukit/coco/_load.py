@@ -37,7 +37,7 @@ from ..errors import (
     UnknownIdError,
 )
 
-__all__ = ["GtTable", "DtTable", "load_gt", "load_dt"]
+__all__ = ["GtTable", "DtTable", "load_gt", "load_dt", "load_pair"]
 
 
 @dataclass
@@ -519,6 +519,40 @@ def _finish_gt(cols: dict, source: str, segs: list | None) -> GtTable:
         ann_segmentation=segs,
         source=source,
     )
+
+
+def load_pair(
+    gt_path: str | os.PathLike, dt_path: str | os.PathLike, *, segm_area_bbox: Any = None
+) -> tuple[GtTable, DtTable]:
+    """Load a GT file and a box-results file, scanning both at once.
+
+    The byte scanner releases the GIL, so the results are scanned on a second thread
+    while this one scans the GT. Anything the scanner leaves to the general decoder
+    takes the sequential :func:`load_gt` / :func:`load_dt` path (same checks, same
+    messages).
+
+    >>> import json, os, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     g, r = os.path.join(d, "g.json"), os.path.join(d, "r.json")
+    ...     _ = open(g, "w").write(json.dumps({"images": [{"id": 1}], "categories": [{"id": 1}]}))
+    ...     _ = open(r, "w").write("[]")
+    ...     gt, dt = load_pair(g, r)
+    >>> gt.image_ids.tolist(), dt.score.size
+    ([1], 0)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    gbuf = _read_bytes(gt_path)
+    dbuf = _read_bytes(dt_path)
+    with ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(_scan_dt, dbuf)
+        gcols = _scan_gt(gbuf)
+        dcols = fut.result()
+    del gbuf, dbuf
+    gt = _finish_gt(gcols, os.fspath(gt_path), None) if gcols is not None else load_gt(gt_path)
+    if dcols is not None:
+        return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
+    return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)
 
 
 def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:

@@ -10,14 +10,15 @@ The engine in three steps, each usable on its own (e.g. one call of
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidParameterError
+from ..errors import DatasetError, InvalidParameterError
 from ._accumulate import accumulate_arrays, summarize_stats
 from ._geometry import Groups, get_iou_type
-from ._load import DtTable, GtTable, load_dt, load_gt
+from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._match import match_groups
 from ._params import Params, area_bounds, make_params
 from ._state import EvalState
@@ -39,16 +40,42 @@ def prepare(
     ([1], [1])
     """
     plugin = get_iou_type(iou_type)
-    g = load_gt(gt, needs_segmentation=plugin.needs_segmentation)
-    segm = plugin.segm_area_bbox
-    if segm is None and iou_type == "bbox":
+
+    def segm_rules() -> Any:
+        # results carrying only segmentations need the mask plug-in for area and box
+        if plugin.segm_area_bbox is not None or iou_type != "bbox":
+            return plugin.segm_area_bbox
         try:
-            segm = get_iou_type("segm").segm_area_bbox
+            return get_iou_type("segm").segm_area_bbox
         except InvalidParameterError:
-            segm = None
-    d = load_dt(dt, g, needs_segmentation=plugin.needs_segmentation, segm_area_bbox=segm)
+            return None
+
+    paths = (str, os.PathLike)
+    if isinstance(gt, paths) and isinstance(dt, paths) and not plugin.needs_segmentation:
+        g, d = load_pair(gt, dt, segm_area_bbox=_Lazy(segm_rules))
+    else:
+        g = load_gt(gt, needs_segmentation=plugin.needs_segmentation)
+        d = load_dt(
+            dt, g, needs_segmentation=plugin.needs_segmentation, segm_area_bbox=segm_rules()
+        )
     p = make_params(iou_type, gt_img_ids=g.image_ids, gt_cat_ids=g.category_ids, **params)
     return g, d, p
+
+
+class _Lazy:
+    """A callable resolved on first use (the mask plug-in is imported only if needed)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+
+    def __call__(self, *args: Any) -> Any:
+        fn = self._make()
+        if fn is None:
+            raise DatasetError(
+                "results carry segmentations only; their area and box need the 'segm' IoU "
+                "type (ioukit.rle)"
+            )
+        return fn(*args)
 
 
 def _positions(values: np.ndarray, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
