@@ -7,7 +7,12 @@ from typing import Any, Literal
 import numpy as np
 
 from .._backend import is_torch
-from ..errors import InvalidMaskError, InvalidParameterError, ShapeMismatchError
+from ..errors import (
+    InvalidBoxesError,
+    InvalidMaskError,
+    InvalidParameterError,
+    ShapeMismatchError,
+)
 from . import _kernels as K
 from ._common import (
     as_numpy_boxes,
@@ -147,9 +152,7 @@ def _torch_matrix(x, scores, labels, is_mask, kcode, sig, score_threshold):
     if not is_mask:
         _torch._check(_torch._as_boxes(x), s)
     elif bool(torch.isnan(s).any()):
-        raise _torch.InvalidBoxesError(
-            f"scores row {int(torch.nonzero(torch.isnan(s))[0, 0])} is NaN"
-        )
+        raise InvalidBoxesError(f"scores row {int(torch.nonzero(torch.isnan(s))[0, 0])} is NaN")
     order = _torch._order(s)
     lab = None if labels is None else torch.as_tensor(labels, device=x.device)[order]
     decay = _torch.matrix_decay(x[order], lab, is_mask, kcode, sig, MATRIX_EPS)

@@ -51,22 +51,23 @@ def _as_scores(scores: Any, n: int, device: torch.device) -> torch.Tensor:
 
 
 def _check(b: torch.Tensor, s: torch.Tensor | None, allow_inverted: bool = False) -> None:
-    bad = ~torch.isfinite(b).all(1)
+    """Same rule and messages as ``_common.check_numpy`` (first bad row wins)."""
+    nonfinite = ~torch.isfinite(b).all(1)
+    inverted = torch.zeros_like(nonfinite)
     if not allow_inverted:
-        bad |= (b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])
-    if s is not None:
-        bad |= torch.isnan(s)
-    if bool(bad.any()):
-        row = int(torch.nonzero(bad)[0, 0])
-        if s is not None and bool(torch.isnan(s[row])) and bool(torch.isfinite(b[row]).all()):
-            if allow_inverted or not bool((b[row, 2] < b[row, 0]) | (b[row, 3] < b[row, 1])):
-                raise InvalidBoxesError(f"scores row {row} is NaN")
-        what = (
-            "is not finite"
-            if not bool(torch.isfinite(b[row]).all())
-            else "has x2 < x1 or y2 < y1 (negative width or height)"
+        inverted = (b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])
+    nan_score = torch.isnan(s) if s is not None else torch.zeros_like(nonfinite)
+    bad = nonfinite | inverted | nan_score
+    if not bool(bad.any()):
+        return
+    row = int(torch.nonzero(bad)[0, 0])
+    if bool(nonfinite[row]):
+        raise InvalidBoxesError(f"boxes row {row} is not finite: {b[row].tolist()}")
+    if bool(inverted[row]):
+        raise InvalidBoxesError(
+            f"boxes row {row} has x2 < x1 or y2 < y1 (negative width or height): {b[row].tolist()}"
         )
-        raise InvalidBoxesError(f"boxes row {row} {what}: {b[row].tolist()}")
+    raise InvalidBoxesError(f"scores row {row} is NaN")
 
 
 def _order(s: torch.Tensor) -> torch.Tensor:
