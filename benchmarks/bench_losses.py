@@ -11,7 +11,7 @@ ioukit losses are also run through ``torch.compile`` to see whether a fused
 kernel beats eager by more than 1.5x. A missing peer is skipped with a reason.
 
 Usage: ``bash benchmarks/run.sh benchmarks/bench_losses.py`` or
-``python benchmarks/bench_losses.py [--n 1000000] [--repeats 7]``.
+``python benchmarks/bench_losses.py [--n 1000000] [--repeats 7] [--threads 1]``.
 """
 
 from __future__ import annotations
@@ -157,7 +157,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads > 0:
+        # one thread: CPU time is then the least load-sensitive figure on a shared box
+        torch.set_num_threads(args.threads)
     cpu = platform.processor() or platform.machine()
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, torchvision {TV_VERSION}, {cpu}, {threads} threads")

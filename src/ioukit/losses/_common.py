@@ -55,11 +55,11 @@ class Columns:
     """xyxy boxes held as their four coordinate arrays, indexable as ``b[..., k]``.
 
     :mod:`ioukit.boxes._terms` reads boxes only through ``b[..., k]``. Giving it
-    the columns split once, instead of the [..., 4] array, makes torch autograd
-    record one ``unbind`` rather than ~20 ``select`` nodes, each of whose
-    backward allocates, zero-fills and accumulates a full [..., 4] gradient
-    (about half the forward+backward time of CIoU on 1M pairs on the CPU).
-    On torch the columns are also made contiguous.
+    the columns split once (and, on torch, contiguous), instead of the [..., 4]
+    array, makes autograd record one ``unbind`` rather than ~20 ``select``
+    nodes, each of whose backward allocates, zero-fills and accumulates a full
+    [..., 4] gradient. Measured for CIoU on 1M pairs, one thread: 196 -> 170 ms
+    of CPU time for forward+backward; more under memory contention.
     """
 
     __slots__ = ("_cols",)
