@@ -375,6 +375,30 @@ def test_finite_at_degenerate_points(case, dtype):
     assert not bad, f"non-finite gradient at {bad}"
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_finite_on_integer_grid_boxes(seed):
+    # Coordinates on a 0..3 grid make ties, zero sizes, nested, touching and
+    # identical boxes and coincident centres common: every kink of min/max/abs
+    # and every guarded division gets hit.
+    rng = np.random.default_rng(seed)
+    a = np.sort(rng.integers(0, 4, (64, 2, 2)), axis=1)  # x1 <= x2, y1 <= y2
+    b = np.sort(rng.integers(0, 4, (64, 2, 2)), axis=1)
+    p0 = a.transpose(0, 2, 1).reshape(64, 4)[:, [0, 2, 1, 3]]
+    t0 = b.transpose(0, 2, 1).reshape(64, 4)[:, [0, 2, 1, 3]]
+    for name, _, opts, _ in CASES:
+        p = torch.tensor(p0, dtype=torch.float32, requires_grad=True)
+        t = torch.tensor(t0, dtype=torch.float32, requires_grad=True)
+        loss = fn(name)(p, t, reduction="none", **opts)
+        loss.sum().backward()
+        rows = (
+            (~torch.isfinite(loss))
+            | ~torch.isfinite(p.grad).all(1)
+            | ~torch.isfinite(t.grad).all(1)
+        )
+        assert not rows.any(), (name, opts, p0[rows.numpy()], t0[rows.numpy()])
+
+
 def test_half_precision_close_to_float32():
     p, t = (torch.from_numpy(a).float() * 20 for a in random_pairs(50, 7))  # areas > 65504
     for name in ("giou_loss", "ciou_loss", "eiou_loss"):
