@@ -148,3 +148,23 @@ def test_errors_name_the_annotation():
     bad["annotations"][0]["iscrowd"] = 1
     with pytest.raises(InvalidRLEError, match="annotation id 7.*not h\\*w = 120"):
         coco.evaluate(bad, dt, iou_type="segm")
+
+
+def test_boundary_mode_agrees_with_faster_coco_eval(coco100):
+    # faster-coco-eval's own boundary evaluation: same matches (recall, scores exact);
+    # its C++ accumulation differs from pycocotools' by at most an ulp in precision.
+    import contextlib
+    import io
+
+    fce = pytest.importorskip("faster_coco_eval")
+    with contextlib.redirect_stdout(io.StringIO()):
+        g = fce.COCO(str(coco100 / GT))
+        d = g.loadRes(str(coco100 / SEGM))
+        e = fce.COCOeval_faster(g, d, "boundary", print_function=lambda *a: None)
+        e.evaluate()
+        e.accumulate()
+        e.summarize()
+    r = coco.evaluate(coco100 / GT, coco100 / SEGM, iou_type="boundary")
+    np.testing.assert_array_equal(r.recall, e.eval["recall"])
+    np.testing.assert_array_equal(r.scores, e.eval["scores"])
+    np.testing.assert_allclose(r.precision, e.eval["precision"], rtol=0, atol=1e-15)
