@@ -144,6 +144,15 @@ def test_dask_dataframe_inputs(client, synthetic, tmp_path):
     )
 
 
+@pytest.mark.parametrize("source", ["json", "parquet"])
+def test_segm_identical(client, coco100: Path, tmp_path, source):
+    gt = coco100 / "instances_val2014_100.json"
+    dt = coco100 / "instances_val2014_fakesegm100_results.json"
+    want = coco.evaluate(gt, dt, "segm")
+    inp = (gt, dt) if source == "json" else (to_parquet(gt, tmp_path, dt=dt, segmentation=True),)
+    assert_identical(evaluate(*inp, iou_type="segm", client=client, partitions=3), want)
+
+
 def _install_killer(marker: str) -> None:
     """On a worker: the next evaluate_images call there kills the worker process once."""
     import ioukit.coco as c
@@ -170,7 +179,9 @@ def test_worker_killed_mid_run(client, synthetic, tmp_path, source):
     marker = str(tmp_path / "killed")
     client.run(_install_killer, marker)
     pids = set(client.run(os.getpid).values())
-    got = evaluate(*inp, client=client, partitions=8)
+    run = ShardedRun()
+    got = evaluate(*inp, client=client, partitions=8, run=run)
+    print(f"{source}: resubmitted by ioukit: {run.resubmitted}")
     assert os.path.exists(marker), "no worker was killed: the test did not test anything"
     killed = int(Path(marker).read_text())
     assert killed in pids

@@ -119,8 +119,8 @@ def _frame_pieces(pieces: Sequence[Any]) -> Any:
 
 def _shard_gt(src: tuple, shard: Shard, meta: GtTable, needs_segm: bool) -> GtTable:
     kind = src[0]
-    if kind == "table":
-        return src[1]
+    if kind == "pair":  # (GtTable, DtTable) of this shard, scattered by the driver
+        return src[1][src[2]]
     if kind == "parquet":
         return _parquet().read_gt(src[1], (shard.lo, shard.hi), needs_segmentation=needs_segm)
     if kind == "frame":
@@ -145,8 +145,8 @@ def _shard_gt(src: tuple, shard: Shard, meta: GtTable, needs_segm: bool) -> GtTa
 
 def _shard_dt(src: tuple, shard: Shard, gt: GtTable, needs_segm: bool) -> DtTable:
     kind = src[0]
-    if kind == "table":
-        return src[1]
+    if kind == "pair":
+        return src[1][src[2]]
     if kind == "parquet":
         return _parquet().read_dt(src[1], gt, (shard.lo, shard.hi), needs_segmentation=needs_segm)
     if kind == "frame":
@@ -335,24 +335,21 @@ def evaluate_state(
         # the GT's image/category table travels only where a task builds its own
         # GtTable from dask.dataframe pieces
         small_meta = meta if gt_frame else None
-        first: dict[int, tuple[Any, Any]] = {}
-        if gt_table is not None or dt_table is not None:
-            # one scatter call for all shards (a round trip per shard costs more)
-            flat = [x for g, d in pieces for x in (g, d)]
-            futs = c.scatter(flat, hash=False)
-            first = {i: (futs[2 * i], futs[2 * i + 1]) for i in range(len(shards))}
+        first: dict[int, Any] = {}
+        if pieces:
+            # one future per shard holding its (GT, detections) pair: the task's inputs
+            # sit on one worker, and one scatter call serves all shards
+            first = dict(enumerate(c.scatter(pieces, hash=False)))
 
         def submit(i: int) -> Any:
             g_src, d_src = gt_src[i], dt_src[i]
             if g_src is None or d_src is None:
-                if i in first:
-                    g_fut, d_fut = first.pop(i)
-                else:  # resubmission: the first copies died with their worker
-                    g_fut, d_fut = c.scatter(list(pieces[i]), hash=False)
+                # a resubmission scatters again: the first copy died with its worker
+                pair = first.pop(i) if i in first else c.scatter([pieces[i]], hash=False)[0]
                 if g_src is None:
-                    g_src = ("table", g_fut)
+                    g_src = ("pair", pair, 0)
                 if d_src is None:
-                    d_src = ("table", d_fut)
+                    d_src = ("pair", pair, 1)
             return c.submit(
                 _evaluate_shard, p, shards[i], g_src, d_src, small_meta, fix_zero_id, pure=False
             )
