@@ -368,8 +368,9 @@ def ciou(
 
     ``v = 4 / pi^2 (atan(w_b / h_b) - atan(w_a / h_a))^2`` and
     ``alpha = v / ((1 - IoU) + v)`` (the paper's; 0 when both vanish).
-    torchvision and ultralytics give the same value (they only stop alpha's
-    gradient, which matters for losses); mmdet sets alpha = 0 where IoU <= 0.5.
+    torchvision and ultralytics give the same value up to the 1e-7 they add
+    to denominators (they also stop alpha's gradient, which matters for
+    losses only); mmdet sets alpha = 0 where IoU <= 0.5.
     {ARGS}{RETURNS}
     Examples
     --------
