@@ -193,3 +193,40 @@ def test_torch_validation_errors_name_the_row():
     bad[2] = torch.tensor([0.0, 2.0, 1.0, 1.0])
     with pytest.raises(InvalidBoxesError, match="a: row 2 has y2 < y1"):
         boxes.giou(bad, good.bfloat16())
+
+
+def test_terms_api_is_stable():
+    # ioukit.losses builds on these names and argument orders
+    import inspect
+
+    from ioukit.boxes import _terms
+
+    expected = {
+        "safe_divide": ["xp", "num", "den", "eps"],
+        "safe_pow": ["xp", "x", "p"],
+        "inter_union": ["xp", "a", "b"],
+        "enclosing_box": ["xp", "a", "b"],
+        "enclosing_wh": ["xp", "a", "b"],
+        "center_distance_sq": ["xp", "a", "b"],
+        "aspect_consistency_v": ["xp", "a", "b", "eps"],
+        "ciou_alpha": ["xp", "iou", "v", "eps"],
+        "giou_penalty": ["xp", "a", "b", "union", "eps"],
+        "siou_penalty": ["xp", "a", "b", "theta", "eps"],
+        "mpdiou_penalty": ["xp", "a", "b", "width", "height", "eps"],
+    }
+    for name, params in expected.items():
+        assert list(inspect.signature(getattr(_terms, name)).parameters) == params, name
+    assert set(expected) <= set(_terms.__all__)
+
+
+def test_safe_divide_zero_denominator_value_and_gradient():
+    from ioukit.boxes import _terms
+
+    xp = boxes._measures.namespace(torch.zeros(1))
+    num = torch.tensor([1.0, 0.0, 3.0], requires_grad=True)
+    den = torch.tensor([0.0, 0.0, 2.0], requires_grad=True)
+    out = _terms.safe_divide(xp, num, den, 1e-12)
+    assert out.tolist() == [0.0, 0.0, 1.5]
+    gn, gd = torch.autograd.grad(out.sum(), (num, den))
+    # d(n/d)/dn = 1/d = 0.5, d(n/d)/dd = -n/d^2 = -0.75; masked entries get 0
+    assert gn.tolist() == [0.0, 0.0, 0.5] and gd.tolist() == [0.0, 0.0, -0.75]
