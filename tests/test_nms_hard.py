@@ -279,3 +279,34 @@ def test_stable_order_fast_path(vals):
     assert stable_desc_order(s32).tolist() == want
     assert stable_desc_order(s32.astype(np.float64)).tolist() == want
     assert T._order(torch.from_numpy(s32)).tolist() == want
+
+
+@needs_tv
+@pytest.mark.parametrize("thr", [0.5, 1 / 3, 0.25, 2 / 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exact_ties_on_a_grid_equal_torchvision(thr, dtype):
+    # Integer boxes in a 6x6 grid: many pairs have IoU exactly 1/2, 1/3, 1/4, 2/3
+    # (or its float rounding), and scores in steps of 1/4 tie often.
+    rng = np.random.default_rng(int(thr * 100))
+    p = rng.integers(0, 6, (300, 2, 2))
+    b = np.concatenate([p.min(1), p.max(1) + 1], 1).astype(dtype)
+    s = (rng.integers(0, 4, 300) / 4).astype(dtype)
+    tb, ts = torch.from_numpy(b), torch.from_numpy(s)
+    want = tv_nms(tb, ts, thr).tolist()
+    assert nms(b, s, thr).tolist() == want
+    assert T.greedy(tb, ts, None, thr).tolist() == want
+
+
+@needs_tv
+def test_uniform_random_equal_torchvision():
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 500, (2000, 2))
+    wh = rng.uniform(1, 80, (2000, 2))
+    b = np.concatenate([xy, xy + wh], 1).astype(np.float32)
+    s = rng.random(2000).astype(np.float32)
+    lab = rng.integers(0, 10, 2000)
+    tb, ts, tl = (torch.from_numpy(x) for x in (b, s, lab))
+    for thr in (0.1, 0.5, 0.8):
+        assert nms(b, s, thr).tolist() == tv_nms(tb, ts, thr).tolist()
+        got = sorted(batched_nms(b, s, lab, thr).tolist())
+        assert got == sorted(tv_batched_nms(tb, ts, tl, thr).tolist())
