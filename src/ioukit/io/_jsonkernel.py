@@ -265,7 +265,7 @@ def _utf8_tail(buf, i, n):
     return -1
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _skip_string(buf, i, n):
     """buf[i] == '"'. Returns (index after the closing quote, flags) or (-status, 0).
 
@@ -307,7 +307,7 @@ def _skip_string(buf, i, n):
     return -E_SYNTAX, 0
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _skip_number(buf, i, n):
     """Validate a JSON number at buf[i]; return the index after it or -status."""
     if buf[i] == 45:
@@ -347,7 +347,7 @@ def _skip_number(buf, i, n):
     return i
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _literal(buf, i, n):
     """true/false/null at buf[i]: (index after, code 1=true 0=false 2=null) or (-status, 0)."""
     c = buf[i]
@@ -371,7 +371,7 @@ def _literal(buf, i, n):
     return -E_SYNTAX, 0
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _skip_scalar(buf, i, n):
     c = buf[i]
     if c == 34:
@@ -454,7 +454,7 @@ def _skip_value(buf, i, n, stack):
             return -E_SYNTAX
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _parse_number(buf, i, n):
     """Parse a JSON number at buf[i] into its decimal parts.
 
@@ -536,7 +536,7 @@ def _parse_number(buf, i, n):
     return i, is_int, neg, man, exp10, exact
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _to_double(is_int, neg, man, exp10, exact):
     """(ok, value); ok False sends the token to Python's float()."""
     if man == _U0:
@@ -567,7 +567,7 @@ def _to_double(is_int, neg, man, exp10, exact):
     return _eisel_lemire(man, exp10, neg)
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _parse_int(buf, i, n):
     """(end, value) of a JSON integer at buf[i]; end < 0 is -status."""
     neg = False
@@ -613,7 +613,7 @@ def _parse_int(buf, i, n):
     return i, np.int64(v)
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _invalidate_slow(slow, n_slow, t, row, c0, c1):
     """Drop pending slow conversions of (table t, row, float columns [c0, c1)):
     a later duplicate key replaces the value, as json keeps the last one."""
@@ -624,7 +624,7 @@ def _invalidate_slow(slow, n_slow, t, row, c0, c1):
         k -= 1
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _number_into(buf, i, n, floats, row, col, slow, n_slow, t):
     """Parse a number at buf[i] into floats[row, col]. Returns (end or -status, n_slow)."""
     c = buf[i]
@@ -764,44 +764,46 @@ def _parse_record(
                     return -E_NONFINITE, n_slow
                 else:
                     return -E_TYPE, n_slow
-            elif k == K_FLOAT:
-                _invalidate_slow(slow, n_slow, t, row, col, col + 1)
-                i, n_slow = _number_into(buf, i, n, floats, row, col, slow, n_slow, t)
-                if i < 0:
-                    return i, n_slow
-            elif k == K_FLOAT4:
-                _invalidate_slow(slow, n_slow, t, row, col, col + 4)
-                if c != 91:
-                    return (-E_NULL if c == 110 else -E_TYPE), n_slow
+            elif k == K_FLOAT or k == K_FLOAT4:
+                # One shared number site (the converter is inlined once, not twice).
+                is4 = k == K_FLOAT4
+                _invalidate_slow(slow, n_slow, t, row, col, col + (4 if is4 else 1))
                 cnt = 0
-                i = _ws(buf, i + 1, n)
-                if i < n and buf[i] == 93:
-                    i += 1
-                else:
-                    while True:
-                        if i >= n:
-                            return -E_SYNTAX, n_slow
-                        # Elements past the 4th are parsed (validated) into a scratch column.
-                        dst = col + cnt if cnt < 4 else floats.shape[1] - 1
-                        i, n_slow = _number_into(buf, i, n, floats, row, dst, slow, n_slow, t)
-                        if i < 0:
-                            return i, n_slow
-                        cnt += 1
-                        i = _ws(buf, i, n)
-                        if i >= n:
-                            return -E_SYNTAX, n_slow
-                        if buf[i] == 44:
-                            i = _ws(buf, i + 1, n)
-                            continue
-                        if buf[i] == 93:
-                            i += 1
-                            break
+                empty = False
+                if is4:
+                    if c != 91:
+                        return (-E_NULL if c == 110 else -E_TYPE), n_slow
+                    i = _ws(buf, i + 1, n)
+                    if i < n and buf[i] == 93:
+                        i += 1
+                        empty = True
+                while not empty:
+                    if i >= n:
                         return -E_SYNTAX, n_slow
-                f4len[row, col // 4] = cnt
-                if cnt != 4:
-                    _invalidate_slow(slow, n_slow, t, row, col, col + 4)
-                    for q in range(4):
-                        floats[row, col + q] = np.nan
+                    # Elements past the 4th are parsed (validated) into a scratch column.
+                    dst = col + cnt if cnt < 4 else floats.shape[1] - 1
+                    i, n_slow = _number_into(buf, i, n, floats, row, dst, slow, n_slow, t)
+                    if i < 0:
+                        return i, n_slow
+                    cnt += 1
+                    if not is4:
+                        break
+                    i = _ws(buf, i, n)
+                    if i >= n:
+                        return -E_SYNTAX, n_slow
+                    if buf[i] == 44:
+                        i = _ws(buf, i + 1, n)
+                        continue
+                    if buf[i] == 93:
+                        i += 1
+                        break
+                    return -E_SYNTAX, n_slow
+                if is4:
+                    f4len[row, col // 4] = cnt
+                    if cnt != 4:
+                        _invalidate_slow(slow, n_slow, t, row, col, col + 4)
+                        for q in range(4):
+                            floats[row, col + q] = np.nan
             else:  # K_STR
                 if c != 34:
                     return (-E_NULL if c == 110 else -E_TYPE), n_slow
