@@ -693,51 +693,59 @@ def poly_to_counts_reference(xy, h, w):
 
 @numba.njit(cache=True)
 def _boundary_one(counts, s, e, h, w, d):
-    # Decode the mask's column span into a dense (w_span, h) block (column-major).
-    x0 = w
-    x1 = -1
-    cc = np.int64(0)
-    v = 0
+    # The mask's box: outside it everything is background, so eroding the crop with
+    # a zero border equals eroding the image with a zero border.
+    bb = np.zeros(4, np.float64)
+    _bbox_one(counts, s, e, h, w, bb)
+    area = 0
+    for j in range(s + 1, e, 2):
+        area += counts[j]
+    if area == 0:
+        return np.array([np.int64(h) * w], np.uint32)
+    x0 = np.int64(bb[0])
+    y0 = np.int64(bb[1])
+    nx = np.int64(bb[2])
+    ny = np.int64(bb[3])
+    blk = np.zeros((nx, ny), np.uint8)
+    x = np.int64(0)
+    y = np.int64(0)
     for j in range(s, e):
         c = np.int64(counts[j])
-        if v and c > 0:
-            x0 = min(x0, cc // h)
-            x1 = max(x1, (cc + c - 1) // h)
-        cc += c
-        v = 1 - v
-    if x1 < 0:
-        return np.zeros(0, np.uint8), 0
-    nx = x1 - x0 + 1
-    blk = np.zeros((nx, h), np.uint8)
-    cc = np.int64(0)
-    v = 0
-    base = x0 * h
-    for j in range(s, e):
-        c = np.int64(counts[j])
-        if v:
-            for p in range(max(cc, base), min(cc + c, base + nx * h)):
-                q = p - base
-                blk[q // h, q % h] = 1
-        cc += c
-        v = 1 - v
+        if (j - s) % 2 == 1:
+            # Fill the run column by column inside the crop.
+            left = c
+            cx = x
+            cy = y
+            while left > 0:
+                take = min(left, h - cy)
+                lo = max(cy, y0)
+                hi = min(cy + take, y0 + ny)
+                if cx >= x0 and cx < x0 + nx:
+                    for t in range(lo, hi):
+                        blk[cx - x0, t - y0] = 1
+                left -= take
+                cy += take
+                if cy == h:
+                    cy = 0
+                    cx += 1
+        x, y = _advance(x, y, c, h)
     # Erosion by a (2d+1)^2 square = vertical then horizontal (2d+1) segment; the
-    # image border is background (Cheng et al. 2021 pad with zeros before eroding).
-    ver = np.zeros((nx, h), np.uint8)
+    # border is background (Cheng et al. 2021 pad with zeros before eroding).
+    ver = np.zeros((nx, ny), np.uint8)
     for xi in range(nx):
-        col = blk[xi]
         yy = 0
-        while yy < h:
-            if col[yy] == 0:
+        while yy < ny:
+            if blk[xi, yy] == 0:
                 yy += 1
                 continue
             y_end = yy
-            while y_end < h and col[y_end] != 0:
+            while y_end < ny and blk[xi, y_end] != 0:
                 y_end += 1
             for t in range(yy + d, y_end - d):
                 ver[xi, t] = 1
             yy = y_end
-    ero = np.zeros((nx, h), np.uint8)
-    for yy in range(h):
+    ero = np.zeros((nx, ny), np.uint8)
+    for yy in range(ny):
         xi = 0
         while xi < nx:
             if ver[xi, yy] == 0:
@@ -746,17 +754,40 @@ def _boundary_one(counts, s, e, h, w, d):
             x_end = xi
             while x_end < nx and ver[x_end, yy] != 0:
                 x_end += 1
-            # Columns outside [x0, x1] are background, as is the image edge.
-            lo = xi + d
-            hi = x_end - d
-            for t in range(lo, hi):
+            for t in range(xi + d, x_end - d):
                 ero[t, yy] = 1
             xi = x_end
+    # rleEncode of band = mask & ~eroded, in image coordinates (column-major).
+    runs = np.empty(2 * nx * (ny + 1) + 2, np.uint32)
+    m = 0
+    prev_end = np.int64(0)  # linear index after the last foreground run
+    fg_open = False
     for xi in range(nx):
-        for yy in range(h):
-            if ero[xi, yy]:
-                blk[xi, yy] = 0
-    return blk.ravel(), x0
+        base = (x0 + xi) * np.int64(h) + y0
+        yy = 0
+        while yy < ny:
+            if blk[xi, yy] == 0 or ero[xi, yy] != 0:
+                yy += 1
+                continue
+            y_end = yy
+            while y_end < ny and blk[xi, y_end] != 0 and ero[xi, y_end] == 0:
+                y_end += 1
+            start = base + yy
+            if fg_open and start == prev_end:
+                runs[m - 1] += y_end - yy  # continues across a column boundary
+            else:
+                runs[m] = start - prev_end
+                runs[m + 1] = y_end - yy
+                m += 2
+                fg_open = True
+            prev_end = base + y_end
+            yy = y_end
+    rem = np.int64(h) * w - prev_end
+    # rleEncode ends with the last run: no empty background run after the mask.
+    if rem > 0 or m == 0:
+        runs[m] = rem
+        m += 1
+    return runs[:m].copy()
 
 
 @numba.njit(cache=True)
@@ -771,35 +802,9 @@ def boundary_counts(counts, offsets, heights, widths, dil):
     parts = []
     total = 0
     for i in range(n):
-        h = heights[i]
-        w = widths[i]
-        blk, x0 = _boundary_one(counts, offsets[i], offsets[i + 1], h, w, dil[i])
-        # Run-length encode the band in image coordinates (leading background).
-        runs = np.empty(blk.size + 2, np.uint32)
-        m = 0
-        p = 0
-        c = np.int64(x0) * h
-        for q in range(blk.size):
-            vv = blk[q]
-            if vv != p:
-                runs[m] = c
-                m += 1
-                c = 0
-                p = vv
-            c += 1
-        rem = np.int64(h) * w - (np.int64(x0) * h + blk.size)
-        # rleEncode ends with the last run, whatever its value: no empty tail run.
-        if p == 0:
-            runs[m] = c + rem
-            m += 1
-        else:
-            runs[m] = c
-            m += 1
-            if rem > 0:
-                runs[m] = rem
-                m += 1
-        parts.append(runs[:m].copy())
-        total += m
+        r = _boundary_one(counts, offsets[i], offsets[i + 1], heights[i], widths[i], dil[i])
+        parts.append(r)
+        total += r.size
     out = np.empty(total, np.uint32)
     off = np.empty(n + 1, np.int64)
     p = 0
