@@ -5,7 +5,8 @@ Each tool runs in a fresh process (imports, JSON loading, evaluation, printing t
 set (5000 images, ~36k GT, 27 and 100 detections per image) and the COCO val2014
 100-image subset. Wall time is the best of ``REPEAT`` runs; peak RSS is the
 child's ``ru_maxrss``. The HTML report's extra cost is timed separately.
-A missing peer is skipped with the reason printed. Prints; asserts nothing.
+A missing peer is skipped with the reason printed (``BENCH_SKIP=a,b`` skips
+peers on purpose). Prints; asserts nothing.
 
     bash benchmarks/run.sh benchmarks/bench_cli.py
 """
@@ -50,7 +51,12 @@ MODULES = {"pycocotools": "pycocotools", "faster-coco-eval": "faster_coco_eval",
            "hotcoco": "hotcoco"}  # fmt: skip
 
 
-_RSS = "\nimport resource; print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+# VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report
+# at least the (large) RSS of this parent at fork time.
+_RSS = (
+    "\nprint('MAXRSS', next(l.split()[1] for l in open('/proc/self/status') "
+    "if l.startswith('VmHWM')))\n"
+)
 IOUKIT = "import sys\nfrom ioukit.cli import main\nmain(sys.argv[1:])" + _RSS
 
 
@@ -107,6 +113,8 @@ def _datasets() -> list[tuple[str, str, str]]:
 
 def main() -> None:
     skipped = {n: r for n in PEERS if (r := _available(n))}
+    for n in filter(None, os.environ.get("BENCH_SKIP", "").split(",")):
+        skipped[n] = "BENCH_SKIP"
     for n, r in skipped.items():
         print(f"skipping {n}: {r}")
     # warm the Numba cache so the table shows the steady state a user sees
