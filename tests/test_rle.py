@@ -249,3 +249,20 @@ def test_streaming_rasteriser_equals_line_by_line_port():
         np.testing.assert_array_equal(
             _kernels.poly_to_counts(xy, h, w), _kernels.poly_to_counts_reference(xy, h, w)
         )
+
+
+def test_boundary_bands_equal_faster_coco_eval_on_random_masks():
+    # faster-coco-eval erodes with a (2d+1)^2 window over column-major indices and
+    # rejects wrapped rows by |row difference| <= d, which detects the top/bottom
+    # border only while h > 2d; there both are the zero-border square erosion.
+    fce_mask = pytest.importorskip("faster_coco_eval.core.mask")
+    masks = _random_masks(np.random.default_rng(5), 37, 29, 30)
+    rles = mask_utils.encode(masks)
+    for ratio in (0.001, 0.02, 0.1, 0.2):
+        d = rle.dilation_width(37, 29, ratio)
+        assert 37 > 2 * d
+        want = [fce_mask.rleToBoundary(r, ratio)["counts"] for r in rles]
+        assert [b["counts"] for b in rle.boundary(rles, ratio)] == want
+    # Hand-worked: a full 5x5 mask with d = 1 keeps its 3x3 centre (25 - 9 = 16 band pixels).
+    full = rle.encode(np.ones((5, 5), np.uint8))
+    assert int(rle.area(rle.boundary(full, 0.1))) == 16
