@@ -223,3 +223,14 @@ def test_soft_nms_heavy_tail_and_zero_area(method):
     keep, dec = soft_nms(b, s, 0.3, 0.5, {1: "linear", 2: "gaussian"}[method], 0.001)
     assert keep.tolist() == k_ref.tolist()
     np.testing.assert_allclose(dec, s_ref, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", [1, 2])
+def test_soft_nms_negative_scores_and_many_ties(method):
+    # Negative scores grow toward 0 when decayed; heavy ties test the argmax rule.
+    b, s = norm_boxes(400, 21, quantize=10)
+    s = np.round(s * 4 - 2) / 2  # values in {-2, -1.5, ..., 2}
+    k_ref, s_ref = eb_soft(b, s, 0.1, 0.5, -10.0, method)
+    keep, dec = soft_nms(b, s, 0.1, 0.5, {1: "linear", 2: "gaussian"}[method], -10.0)
+    assert keep.tolist() == k_ref.tolist()
+    np.testing.assert_allclose(dec, s_ref, rtol=0, atol=1e-6)

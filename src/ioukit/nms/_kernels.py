@@ -346,6 +346,37 @@ def _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method):  # pragma: no c
 
 
 @numba.njit(**_JIT)
+def _block_max(scores, bv, bi, blk, bsize, first, n):  # pragma: no cover
+    # Leftmost maximum of scores[p] over p >= first in block blk, NaNs ignored (the
+    # caller skips the argmax while any NaN is pending, as the reference does).
+    best = -1
+    bestv = -np.inf
+    for p in range(max(blk * bsize, first), min((blk + 1) * bsize, n)):
+        v = scores[p]
+        if not np.isnan(v) and (best == -1 or v > bestv):
+            best = p
+            bestv = v
+    bv[blk] = bestv
+    bi[blk] = best
+
+
+@numba.njit(**_JIT)
+def _decay_at(scores, pj, wgt, bv, bi, bsize, i, n):  # pragma: no cover
+    """scores[pj] *= wgt as the reference does it; returns 1 if it just became NaN."""
+    was_nan = np.isnan(scores[pj])
+    scores[pj] = wgt * scores[pj]
+    blk = pj // bsize
+    v = scores[pj]
+    if bi[blk] == pj:
+        _block_max(scores, bv, bi, blk, bsize, i + 1, n)
+    elif not np.isnan(v) and (bi[blk] == -1 or v > bv[blk] or (v == bv[blk] and pj < bi[blk])):
+        # A negative score grows toward 0 when decayed: it may become the maximum.
+        bv[blk] = v
+        bi[blk] = pj
+    return 1 if (np.isnan(scores[pj]) and not was_nan) else 0
+
+
+@numba.njit(**_JIT)
 def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragma: no cover
     """Soft-NMS exactly as ensemble-boxes' ``cpu_soft_nms_float``.
 
@@ -360,6 +391,7 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
     are visited here: candidates come from the strip index, as in greedy_nms
     (xorder: indices by x1; hs, ws: twice the median height and width).
     A zero-area box still visits everything (0 / 0 is NaN in the reference).
+    The per-step argmax runs over block maxima (see below).
     """
     n = boxes.shape[0]
     x1 = boxes[:, 0].copy()
@@ -375,33 +407,44 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
     ranges = np.empty((nstrip + 1, 2), np.int64)
     perm = np.arange(n)  # position -> original index (the reference's index column)
     where = np.arange(n)  # original index -> position
+    # Block maxima (leftmost wins ties) replace the reference's O(N) argmax per
+    # step by O(N / B) over blocks; a block is re-scanned only when its own
+    # maximum changes.
+    bsize = 64
+    nb = (n + bsize - 1) // bsize
+    bv = np.empty(nb)
+    bi = np.empty(nb, np.int64)
+    for blk in range(nb):
+        _block_max(scores, bv, bi, blk, bsize, 0, n)
+    n_nan = 0  # NaN scores at positions > i (a 0/0 IoU leaves them)
     for i in range(n):
+        if bi[i // bsize] == i:
+            _block_max(scores, bv, bi, i // bsize, bsize, i + 1, n)
+        if np.isnan(scores[i]):
+            n_nan -= 1
         # Reference: maxpos = np.argmax(scores[i+1:]) (first maximum), swapped in only
         # when strictly larger, so an equal score already in place stays first.
-        # A NaN left by a 0/0 IoU makes np.max NaN, and "x < NaN" never swaps.
-        if i != n - 1:
-            mp = i + 1
-            ms = scores[i + 1]
-            nan = np.isnan(ms)
-            for k in range(i + 2, n):
-                if np.isnan(scores[k]):
-                    nan = True
-                    break
-                if scores[k] > ms:
-                    ms = scores[k]
-                    mp = k
-            if not nan and scores[i] < ms:
+        # A NaN makes np.max NaN, and "x < NaN" never swaps.
+        if i != n - 1 and n_nan == 0:
+            mp = -1
+            ms = -np.inf
+            for blk in range((i + 1) // bsize, nb):
+                if bi[blk] != -1 and (mp == -1 or bv[blk] > ms):
+                    mp = bi[blk]
+                    ms = bv[blk]
+            if scores[i] < scores[mp]:
                 scores[i], scores[mp] = scores[mp], scores[i]
                 a = perm[i]
                 perm[i] = perm[mp]
                 perm[mp] = a
                 where[perm[i]] = i
                 where[perm[mp]] = mp
+                _block_max(scores, bv, bi, mp // bsize, bsize, i + 1, n)
         o = perm[i]
         if areas[o] == 0.0:
             for pj in range(i + 1, n):
                 wgt = _soft_decay(o, perm[pj], x1, y1, x2, y2, areas, nt, sigma, method)
-                scores[pj] = wgt * scores[pj]
+                n_nan += _decay_at(scores, pj, wgt, bv, bi, bsize, i, n)
             continue
         nr = _query(
             ranges, sx1, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad, 0, x1[o], y1[o], y2[o]
@@ -415,7 +458,7 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
                 if pj > i:
                     wgt = _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method)
                     if wgt != 1.0:
-                        scores[pj] = wgt * scores[pj]
+                        n_nan += _decay_at(scores, pj, wgt, bv, bi, bsize, i, n)
                 q += 1
     m = 0
     for i in range(n):
