@@ -236,7 +236,7 @@ def main() -> None:
     )
     sizes = [1_000, 10_000] if a.small else [1_000, 10_000, 100_000]
     bench_hard(sizes, mem=not a.no_mem)
-    bench_soft([500, 2_000] if a.small else [1_000, 3_000])
+    bench_soft([500, 2_000] if a.small else [1_000, 3_000, 10_000])
     bench_wbf([(3, 300)] if a.small else [(3, 1_000), (5, 2_000)])
     bench_gpu(sizes)
 

@@ -331,13 +331,15 @@ def offsets_exact(boxes, offs):  # pragma: no cover
 
 
 @numba.njit(**_JIT)
-def _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method):  # pragma: no cover
+def _soft_decay(
+    ox1, oy1, ox2, oy2, oarea, jx1, jy1, jx2, jy2, jarea, nt, sigma, method
+):  # pragma: no cover
     # The reference's IoU (it names the y extent "w"; IEEE products commute, so
     # inter is bit-identical), then the weight. Returns 1.0 when nothing changes.
-    w = max(0.0, min(y2[o], y2[j]) - max(y1[o], y1[j]))
-    h = max(0.0, min(x2[o], x2[j]) - max(x1[o], x1[j]))
+    w = max(0.0, min(oy2, jy2) - max(oy1, jy1))
+    h = max(0.0, min(ox2, jx2) - max(ox1, jx1))
     inter = w * h
-    ovr = inter / (areas[o] + areas[j] - inter)
+    ovr = inter / (oarea + jarea - inter)
     if method == 1:
         # Bodla et al. 2017, linear rescoring, with ensemble-boxes' strict ">".
         return 1.0 - ovr if ovr > nt else 1.0
@@ -403,10 +405,18 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
     xo, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad = _strip_index(
         boxes, xorder, lab0, False, hs, ws
     )
+    # Candidate data in index order, so the window scans read memory sequentially.
     sx1 = x1[xo]
+    sy1 = y1[xo]
+    sx2 = x2[xo]
+    sy2 = y2[xo]
+    sarea = areas[xo]
     ranges = np.empty((nstrip + 1, 2), np.int64)
     perm = np.arange(n)  # position -> original index (the reference's index column)
-    where = np.arange(n)  # original index -> position
+    oq = np.empty(n, np.int64)  # original index -> index slot
+    for q in range(n):
+        oq[xo[q]] = q
+    qwhere = xo.copy()  # index slot -> position (position p starts as original p)
     # Block maxima (leftmost wins ties) replace the reference's O(N) argmax per
     # step by O(N / B) over blocks; a block is re-scanned only when its own
     # maximum changes.
@@ -437,26 +447,60 @@ def soft_nms(boxes, scores, nt, sigma, thresh, method, xorder, hs, ws):  # pragm
                 a = perm[i]
                 perm[i] = perm[mp]
                 perm[mp] = a
-                where[perm[i]] = i
-                where[perm[mp]] = mp
+                qwhere[oq[perm[i]]] = i
+                qwhere[oq[perm[mp]]] = mp
                 _block_max(scores, bv, bi, mp // bsize, bsize, i + 1, n)
         o = perm[i]
         if areas[o] == 0.0:
             for pj in range(i + 1, n):
-                wgt = _soft_decay(o, perm[pj], x1, y1, x2, y2, areas, nt, sigma, method)
+                j = perm[pj]
+                wgt = _soft_decay(
+                    x1[o],
+                    y1[o],
+                    x2[o],
+                    y2[o],
+                    areas[o],
+                    x1[j],
+                    y1[j],
+                    x2[j],
+                    y2[j],
+                    areas[j],
+                    nt,
+                    sigma,
+                    method,
+                )
                 n_nan += _decay_at(scores, pj, wgt, bv, bi, bsize, i, n)
             continue
         nr = _query(
             ranges, sx1, segstart, nstrip, nlab, hs, ymin, wn, wb, hpad, 0, x1[o], y1[o], y2[o]
         )
+        ox1 = x1[o]
+        oy1 = y1[o]
+        ox2 = x2[o]
+        oy2 = y2[o]
+        oarea = areas[o]
         for k in range(nr):
             q = ranges[k, 0]
             end = ranges[k, 1]
-            while q < end and sx1[q] < x2[o]:
-                j = xo[q]
-                pj = where[j]
-                if pj > i:
-                    wgt = _soft_decay(o, j, x1, y1, x2, y2, areas, nt, sigma, method)
+            while q < end and sx1[q] < ox2:
+                pj = qwhere[q]
+                # No overlap in y or x: IoU exactly 0 and weight exactly 1 (skip).
+                if pj > i and sy1[q] < oy2 and sy2[q] > oy1 and sx2[q] > ox1:
+                    wgt = _soft_decay(
+                        ox1,
+                        oy1,
+                        ox2,
+                        oy2,
+                        oarea,
+                        sx1[q],
+                        sy1[q],
+                        sx2[q],
+                        sy2[q],
+                        sarea[q],
+                        nt,
+                        sigma,
+                        method,
+                    )
                     if wgt != 1.0:
                         n_nan += _decay_at(scores, pj, wgt, bv, bi, bsize, i, n)
                 q += 1
