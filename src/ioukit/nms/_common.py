@@ -17,11 +17,15 @@ from . import _kernels as K
 
 __all__ = [
     "as_numpy_boxes",
+    "as_numpy_labels",
     "as_numpy_scores",
     "check_numpy",
+    "check_threshold",
+    "empty_index",
     "is_cuda",
     "stable_desc_order",
-    "empty_index",
+    "wrap_index",
+    "wrap_values",
 ]
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 
-from ..errors import InvalidBoxesError, InvalidParameterError, ShapeMismatchError
+from ..errors import InvalidBoxesError, ShapeMismatchError
 from . import _kernels as K
 
 # Elements of one (B, N) block; bounds the temporaries to a few hundred MB.
@@ -278,12 +277,3 @@ def matrix_decay(
         d = (1.0 - iou) / torch.clamp(1.0 - comp, min=eps)[:, None]
     d = torch.where(upper, d, torch.ones_like(d))
     return d.min(0).values if n else d.new_zeros(0)
-
-
-def check_method(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InvalidParameterError(f"{name} must be one of {allowed}, got {value!r}")
-
-
-def to_numpy(x: torch.Tensor) -> np.ndarray:
-    return x.detach().cpu().numpy()
