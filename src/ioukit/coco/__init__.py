@@ -22,7 +22,7 @@ IoU types are plug-ins: :func:`register_iou_type`, :func:`iou_types`.
 from __future__ import annotations
 
 from ._geometry import Groups, IouPlugin, get_iou_type, iou_types, register_iou_type
-from ._load import DtTable, GtTable, load_dt, load_gt
+from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._params import Params, make_params
 from ._state import EvalState, merge_states
 from .evaluate import accumulate, evaluate, evaluate_images, prepare
@@ -38,6 +38,7 @@ __all__ = [
     "prepare",
     "load_gt",
     "load_dt",
+    "load_pair",
     "GtTable",
     "DtTable",
     "evaluate_images",

@@ -50,69 +50,78 @@ def _accumulate_category(
     max_n = c1 - c0
     sc = np.empty(max_n)
     sel = np.empty(max_n, dtype=np.int64)
-    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
-    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
-    ntp = np.empty(n_t, dtype=np.int64)
-    fpc = np.empty(n_t, dtype=np.int64)
+    tp_pos = np.empty(max_n + 1, dtype=np.int64)
+    fp_at = np.empty(max_n + 1, dtype=np.int64)
     env = np.empty(max_n + 1)
+    cr = np.empty(n_r, dtype=np.int64)
+    # the category's flags gathered once, in score order, into [A, T, n]: the passes
+    # below then read contiguous bytes (records reach here in random order via perm)
+    block = np.empty((n_a, n_t, max_n), dtype=np.uint8)
+    for n in range(max_n):
+        row = perm[c0 + n]
+        for a in range(n_a):
+            for t in range(n_t):
+                block[a, t, n] = flags[row, a, t]
     for m in range(n_m):
         nd = 0
-        for i in range(c0, c1):
-            if rank[i] < max_dets[m]:
-                sel[nd] = perm[i]  # flags stay in record order: no (N, A, T) copy
-                sc[nd] = score[i]
+        for n in range(max_n):
+            if rank[c0 + n] < max_dets[m]:
+                sel[nd] = n
+                sc[nd] = score[c0 + n]
                 nd += 1
         for a in range(n_a):
             npig = num_gt[k, a]
             if npig == 0:
                 continue
-            ntp[:] = 0
-            fpc[:] = 0
-            # branch-free pass: where each true positive falls and the fp count there
-            for n in range(nd):
-                row = sel[n]
-                for t in range(n_t):
-                    f = flags[row, a, t]
-                    c = ntp[t]
-                    tp_pos[t, c] = n
-                    fp_at[t, c] = fpc[t]
-                    ntp[t] = c + (f == 1)
-                    fpc[t] += f == 0
+            # searchsorted(rc, v, 'left') with rc[n] = (#tp up to n) / npig lands on the
+            # c-th true positive, c the least count with c / npig >= v: it depends on
+            # npig and v only, so it is found once here (0 stands for v <= 0: index 0)
+            for r in range(n_r):
+                v = rec_thrs[r]
+                if v <= 0.0:
+                    cr[r] = 0
+                    continue
+                c = min(max(int(np.ceil(v * npig)), 1), npig + 1)
+                while c > 1 and float(c - 1) / npig >= v:
+                    c -= 1
+                while c <= npig and float(c) / npig < v:
+                    c += 1
+                cr[r] = c
             for t in range(n_t):
-                nt = ntp[t]
+                # branch-free pass: where each true positive falls and the fp count there
+                nt = 0
+                fp = 0
+                for n in range(nd):
+                    f = block[a, t, sel[n]]
+                    tp_pos[nt] = n
+                    fp_at[nt] = fp
+                    nt += f == 1
+                    fp += f == 0
                 for c in range(nt):
                     # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
                     tpf = float(c + 1)
-                    env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
+                    env[c] = tpf / (float(fp_at[c]) + tpf + eps)
                 # rc[-1] = tp / npig
-                recall[t, k, a, m] = float(nt) / npig if nd else 0.0
+                recall[k, a, m, t] = float(nt) / npig if nd else 0.0
                 for c in range(nt - 2, -1, -1):
                     if env[c + 1] > env[c]:
                         env[c] = env[c + 1]
                 for r in range(n_r):
-                    v = rec_thrs[r]
-                    # searchsorted(rc, v, 'left'), rc[n] = (#tp up to n) / npig
-                    if nd > 0 and 0.0 >= v:
+                    c = cr[r]
+                    if c == 0 and nd > 0:
                         pos = 0
                         prv = env[0] if nt > 0 else 0.0
+                    elif c == 0 or c > nt:
+                        # past the end: pycocotools' try/except leaves the rest at 0
+                        for r2 in range(r, n_r):
+                            precision[k, a, m, t, r2] = 0.0
+                            scores[k, a, m, t, r2] = 0.0
+                        break
                     else:
-                        lo = 1
-                        hi = nt + 1
-                        while lo < hi:
-                            mid = (lo + hi) >> 1
-                            if float(mid) / npig < v:
-                                lo = mid + 1
-                            else:
-                                hi = mid
-                        if lo > nt:
-                            for r2 in range(r, n_r):
-                                precision[t, r2, k, a, m] = 0.0
-                                scores[t, r2, k, a, m] = 0.0
-                            break
-                        pos = tp_pos[t, lo - 1]
-                        prv = env[lo - 1]
-                    precision[t, r, k, a, m] = prv
-                    scores[t, r, k, a, m] = sc[pos]
+                        pos = tp_pos[c - 1]
+                        prv = env[c - 1]
+                    precision[k, a, m, t, r] = prv
+                    scores[k, a, m, t, r] = sc[pos]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -122,9 +131,11 @@ def _accumulate_kernel(cat_off, perm, rank, flags, score, num_gt, max_dets, rec_
     n_t = flags.shape[2]
     n_m = max_dets.size
     n_r = rec_thrs.size
-    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    recall = -np.ones((n_t, n_k, n_a, n_m))
-    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    # written in loop order [K, A, M, T, R] (pycocotools' [T, R, K, A, M] would scatter
+    # every store over the whole array); transposed by the caller
+    precision = -np.ones((n_k, n_a, n_m, n_t, n_r))
+    recall = -np.ones((n_k, n_a, n_m, n_t))
+    scores = -np.ones((n_k, n_a, n_m, n_t, n_r))
     # categories are independent (biggest first, for a parallel split's balance)
     sizes = cat_off[1:] - cat_off[:-1]
     order = np.argsort(-sizes)
@@ -161,7 +172,19 @@ def sort_records(cat: np.ndarray, score: np.ndarray, image_id: np.ndarray, rank:
     [0, 1, 2]
     """
     o = np.argsort(-score, kind="stable")
-    return o[np.argsort(cat[o], kind="stable")]
+    return o[stable_argsort_small(cat[o])]
+
+
+def stable_argsort_small(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative integer keys; radix sort when they fit 16 bits.
+
+    >>> stable_argsort_small(np.array([2, 0, 2, 1])).tolist()
+    [1, 3, 0, 2]
+    """
+    if keys.size and 0 <= keys.min() and keys.max() < 65536:
+        # NumPy's stable sort is a radix sort for 16-bit integers: linear time
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def accumulate_arrays(
@@ -196,7 +219,7 @@ def accumulate_arrays(
     order = sort_records(cat, score, image_id, rank)
     cat_sorted = cat[order]
     cat_off = np.searchsorted(cat_sorted, np.arange(n_k + 1)).astype(np.int64)
-    return _accumulate_kernel(
+    p, r, s = _accumulate_kernel(
         cat_off,
         order.astype(np.int64),
         np.ascontiguousarray(rank[order], dtype=np.int64),
@@ -206,6 +229,11 @@ def accumulate_arrays(
         np.asarray(max_dets, dtype=np.int64),
         np.ascontiguousarray(rec_thrs, dtype=np.float64),
         float(np.spacing(1)),
+    )
+    return (
+        np.ascontiguousarray(p.transpose(3, 4, 0, 1, 2)),
+        np.ascontiguousarray(r.transpose(3, 0, 1, 2)),
+        np.ascontiguousarray(s.transpose(3, 4, 0, 1, 2)),
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DatasetError, InvalidParameterError
-from ._accumulate import accumulate_arrays, summarize_stats
+from ._accumulate import accumulate_arrays, stable_argsort_small, summarize_stats
 from ._geometry import Groups, get_iou_type
 from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._match import match_groups
@@ -179,8 +179,11 @@ def evaluate_images(
     d_rows = np.flatnonzero(d_ok & d_cok)
     d_key = d_k[d_rows] * n_img + d_img[d_rows]
     if p.useCats:
+        # three stable passes = order by (category, image, -score, file order); the
+        # integer passes are radix sorts when ids fit 16 bits
         d_sort = np.argsort(-dt.score[d_rows], kind="stable")
-        d_sort = d_sort[np.argsort(d_key[d_sort], kind="stable")]
+        d_sort = d_sort[stable_argsort_small(d_img[d_rows][d_sort])]
+        d_sort = d_sort[stable_argsort_small(d_k[d_rows][d_sort])]
     else:
         d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
     d_rows = d_rows[d_sort]
