@@ -45,21 +45,25 @@ def _peak_mb() -> float:
 
 
 # ---------------------------------------------------------------- workers
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
 def _run_pycocotools_like(mod_coco, mod_eval, gt, dt, load_res="loadRes"):
     with contextlib.redirect_stdout(io.StringIO()):
-        t0 = time.perf_counter()
+        t0 = _clock()
         g = mod_coco(gt)
         d = getattr(g, load_res)(dt)
-        t1 = time.perf_counter()
+        t1 = _clock()
         E = mod_eval(g, d, "bbox")
         E.evaluate()
         E.accumulate()
         E.summarize()
-        t2 = time.perf_counter()
+        t2 = _clock()
     ev = E.eval
     arrays = {k: np.asarray(ev[k]) for k in ("precision", "recall", "scores")}
     arrays["stats"] = np.asarray(E.stats)
-    return t1 - t0, t2 - t1, arrays
+    return t0, t1, t2, arrays
 
 
 def worker(tool: str, gt: str, dt: str, out: str, repeat: bool) -> None:
@@ -89,24 +93,27 @@ def worker(tool: str, gt: str, dt: str, out: str, repeat: bool) -> None:
         import ioukit.coco as C
 
         def run():
-            a = time.perf_counter()
+            a = _clock()
             g, d, p = C.prepare(gt, dt)
-            b = time.perf_counter()
+            b = _clock()
             res = C.accumulate(C.evaluate_images(g, d, p))
-            c = time.perf_counter()
+            c = _clock()
             arrays = {k: getattr(res, k) for k in ("precision", "recall", "scores", "stats")}
-            return b - a, c - b, arrays
+            return a, b, c, arrays
     else:
         raise SystemExit(f"unknown tool {tool}")
     t_import = time.perf_counter() - t0
-    load1, eval1, arrays = run()
+    a, b, c, arrays = run()
     peak1 = _peak_mb()
     np.savez(out, **arrays)
     del arrays
-    rec = {"import": t_import, "load1": load1, "eval1": eval1, "peak1_mb": peak1}
+    rec = {"import": t_import, "load1": b[0] - a[0], "eval1": c[0] - b[0], "peak1_mb": peak1}
+    rec.update(cpu_load1=b[1] - a[1], cpu_eval1=c[1] - b[1])
     if repeat:
-        load2, eval2, _ = run()
-        rec.update(load2=load2, eval2=eval2)
+        a, b, c, _ = run()
+        rec.update(
+            load2=b[0] - a[0], eval2=c[0] - b[0], cpu_load2=b[1] - a[1], cpu_eval2=c[1] - b[1]
+        )
     print("RESULT " + json.dumps(rec))
 
 
@@ -205,21 +212,35 @@ def main() -> None:
             ref, ref_name = outs["ultrafast-pycocotools"], "ultrafast-pycocotools"
         base = rows.get("ioukit (warm cache)")
         print(
-            f"| tool | import s | load+eval s (first) | eval+acc s (first) | load+eval s (repeat) "
-            f"| eval+acc s (repeat) | peak RSS MB | same as {ref_name} "
-            "| first total vs ioukit warm |"
+            "| tool | import s | first: load+eval s | first: eval+acc s | repeat: load+eval s "
+            "| repeat: eval+acc s | repeat CPU: load+eval s | repeat CPU: eval+acc s "
+            f"| peak RSS MB | same as {ref_name} | first / ioukit warm first "
+            "| repeat CPU / ioukit |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for tool, r in rows.items():
             tot = r["load1"] + r["eval1"]
-            rep = f"{r['load2'] + r['eval2']:.3f}" if "load2" in r else "-"
-            rep_e = f"{r['eval2']:.3f}" if "eval2" in r else "-"
+            rep = "load2" in r
+            last = (
+                (r["load2"], r["eval2"], r["cpu_load2"], r["cpu_eval2"])
+                if rep
+                else (r["load1"], r["eval1"], r["cpu_load1"], r["cpu_eval1"])
+            )
+            star = "" if rep else "*"
             same = identical(outs[tool], ref) if ref and outs[tool] != ref else "(reference)"
             ratio = f"{tot / (base['load1'] + base['eval1']):.2f}x" if base else "-"
-            print(
-                f"| {tool} | {r['import']:.2f} | {tot:.3f} | {r['eval1']:.3f} | {rep} | {rep_e} "
-                f"| {r['peak1_mb']:.0f} | {same} | {ratio} |"
+            cpu_ratio = (
+                f"{(last[2] + last[3]) / (base['cpu_load2'] + base['cpu_eval2']):.2f}x"
+                if base
+                else "-"
             )
+            print(
+                f"| {tool} | {r['import']:.2f} | {tot:.3f} | {r['eval1']:.3f} "
+                f"| {last[0] + last[1]:.3f}{star} | {last[1]:.3f}{star} "
+                f"| {last[2] + last[3]:.3f}{star} | {last[3]:.3f}{star} "
+                f"| {r['peak1_mb']:.0f} | {same} | {ratio} | {cpu_ratio} |"
+            )
+        print("\n(* slow tools run once: their 'repeat' columns show the first run)")
 
 
 if __name__ == "__main__":
