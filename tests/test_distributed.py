@@ -112,6 +112,21 @@ def test_state_is_what_is_shipped(client, synthetic):
     assert 0 < run.state_bytes < run.input_bytes
 
 
+def test_wire_form_is_lossless(synthetic):
+    from ioukit.distributed._wire import pack_state, unpack_state
+
+    gt, dt = synthetic
+    g, d, p = coco.prepare(gt, dt)
+    state = coco.evaluate_images(g, d, p)
+    packed = pack_state(state)
+    back = unpack_state(packed)
+    for name, a in state.to_arrays().items():
+        b = getattr(back, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    # 2 bits per (area, threshold) and narrowed ids: well under half the bytes
+    assert packed.nbytes < 0.5 * state.nbytes
+
+
 def test_parquet_round_trip(client, synthetic, tmp_path):
     gt, dt = synthetic
     want = coco.evaluate(gt, dt)

@@ -24,7 +24,7 @@ except ImportError as e:  # exercised by tests with dask hidden
 
 from .. import coco
 from ..coco import CocoResult, DtTable, EvalState, GtTable, Params
-from . import _shards
+from . import _shards, _wire
 from ._shards import Shard
 
 __all__ = ["evaluate", "evaluate_state", "ShardedRun", "get_client"]
@@ -171,12 +171,13 @@ def _evaluate_shard(
     dt_src: tuple,
     meta: GtTable | None,
     fix_zero_id: bool,
-) -> EvalState:
-    """Runs on a worker: this shard's rows -> its EvalState (match records only)."""
+) -> _wire.PackedState:
+    """Runs on a worker: this shard's rows -> its EvalState (match records only), packed."""
     needs_segm = coco.get_iou_type(params.iouType).needs_segmentation
     g = _shard_gt(gt_src, shard, meta, needs_segm)
     d = _shard_dt(dt_src, shard, g, needs_segm)
-    return coco.evaluate_images(g, d, params, image_ids=shard.image_ids, fix_zero_id=fix_zero_id)
+    state = coco.evaluate_images(g, d, params, image_ids=shard.image_ids, fix_zero_id=fix_zero_id)
+    return _wire.pack_state(state)
 
 
 # ------------------------------------------------------------------ driver side
@@ -215,9 +216,9 @@ class ShardedRun:
     """What a sharded evaluation did: timings and bytes moved (for benchmarks and docs).
 
     ``input_bytes``: table bytes scattered from the driver (0 when workers read
-    Parquet or dask.dataframe partitions themselves); ``state_bytes``: EvalState
-    bytes returned by the shards; ``resubmitted``: shards sent again after their
-    data was lost with a worker.
+    Parquet or dask.dataframe partitions themselves); ``state_bytes``: bytes of the
+    packed EvalStates returned by the shards (``ioukit.distributed._wire``);
+    ``resubmitted``: shards sent again after their data was lost with a worker.
     """
 
     partitions: int = 0
@@ -356,6 +357,7 @@ def evaluate_state(
 
         states = _gather_states(c, submit, len(shards), run, retries)
         run.state_bytes = sum(s.nbytes for s in states)
+        states = [_wire.unpack_state(s) for s in states]
         run.seconds["shards"] = time.perf_counter() - t0
     finally:
         if owned:
