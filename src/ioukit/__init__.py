@@ -1,14 +1,74 @@
 """ioukit: Intersection over Union and everything built on it.
 
-Submodules (import what you need; nothing heavy is imported here):
+Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 
-- :mod:`ioukit.boxes`   axis-aligned boxes: formats, area, IoU and its variants
+- :mod:`ioukit.boxes`   axis-aligned boxes: formats, area, IoU, IoA, GIoU, DIoU,
+  CIoU, EIoU, SIoU, Alpha-IoU, MPDIoU; pairwise and aligned; sparse ``iou_pairs``
 - :mod:`ioukit.sets`    Jaccard of plain sets / label arrays, Dice <-> IoU
+- :mod:`ioukit.rle`     COCO run-length encoding, byte-compatible with pycocotools
+- :mod:`ioukit.masks`   dense and soft masks (2-D / 3-D): IoU and Dice
+- :mod:`ioukit.losses`  IoU-family regression losses (torch / JAX autograd)
+- :mod:`ioukit.nms`     NMS, batched NMS, Soft-NMS, DIoU-NMS, Matrix-NMS, WBF
+- :mod:`ioukit.coco`    COCO-style AP/AR identical to pycocotools, streaming evaluator
+- :mod:`ioukit.distributed`  the same evaluation sharded over Dask (``dask`` extra)
+- :mod:`ioukit.report`  HTML report and plots; :mod:`ioukit.cli` the ``ioukit`` command
 - :mod:`ioukit.errors`  the exception hierarchy
+
+The suppression functions are re-exported here: ``ioukit.nms`` is both the package
+and (callable) the function ``ioukit.nms.nms``.
+
+Example:
+    >>> import numpy as np
+    >>> import ioukit
+    >>> b = np.array([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0]])
+    >>> ioukit.nms(b, np.array([0.9, 0.8]), 0.5)
+    array([0])
+    >>> float(ioukit.boxes.iou(b[:1], b[1:])[0, 0])  # 81 / (100 + 100 - 81)
+    0.680672268907563
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_SUBMODULES = {
+    "boxes",
+    "sets",
+    "rle",
+    "masks",
+    "losses",
+    "nms",
+    "coco",
+    "distributed",
+    "report",
+    "cli",
+    "errors",
+    "io",
+    "synthetic",
+    "check",
+}
+_NMS_FUNCTIONS = {
+    "batched_nms",
+    "soft_nms",
+    "diou_nms",
+    "matrix_nms",
+    "weighted_boxes_fusion",
+}
+
+__all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_NMS_FUNCTIONS)]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562 lazy loading: Numba kernels and torch are only imported when used.
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _NMS_FUNCTIONS:
+        return getattr(importlib.import_module(".nms", __name__), name)
+    raise AttributeError(f"module 'ioukit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
