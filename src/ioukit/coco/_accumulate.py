@@ -102,7 +102,7 @@ def _accumulate_category(
                     tpf = float(c + 1)
                     env[c] = tpf / (float(fp_at[c]) + tpf + eps)
                 # rc[-1] = tp / npig
-                recall[k, a, m, t] = float(nt) / npig if nd else 0.0
+                recall[t, k, a, m] = float(nt) / npig if nd else 0.0
                 for c in range(nt - 2, -1, -1):
                     if env[c + 1] > env[c]:
                         env[c] = env[c + 1]
@@ -114,14 +114,14 @@ def _accumulate_category(
                     elif c == 0 or c > nt:
                         # past the end: pycocotools' try/except leaves the rest at 0
                         for r2 in range(r, n_r):
-                            precision[k, a, m, t, r2] = 0.0
-                            scores[k, a, m, t, r2] = 0.0
+                            precision[t, r2, k, a, m] = 0.0
+                            scores[t, r2, k, a, m] = 0.0
                         break
                     else:
                         pos = tp_pos[c - 1]
                         prv = env[c - 1]
-                    precision[k, a, m, t, r] = prv
-                    scores[k, a, m, t, r] = sc[pos]
+                    precision[t, r, k, a, m] = prv
+                    scores[t, r, k, a, m] = sc[pos]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,11 +131,9 @@ def _accumulate_kernel(cat_off, perm, rank, flags, score, num_gt, max_dets, rec_
     n_t = flags.shape[2]
     n_m = max_dets.size
     n_r = rec_thrs.size
-    # written in loop order [K, A, M, T, R] (pycocotools' [T, R, K, A, M] would scatter
-    # every store over the whole array); transposed by the caller
-    precision = -np.ones((n_k, n_a, n_m, n_t, n_r))
-    recall = -np.ones((n_k, n_a, n_m, n_t))
-    scores = -np.ones((n_k, n_a, n_m, n_t, n_r))
+    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    recall = -np.ones((n_t, n_k, n_a, n_m))
+    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
     # categories are independent (biggest first, for a parallel split's balance)
     sizes = cat_off[1:] - cat_off[:-1]
     order = np.argsort(-sizes)
@@ -219,7 +217,7 @@ def accumulate_arrays(
     order = sort_records(cat, score, image_id, rank)
     cat_sorted = cat[order]
     cat_off = np.searchsorted(cat_sorted, np.arange(n_k + 1)).astype(np.int64)
-    p, r, s = _accumulate_kernel(
+    return _accumulate_kernel(
         cat_off,
         order.astype(np.int64),
         np.ascontiguousarray(rank[order], dtype=np.int64),
@@ -229,11 +227,6 @@ def accumulate_arrays(
         np.asarray(max_dets, dtype=np.int64),
         np.ascontiguousarray(rec_thrs, dtype=np.float64),
         float(np.spacing(1)),
-    )
-    return (
-        np.ascontiguousarray(p.transpose(3, 4, 0, 1, 2)),
-        np.ascontiguousarray(r.transpose(3, 0, 1, 2)),
-        np.ascontiguousarray(s.transpose(3, 4, 0, 1, 2)),
     )
 
 
