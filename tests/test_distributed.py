@@ -145,12 +145,20 @@ def test_dask_dataframe_inputs(client, synthetic, tmp_path):
     gt, dt = synthetic
     want = coco.evaluate(gt, dt)
     root = to_parquet(gt, tmp_path / "ds", dt=dt, rows_per_file=500)
-    frame = pd.read_parquet(Path(root) / "dt").sample(frac=1.0, random_state=0)
-    # rows shuffled across images and split in uneven partitions: only the order
-    # within an image matters, and it is kept
-    frame = frame.sort_values("image_id", kind="stable")
-    ddt = dd.from_pandas(frame.sample(frac=1.0, random_state=1), npartitions=5)
+    rows = pd.read_parquet(Path(root) / "dt")
+    # images in a random order, rows of one image in file order, uneven partitions:
+    # only the order within an image matters, and it must be kept
+    key = np.random.default_rng(0).permutation(int(rows["image_id"].max()) + 1)
+    order = np.argsort(key[rows["image_id"].to_numpy()], kind="stable")
+    frame = rows.iloc[order].reset_index(drop=True)
+    ddt = dd.from_pandas(frame, npartitions=5, sort=False)
     assert_identical(evaluate(gt, ddt, client=client, partitions=4), want)
+    # a pandas frame (driver-side) and the default client (no client= given)
+    assert_identical(evaluate(gt, frame, partitions=3), want)
+    # control: scrambling rows within images does change the result on this data
+    scrambled = rows.sample(frac=1.0, random_state=0).sort_values("image_id", kind="stable")
+    got = evaluate(gt, scrambled, client=client, partitions=3)
+    assert not all(np.array_equal(getattr(got, n), getattr(want, n)) for n in ARRAYS)
     ggt = dd.read_parquet(Path(root) / "gt")
     ids = {"imgIds": want.params.imgIds, "catIds": want.params.catIds}
     assert_identical(

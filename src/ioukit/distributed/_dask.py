@@ -40,6 +40,12 @@ def _is_dask_frame(x: Any) -> bool:
     return hasattr(x, "to_delayed") and hasattr(x, "npartitions") and hasattr(x, "columns")
 
 
+def _is_pandas_frame(x: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(x, pd.DataFrame)
+
+
 def _parquet() -> Any:
     from ..io import parquet
 
@@ -302,7 +308,11 @@ def evaluate_state(
     else:
         gt_table = coco.load_gt(gt, needs_segmentation=needs_segm)
         meta = gt_table
-    if not (dt_is_pq or dt_frame):
+    if _is_pandas_frame(dt):
+        dt_table = _parquet().dt_from_columns(
+            dt, meta, needs_segmentation=needs_segm, source="<dt pandas.DataFrame>"
+        )
+    elif not (dt_is_pq or dt_frame):
         segm = plugin.segm_area_bbox
         if segm is None and iou_type == "bbox" and "segm" in coco.iou_types():
             segm = coco.get_iou_type("segm").segm_area_bbox
@@ -430,9 +440,10 @@ def evaluate(
         themselves, each its own image range; a dask.dataframe of GT rows (columns
         ``image_id, category_id, id, x, y, w, h, area, iscrowd``) is split by the
         workers (images = its distinct ``image_id`` unless ``imgIds`` is given).
-    dt : path | list | ndarray (N, 7) | DtTable | Parquet dataset | dask.dataframe, optional
+    dt : path | list | ndarray (N, 7) | DtTable | Parquet dataset | dask or pandas DataFrame
         Detections; None takes the ``dt/`` rows of the Parquet dataset ``gt``. A
-        dask.dataframe has the columns ``image_id, category_id, x, y, w, h, score``.
+        DataFrame has the columns ``image_id, category_id, x, y, w, h, score``
+        (pandas: converted on the driver and scattered like JSON input).
     iou_type : str
         ``"bbox"``; ``"segm"``/``"boundary"`` for JSON inputs and for Parquet datasets
         written with ``segmentation=True``.
