@@ -40,7 +40,6 @@ __all__ = [
     "bboxes",
     "merge_many",
     "iou_matrix",
-    "iou_pairs",
     "poly_to_counts",
     "boundary_counts",
 ]
@@ -314,32 +313,9 @@ def _iou_matrix_impl(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd
     return out
 
 
-def _iou_pairs_impl(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg):
-    """IoU of the listed pairs ``(pd[k], pg[k])``: (K,) float64 (crowd flag per GT)."""
-    k_total = pd.size
-    out = np.zeros(k_total, np.float64)
-    for k in numba.prange(k_total):
-        d = pd[k]
-        g = pg[k]
-        out[k] = _pair_iou(
-            counts_d,
-            off_d[d],
-            off_d[d + 1],
-            bb_d[d],
-            area_d[d],
-            counts_g,
-            off_g[g],
-            off_g[g + 1],
-            bb_g[g],
-            crowd[g] != 0,
-        )
-    return out
-
-
 _areas_ser, _areas_par = twins(_areas_impl)
 _bboxes_ser, _bboxes_par = twins(_bboxes_impl)
 _iou_matrix_ser, _iou_matrix_par = twins(_iou_matrix_impl)
-_iou_pairs_ser, _iou_pairs_par = twins(_iou_pairs_impl)
 
 
 def areas(counts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -360,12 +336,6 @@ def iou_matrix(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd) -> n
     pairs = (off_d.size - 1) * (off_g.size - 1)
     f = _iou_matrix_par if pairs >= 250_000 else _iou_matrix_ser
     return f(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd)
-
-
-def iou_pairs(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg) -> np.ndarray:
-    """IoU of the listed pairs ``(pd[k], pg[k])``: (K,) float64 (crowd flag per GT)."""
-    f = _iou_pairs_par if pd.size >= 10_000 else _iou_pairs_ser
-    return f(counts_d, off_d, bb_d, area_d, counts_g, off_g, bb_g, crowd, pd, pg)
 
 
 @numba.njit(cache=True)
