@@ -227,6 +227,15 @@ def test_cli_options(client, coco100_files):
         evaluate_from_cli_args(both, gt, dt)
 
 
+def test_cli_local_cluster(coco100_files):
+    """--workers N starts (and closes) its own LocalCluster, ignoring the default client."""
+    parser = argparse.ArgumentParser()
+    add_cli_options(parser)
+    args = parser.parse_args(["--workers", "1", "--partitions", "2"])
+    gt, dt = coco100_files
+    assert_identical(evaluate_from_cli_args(args, gt, dt), coco.evaluate(gt, dt))
+
+
 def test_bad_input(client, coco100_files, tmp_path):
     gt, dt = coco100_files
     with pytest.raises(InvalidParameterError, match="partitions"):

@@ -192,7 +192,16 @@ def get_client(client: Any = None, n_workers: int | None = None) -> tuple[Client
 
     ``client``: a ``distributed.Client``, a scheduler address (``"tcp://host:8786"``),
     or None: the current default client if there is one, else a new
-    ``LocalCluster(processes=True)`` with ``n_workers`` single-threaded workers.
+    ``LocalCluster(processes=True)`` with ``n_workers`` single-threaded workers (one
+    per core by default; ``n_workers`` given also skips the default client).
+
+    Example
+    -------
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+    ...     with Client(cl) as c:
+    ...         got, owned = get_client(c)
+    ...         got is c, owned
+    (True, None)
     """
     if isinstance(client, Client):
         return client, None
@@ -210,8 +219,9 @@ def get_client(client: Any = None, n_workers: int | None = None) -> tuple[Client
         except ValueError:
             pass
     n = n_workers or max(1, os.cpu_count() or 1)
+    # ":0": a free port for the dashboard (8787 may belong to another cluster)
     cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     c = Client(cluster)
     return c, (c, cluster)
@@ -229,6 +239,7 @@ class ShardedRun:
 
     partitions: int = 0
     input_bytes: int = 0
+    # (example: ``run = ShardedRun(); evaluate(..., run=run); run.seconds["shards"]``)
     state_bytes: int = 0
     resubmitted: int = 0
     seconds: dict = field(default_factory=dict)
@@ -279,7 +290,21 @@ def evaluate_state(
     run: ShardedRun | None = None,
     **params: Any,
 ) -> EvalState:
-    """The merged :class:`~ioukit.coco.EvalState` of a sharded evaluation (see :func:`evaluate`)."""
+    """The merged :class:`~ioukit.coco.EvalState` of a sharded evaluation (see :func:`evaluate`).
+
+    Same arguments as :func:`evaluate` (less ``fix_summary``); the state can be merged
+    with others (``merge_states``) or accumulated later.
+
+    Example
+    -------
+    >>> from ioukit.synthetic import make_coco_dataset
+    >>> gt, dt = make_coco_dataset(n_images=12, n_categories=3, polygons=False, seed=4)
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+    ...     with Client(cl) as c:
+    ...         s = evaluate_state(gt, dt, client=c, partitions=2)
+    >>> s.image_ids.size, s.dt_flags.shape[1:]
+    (12, (4, 10))
+    """
     run = run if run is not None else ShardedRun()
     t0 = time.perf_counter()
     plugin = coco.get_iou_type(iou_type)
