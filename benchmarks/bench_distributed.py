@@ -108,7 +108,7 @@ def worker(mode: str, n_images: int) -> dict:
 
         t0 = time.perf_counter()
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
         out["startup"] = time.perf_counter() - t0

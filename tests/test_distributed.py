@@ -52,7 +52,7 @@ def assert_identical(got: coco.CocoResult, want: coco.CocoResult) -> None:
 def client():
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as c,
     ):

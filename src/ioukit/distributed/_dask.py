@@ -197,7 +197,7 @@ def get_client(client: Any = None, n_workers: int | None = None) -> tuple[Client
 
     Example
     -------
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cl:
     ...     with Client(cl) as c:
     ...         got, owned = get_client(c)
     ...         got is c, owned
@@ -299,7 +299,7 @@ def evaluate_state(
     -------
     >>> from ioukit.synthetic import make_coco_dataset
     >>> gt, dt = make_coco_dataset(n_images=12, n_categories=3, polygons=False, seed=4)
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cl:
     ...     with Client(cl) as c:
     ...         s = evaluate_state(gt, dt, client=c, partitions=2)
     >>> s.image_ids.size, s.dt_flags.shape[1:]
@@ -496,7 +496,7 @@ def evaluate(
     >>> from ioukit.synthetic import make_coco_dataset
     >>> gt, dt = make_coco_dataset(n_images=30, n_categories=4, polygons=False, seed=2)
     >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...                   dashboard_address=":0") as cluster, Client(cluster) as client:
     ...     r = evaluate(gt, dt, client=client, partitions=3)
     >>> bool((r.precision == coco.evaluate(gt, dt).precision).all())
     True
