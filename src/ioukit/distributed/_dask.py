@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -377,6 +377,10 @@ def evaluate_state(
             # sit on one worker, and one scatter call serves all shards
             first = dict(enumerate(c.scatter(pieces, hash=False)))
 
+        # each task's Params lists its own images only: the full imgIds list would
+        # be pickled into every task (10M ids = tens of MB per task at scale)
+        shard_params = [replace(p, imgIds=[int(x) for x in s.image_ids]) for s in shards]
+
         def submit(i: int) -> Any:
             g_src, d_src = gt_src[i], dt_src[i]
             if g_src is None or d_src is None:
@@ -387,7 +391,14 @@ def evaluate_state(
                 if d_src is None:
                     d_src = ("pair", pair, 1)
             return c.submit(
-                _evaluate_shard, p, shards[i], g_src, d_src, small_meta, fix_zero_id, pure=False
+                _evaluate_shard,
+                shard_params[i],
+                shards[i],
+                g_src,
+                d_src,
+                small_meta,
+                fix_zero_id,
+                pure=False,
             )
 
         states = _gather_states(c, submit, len(shards), run, retries)
