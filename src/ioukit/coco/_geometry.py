@@ -179,10 +179,10 @@ def grouped_iou_from_pairwise(
 
 
 # ------------------------------------------------------------------------- bbox
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _bbox_grouped_kernel(dt_box, gt_box, dt_index, dt_off, gt_index, gt_off, iou_off, crowd):
     out = np.zeros(iou_off[-1], dtype=np.float64)
-    for g in range(dt_off.size - 1):
+    for g in numba.prange(dt_off.size - 1):
         d0 = dt_off[g]
         nd = dt_off[g + 1] - d0
         g0 = gt_off[g]

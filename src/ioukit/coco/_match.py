@@ -111,7 +111,7 @@ def _match_group(
                     out[d0 + i, a, t] = 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _match_kernel(
     ious,
     iou_off,
@@ -133,10 +133,9 @@ def _match_kernel(
     for g in range(dt_off.size - 1):
         max_g = max(max_g, gt_off[g + 1] - gt_off[g])
     n_groups = dt_off.size - 1
-    # groups are independent: chunks of them, each with its own scratch, could run on
-    # threads (prange); serial measured faster on the shared 2-core machine
+    # groups are independent: chunks of them, each with its own scratch, run on threads
     n_chunks = min(n_groups, 64)
-    for c in range(n_chunks):
+    for c in numba.prange(n_chunks):
         order = np.empty(max_g, dtype=np.int64)
         ig = np.empty(max_g, dtype=np.bool_)
         taken = np.empty(max_g, dtype=np.bool_)
