@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..distributed import add_cli_options
 from ..errors import InvalidParameterError
 
 __all__ = [
@@ -162,6 +163,8 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress line on stderr (it is also off when stderr is not a terminal)",
     )
+    # --scheduler / --workers / --partitions: sharded evaluation on Dask
+    add_cli_options(p)
 
 
 def eval_params(args: argparse.Namespace) -> dict[str, Any]:

@@ -118,13 +118,26 @@ def _sample() -> tuple[Any, Any, str]:
 
 
 def _evaluate(
-    gt: Any, dt: Any, iou_type: str, params: Mapping[str, Any], progress: Progress, **kw: Any
+    gt: Any,
+    dt: Any,
+    iou_type: str,
+    params: Mapping[str, Any],
+    progress: Progress,
+    args: argparse.Namespace | None = None,
+    **kw: Any,
 ) -> Any:
-    """``ioukit.coco.evaluate`` in its three stages, each with a progress line."""
-    from .. import coco
+    """``ioukit.coco.evaluate`` in its three stages, each with a progress line.
 
-    staged = all(hasattr(coco, n) for n in ("prepare", "evaluate_images", "accumulate"))
-    if not staged or kw:
+    With ``--scheduler`` / ``--workers`` the same evaluation runs sharded on Dask
+    (:mod:`ioukit.distributed`, identical numbers).
+    """
+    from .. import coco
+    from ..distributed import evaluate_from_cli_args, wants_distributed
+
+    if args is not None and wants_distributed(args):
+        with progress.stage("evaluating on Dask"):
+            return evaluate_from_cli_args(args, gt, dt, **params)
+    if kw:
         with progress.stage("evaluating"):
             return coco.evaluate(gt, dt, iou_type, **kw, **params)
     with progress.stage("loading"):
@@ -214,7 +227,7 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
         gt, dt = args.gt, args.dt
     # from paths, the evaluator's own JSON scanner is several times faster than
     # json.loads + dicts; the report reads the files again for the confusion matrix
-    result = _evaluate(gt, dt, args.iou_type, params, progress, **exec_kw)
+    result = _evaluate(gt, dt, args.iou_type, params, progress, args, **exec_kw)
     elapsed = time.perf_counter() - t0
     n_img, n_cat, n_gt, n_dt = _counts(result)
 
@@ -320,8 +333,8 @@ def cmd_compare(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> i
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)
     gt = _load(args.gt, progress, "GT")
-    ra = _evaluate(gt, args.a, args.iou_type, params, progress, **exec_kw)
-    rb = _evaluate(gt, args.b, args.iou_type, params, progress, **exec_kw)
+    ra = _evaluate(gt, args.a, args.iou_type, params, progress, args, **exec_kw)
+    rb = _evaluate(gt, args.b, args.iou_type, params, progress, args, **exec_kw)
 
     labels = stat_labels(ra.summary())
     sa, sb = np.asarray(ra.stats, float), np.asarray(rb.stats, float)
