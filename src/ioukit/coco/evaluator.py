@@ -1,10 +1,16 @@
 """Streaming COCO evaluation for training loops: ``update`` per image, ``compute`` once.
 
-Boxes are matched in small batches as they arrive and then dropped: what stays is
-the per-image match records of :class:`~ioukit.coco.EvalState` (about 40 bytes per
-detection for 4 area ranges x 10 IoU thresholds), so memory does not grow with the
-boxes. Evaluators fed with disjoint images ``merge`` (e.g. across data-parallel
-ranks) and give the same result as one evaluator fed everything, in any order.
+Boxes and masks are matched in small batches as they arrive and then dropped: what
+stays is the per-image match records of :class:`~ioukit.coco.EvalState` (about 40
+bytes per detection for 4 area ranges x 10 IoU thresholds), so memory does not grow
+with the inputs. Evaluators fed with disjoint images ``merge`` (e.g. across
+data-parallel ranks) and give the same result as one evaluator fed everything, in
+any order.
+
+Masks (``iou_type="segm"``, ``"boundary"`` or any registered mask plug-in) are
+turned into COCO RLEs as soon as :meth:`CocoEvaluator.update` receives them (dense
+masks are never buffered), with the public :mod:`ioukit.rle` API and
+pycocotools' rules (``COCO.annToRLE`` for GT, ``loadRes`` for results).
 """
 
 from __future__ import annotations
@@ -13,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DuplicateIdError, InvalidParameterError, ShapeMismatchError
+from .. import rle
+from ..errors import (
+    DuplicateIdError,
+    InvalidMaskError,
+    InvalidParameterError,
+    InvalidPolygonError,
+    InvalidRLEError,
+    ShapeMismatchError,
+)
+from ._geometry import get_iou_type
 from ._load import DtTable, GtTable, _check_box_values, _check_known, _check_scores
 from ._params import make_params
 from ._state import EvalState, merge_states
@@ -40,21 +55,139 @@ def _to_xywh(b: np.ndarray, fmt: str) -> np.ndarray:
     return np.stack([b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 2], b[:, 3]], axis=1)
 
 
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "__array__") and not isinstance(x, (list, tuple, dict))
+
+
+def _host(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):  # torch, on any device
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _peek_size(masks: Any) -> tuple[int, int] | None:
+    """The (h, w) a mask argument states by itself (dense shape or RLE ``size``), if any."""
+    if masks is None:
+        return None
+    if _is_array(masks):
+        shape = tuple(masks.shape)
+        return (int(shape[-2]), int(shape[-1])) if len(shape) >= 2 else None
+    for m in masks:
+        if isinstance(m, dict) and "size" in m:
+            try:
+                return int(m["size"][0]), int(m["size"][1])
+            except (TypeError, ValueError, IndexError):
+                return None  # reported with the mask's name by the conversion
+        if _is_array(m) and len(m.shape) == 2:
+            return int(m.shape[0]), int(m.shape[1])
+    return None
+
+
+def _check_dense(a: np.ndarray, what: str) -> None:
+    if a.dtype.kind not in "biuf":
+        raise InvalidMaskError(f"{what}: masks must be bool or numeric; got dtype {a.dtype}")
+    if a.dtype.kind == "f" and a.size and np.any((a != 0) & (a != 1)):
+        # probabilities or logits would all count as foreground: threshold them first
+        raise InvalidMaskError(f"{what}: float masks must hold only 0 and 1 (threshold them first)")
+
+
+def _masks_to_rles(masks: Any, size: tuple[int, int] | None, where: str, side: str) -> list[dict]:
+    """One compressed COCO RLE per object, pycocotools ``COCO.annToRLE`` semantics.
+
+    ``masks``: a dense [n, H, W] array (NumPy or torch, any device), or a sequence
+    whose items are compressed RLE dicts, uncompressed RLE dicts, lists of polygons
+    (``[[x0, y0, x1, y1, ...], ...]``) or dense (H, W) arrays.
+    """
+    if _is_array(masks):
+        a = _host(masks)
+        if a.ndim != 3:
+            raise InvalidMaskError(f"{where}: {side} masks must be [n, H, W]; got shape {a.shape}")
+        _check_dense(a, f"{where}: {side} masks")
+        if a.shape[0] == 0:
+            return []
+        # rle.encode takes (H, W, n); the transposed view is walked in place, no copy
+        out = rle.encode(np.transpose(a, (1, 2, 0)))
+    else:
+        out = []
+        for i, m in enumerate(masks):
+            name = f"{where}: {side} mask {i}"
+            if isinstance(m, dict):
+                if "counts" not in m or "size" not in m:
+                    raise InvalidRLEError(f"{name}: an RLE dict needs 'counts' and 'size'")
+                if isinstance(m["counts"], (str, bytes)):
+                    r = m
+                else:  # uncompressed (crowd GT style), as annToRLE: frPyObjects
+                    try:
+                        r = rle.from_uncompressed([m])[0]
+                    except (InvalidRLEError, ShapeMismatchError) as e:
+                        raise type(e)(f"{name}: {e}") from None
+            elif _is_array(m):
+                a = _host(m)
+                if a.ndim != 2:
+                    raise InvalidMaskError(f"{name}: a dense mask must be (H, W); got {a.shape}")
+                _check_dense(a, name)
+                r = rle.encode(a)
+            elif isinstance(m, (list, tuple)):
+                if size is None:
+                    raise InvalidParameterError(
+                        f"{name}: polygons need the image size; pass image_size=(H, W)"
+                    )
+                if not m or not all(isinstance(p, (list, tuple)) or _is_array(p) for p in m):
+                    raise InvalidPolygonError(
+                        f"{name}: a polygon segmentation is a non-empty list of "
+                        "[x0, y0, x1, y1, ...] lists"
+                    )
+                try:
+                    # COCO.annToRLE: each polygon rasterised (frPyObjects), then merged
+                    r = rle.merge(rle.from_polygons([list(np.asarray(p)) for p in m], *size))
+                except InvalidPolygonError as e:
+                    raise InvalidPolygonError(f"{name}: {e}") from None
+            else:
+                raise InvalidMaskError(
+                    f"{name}: unsupported mask type {type(m).__name__} (expected an RLE dict, "
+                    "a list of polygons or a dense (H, W) array)"
+                )
+            out.append(r)
+    ref = size if size is not None else (tuple(out[0]["size"]) if out else None)
+    for i, r in enumerate(out):
+        hw = (int(r["size"][0]), int(r["size"][1]))
+        if hw != ref:
+            what = "image_size" if size is not None else f"{side} mask 0's size"
+            raise ShapeMismatchError(
+                f"{where}: {side} mask {i} has size {list(hw)}, not the {what} {list(ref)}"
+            )
+    return out
+
+
+def _rle_stats(rles: list[dict], where: str, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(area float64 (n,), bbox xywh (n, 4)) of RLEs, validating their counts."""
+    if not rles:
+        return np.zeros(0), np.zeros((0, 4))
+    try:
+        area = np.asarray(rle.area(rles), dtype=np.float64).reshape(-1)
+        box = np.asarray(rle.to_bbox(rles), dtype=np.float64).reshape(-1, 4)
+    except InvalidRLEError as e:
+        raise InvalidRLEError(f"{where}: {side} masks: {e}") from None
+    return area, box
+
+
 class CocoEvaluator:
-    """Accumulate COCO box evaluation image by image; ``compute()`` -> :class:`CocoResult`.
+    """Accumulate COCO evaluation image by image; ``compute()`` -> :class:`CocoResult`.
 
     Parameters
     ----------
     categories : list[int] | list[dict] | dict[int, str]
         Category ids (or ``{"id", "name"}`` dicts, or id -> name).
     iou_type : str
-        Only ``"bbox"`` streams for now.
+        ``"bbox"`` (boxes), ``"segm"`` (mask IoU), ``"boundary"`` (Boundary IoU), or
+        any other registered plug-in (:func:`ioukit.coco.iou_types`). Mask types
+        need ``gt_masks`` / ``dt_masks`` in :meth:`update`.
     box_format : {"xyxy", "xywh", "cxcywh"}
         Layout of the boxes given to :meth:`update` (COCO files use xywh).
     fix_zero_id, fix_summary : bool
         As in :func:`ioukit.coco.evaluate`.
     batch_images : int
-        Images buffered before matching (boxes are dropped after).
+        Images buffered before matching (their boxes / RLEs are dropped after).
     **params
         ``iouThrs, recThrs, areaRng, areaRngLbl, maxDets, useCats``.
 
@@ -67,6 +200,17 @@ class CocoEvaluator:
     ...           dt_labels=np.array([1]))
     >>> float(ev.compute().stats[0])
     1.0
+
+    Masks: a dense [n, H, W] stack, or per object an RLE dict, a polygon list or an
+    (H, W) array:
+
+    >>> ev = CocoEvaluator([1], iou_type="segm")
+    >>> gt = np.zeros((1, 20, 30), bool); gt[0, 2:12, 5:15] = True
+    >>> ev.update(1, gt_labels=[1], gt_masks=gt,
+    ...           dt_scores=[0.9], dt_labels=[1],
+    ...           dt_masks=[[[5, 2, 15, 2, 15, 12, 5, 12]]], image_size=(20, 30))
+    >>> ev.compute().stats[1].round(3)   # AP@0.5: the polygon covers the mask
+    np.float64(1.0)
     """
 
     def __init__(
@@ -80,10 +224,7 @@ class CocoEvaluator:
         batch_images: int = 256,
         **params: Any,
     ) -> None:
-        if iou_type != "bbox":
-            raise InvalidParameterError(
-                f"CocoEvaluator streams iou_type='bbox' only; got {iou_type!r}"
-            )
+        plugin = get_iou_type(iou_type)  # InvalidParameterError for unknown names
         if box_format not in ("xyxy", "xywh", "cxcywh"):
             raise InvalidParameterError(
                 f"box_format must be 'xyxy', 'xywh' or 'cxcywh'; got {box_format!r}"
@@ -106,10 +247,12 @@ class CocoEvaluator:
         self.category_names = names
         self.cat_ids = np.array(list(names), dtype=np.int64)
         self.params = make_params(iou_type, gt_cat_ids=self.cat_ids, **params)
+        self.iou_type = iou_type
         self.box_format = box_format
         self.fix_zero_id = fix_zero_id
         self.fix_summary = fix_summary
         self.batch_images = int(batch_images)
+        self._masks = bool(plugin.needs_segmentation)
         self._states: list[EvalState] = []
         self._pending: list[tuple] = []
         self._seen: set[int] = set()
@@ -118,43 +261,115 @@ class CocoEvaluator:
     def update(
         self,
         image_id: int,
-        gt_boxes: Any,
-        gt_labels: Any,
-        dt_boxes: Any,
-        dt_scores: Any,
-        dt_labels: Any,
+        gt_boxes: Any = None,
+        gt_labels: Any = None,
+        dt_boxes: Any = None,
+        dt_scores: Any = None,
+        dt_labels: Any = None,
         gt_iscrowd: Any = None,
         gt_area: Any = None,
+        *,
+        gt_masks: Any = None,
+        dt_masks: Any = None,
+        image_size: tuple[int, int] | None = None,
     ) -> None:
-        """Add one image: GT boxes (G, 4) and labels (G,), detections (D, 4), (D,), (D,).
+        """Add one image's ground truth (G objects) and detections (D objects).
 
-        NumPy or torch arrays (or lists). ``gt_area`` defaults to the box area (COCO
-        files usually carry the mask area there); ``gt_iscrowd`` to all zeros.
+        Parameters
+        ----------
+        image_id : int
+            Unique per evaluator (and across merged evaluators).
+        gt_boxes : (G, 4), optional
+            In ``box_format``; derived from ``gt_masks`` (``toBbox``) when omitted.
+        gt_labels : (G,) int
+            Category ids.
+        dt_boxes : (D, 4), optional
+            In ``box_format``; derived from ``dt_masks`` when omitted.
+        dt_scores, dt_labels : (D,)
+        gt_iscrowd : (G,), optional
+            Zeros by default. Crowd GT match by intersection over the detection.
+        gt_area : (G,), optional
+            The area ranges' measure (pycocotools reads the GT file's ``area``
+            field and never recomputes it). Default: the mask's pixel count when
+            ``gt_masks`` is given, else the box area. COCO files hold the polygon
+            area there, which differs slightly: pass it to reproduce file-based
+            numbers exactly.
+        gt_masks, dt_masks : optional
+            A dense [n, H, W] array (NumPy or torch, bool / integer / 0-1 float, any
+            device: copied to the host), or a sequence with one item per object: a
+            COCO RLE dict (compressed or uncompressed counts), a list of polygons
+            ``[[x0, y0, x1, y1, ...], ...]`` (rasterised and merged, as
+            ``COCO.annToRLE``) or a dense (H, W) array. Required by mask IoU types;
+            with ``iou_type="bbox"`` they only supply missing boxes and areas.
+        image_size : (H, W), optional
+            Needed for polygons; when given, every mask must have this size.
+            Otherwise the masks' own sizes must agree.
+
+        Detection areas follow ``loadRes``: ``w * h`` of ``dt_boxes`` when they are
+        given (the rule for result files that carry a ``bbox``), else the mask's
+        pixel count. Inputs are NumPy or torch arrays or lists.
         """
         image_id = int(image_id)
         if image_id in self._seen:
             raise DuplicateIdError(f"image id {image_id} was already added to this evaluator")
-        gb = _to_numpy(gt_boxes, np.float64).reshape(-1, 4) if gt_boxes is not None else None
-        db = _to_numpy(dt_boxes, np.float64).reshape(-1, 4) if dt_boxes is not None else None
-        gb = np.zeros((0, 4)) if gb is None else gb
-        db = np.zeros((0, 4)) if db is None else db
+        where = f"image {image_id}"
         gl = _to_numpy(gt_labels, np.int64).reshape(-1) if gt_labels is not None else None
         dl = _to_numpy(dt_labels, np.int64).reshape(-1) if dt_labels is not None else None
         ds = _to_numpy(dt_scores, np.float64).reshape(-1) if dt_scores is not None else None
         gl = np.zeros(0, np.int64) if gl is None else gl
         dl = np.zeros(0, np.int64) if dl is None else dl
         ds = np.zeros(0) if ds is None else ds
-        if not (len(gl) == len(gb)):
+
+        # masks -> RLEs now, so no dense mask outlives this call
+        if image_size is not None:
+            try:
+                size = (int(image_size[0]), int(image_size[1]))
+            except (TypeError, ValueError, IndexError) as e:
+                raise InvalidParameterError(
+                    f"{where}: image_size must be (H, W); got {image_size!r}"
+                ) from e
+            if len(image_size) != 2 or size[0] <= 0 or size[1] <= 0:
+                raise InvalidParameterError(
+                    f"{where}: image_size must be two positive ints; got {image_size!r}"
+                )
+        else:
+            size = _peek_size(gt_masks) or _peek_size(dt_masks)
+        if self._masks:
+            for masks, n, side in ((gt_masks, gl.size, "GT"), (dt_masks, ds.size, "detection")):
+                if masks is None and n:
+                    raise InvalidParameterError(
+                        f"{where}: iou_type={self.iou_type!r} needs {side} masks "
+                        f"({'gt' if side == 'GT' else 'dt'}_masks) for its {n} objects"
+                    )
+        g_rles = None if gt_masks is None else _masks_to_rles(gt_masks, size, where, "GT")
+        d_rles = None if dt_masks is None else _masks_to_rles(dt_masks, size, where, "detection")
+        if size is None:
+            size = (0, 0)  # no masks at all: nothing to check a size against
+        if g_rles is not None and len(g_rles) != gl.size:
+            raise ShapeMismatchError(f"{where}: {len(g_rles)} GT masks but {gl.size} GT labels")
+        if d_rles is not None and len(d_rles) != ds.size:
             raise ShapeMismatchError(
-                f"image {image_id}: {len(gb)} GT boxes but {len(gl)} GT labels"
+                f"{where}: {len(d_rles)} detection masks but {ds.size} detection scores"
             )
+        g_marea, g_mbox = _rle_stats(g_rles, where, "GT") if g_rles is not None else (None, None)
+        d_marea, d_mbox = (
+            _rle_stats(d_rles, where, "detection") if d_rles is not None else (None, None)
+        )
+
+        if gt_boxes is not None:
+            gb = _to_xywh(_to_numpy(gt_boxes, np.float64).reshape(-1, 4), self.box_format)
+        else:
+            gb = g_mbox if g_mbox is not None else np.zeros((0, 4))
+        if dt_boxes is not None:
+            db = _to_xywh(_to_numpy(dt_boxes, np.float64).reshape(-1, 4), self.box_format)
+        else:
+            db = d_mbox if d_mbox is not None else np.zeros((0, 4))
+        if not (len(gl) == len(gb)):
+            raise ShapeMismatchError(f"{where}: {len(gb)} GT boxes but {len(gl)} GT labels")
         if not (len(db) == len(ds) == len(dl)):
             raise ShapeMismatchError(
-                f"image {image_id}: {len(db)} detection boxes, {len(ds)} scores, {len(dl)} labels"
+                f"{where}: {len(db)} detection boxes, {len(ds)} scores, {len(dl)} labels"
             )
-        gb = _to_xywh(gb, self.box_format)
-        db = _to_xywh(db, self.box_format)
-        where = f"image {image_id}"
         _check_box_values(gb, "", lambda i: f"GT box {i}", where)
         _check_box_values(db, "", lambda i: f"detection box {i}", where)
         _check_scores(ds, lambda i: f"detection {i}", where)
@@ -165,16 +380,28 @@ class CocoEvaluator:
             if gt_iscrowd is None
             else _to_numpy(gt_iscrowd, np.int64).reshape(-1).astype(bool)
         )
-        area = (
-            gb[:, 2] * gb[:, 3] if gt_area is None else _to_numpy(gt_area, np.float64).reshape(-1)
-        )
+        if gt_area is not None:
+            area = _to_numpy(gt_area, np.float64).reshape(-1)
+        elif g_marea is not None:
+            area = g_marea
+        else:
+            area = gb[:, 2] * gb[:, 3]
         if len(crowd) != len(gb) or len(area) != len(gb):
             raise ShapeMismatchError(
-                f"image {image_id}: gt_iscrowd / gt_area lengths {len(crowd)} / {len(area)} "
-                f"differ from {len(gb)} GT boxes"
+                f"{where}: gt_iscrowd / gt_area lengths {len(crowd)} / {len(area)} "
+                f"differ from {len(gb)} GT objects"
             )
+        # coco.py loadRes: a result with a bbox has area w * h; one with only a
+        # segmentation gets maskUtils.area (and toBbox for its box)
+        d_area = db[:, 2] * db[:, 3] if dt_boxes is not None or d_marea is None else d_marea
+        if not self._masks:
+            g_rles = d_rles = None  # bbox IoU: the masks only supplied boxes and areas
+        else:
+            g_rles, d_rles = g_rles or [], d_rles or []
         self._seen.add(image_id)
-        self._pending.append((image_id, gb, gl, crowd, area, db, ds, dl))
+        self._pending.append(
+            (image_id, gb, gl, crowd, area, db, ds, dl, d_area, g_rles, d_rles, size)
+        )
         if len(self._pending) >= self.batch_images:
             self._flush()
 
@@ -186,13 +413,14 @@ class CocoEvaluator:
         img = np.array([p[0] for p in pend], dtype=np.int64)
         ng = np.array([len(p[1]) for p in pend])
         nd = np.array([len(p[5]) for p in pend])
+        sizes = np.array([p[11] for p in pend], dtype=np.int64).reshape(-1, 2)
         n = int(ng.sum())
         ann_id = np.arange(self._next_ann_id, self._next_ann_id + n, dtype=np.int64)
         self._next_ann_id += n
         gt = GtTable(
             image_ids=img,
-            image_heights=np.zeros(img.size, np.int64),
-            image_widths=np.zeros(img.size, np.int64),
+            image_heights=sizes[:, 0].copy(),
+            image_widths=sizes[:, 1].copy(),
             category_ids=self.cat_ids,
             category_names=self.category_names,
             ann_id=ann_id,
@@ -201,16 +429,16 @@ class CocoEvaluator:
             ann_bbox=np.ascontiguousarray(np.concatenate([p[1] for p in pend]).reshape(-1, 4)),
             ann_area=np.concatenate([p[4] for p in pend]).astype(np.float64),
             ann_iscrowd=np.concatenate([p[3] for p in pend]).astype(bool),
+            ann_segmentation=[r for p in pend for r in p[9]] if self._masks else None,
             source="<stream>",
         )
-        db = np.ascontiguousarray(np.concatenate([p[5] for p in pend]).reshape(-1, 4))
         dt = DtTable(
             image_id=np.repeat(img, nd),
             category_id=np.concatenate([p[7] for p in pend]),
-            bbox=db,
+            bbox=np.ascontiguousarray(np.concatenate([p[5] for p in pend]).reshape(-1, 4)),
             score=np.concatenate([p[6] for p in pend]).astype(np.float64),
-            # coco.py loadRes: a box result's area is w * h
-            area=db[:, 2] * db[:, 3],
+            area=np.concatenate([p[8] for p in pend]).astype(np.float64),
+            segmentation=[r for p in pend for r in p[10]] if self._masks else None,
             source="<stream>",
         )
         p = self.params
