@@ -288,13 +288,21 @@ def _all_present(res: Any, names: tuple[str, ...]) -> bool:
     )
 
 
-def _scan_gt(buf: bytes) -> dict | None:
-    """GT columns straight from the bytes, or None where the general decoder must look."""
+def _scan_gt(buf: bytes, segmentation: bool = False) -> dict | None:
+    """GT columns straight from the bytes, or None where the general decoder must look.
+
+    With ``segmentation`` the annotations' segmentations come back as flat arrays
+    (:class:`ioukit.io._jsonseg.FlatSegments`) under ``"segs"``.
+    """
     js = _scanner()
     if js is None:
         return None
+    spec = _GT_SCAN
+    if segmentation:
+        path, fields = spec["annotations"]
+        spec = {**spec, "annotations": (path, {**fields, "segmentation": js.FieldSpec("span")})}
     try:
-        t = js.scan_tables(buf, _GT_SCAN)
+        t = js.scan_tables(buf, spec)
     except js.ScanFallback:
         return None
     im, an, ca = t["images"], t["annotations"], t["categories"]
@@ -304,6 +312,11 @@ def _scan_gt(buf: bytes) -> dict | None:
         return None
     if not _all_present(an, ("id", "image_id", "category_id", "bbox", "area", "iscrowd")):
         return None
+    segs = None
+    if segmentation:
+        segs = _flat_segments(buf, an)
+        if segs is None:
+            return None
     # copies: the scanner's columns are views into its (over-allocated) work arrays
     return {
         "image_ids": np.array(im["id"], dtype=np.int64),
@@ -317,7 +330,17 @@ def _scan_gt(buf: bytes) -> dict | None:
         "area": np.array(an["area"], dtype=np.float64),
         "crowd": an["iscrowd"] != 0,
         "bbox": np.array(an["bbox"], dtype=np.float64),
+        "segs": segs,
     }
+
+
+def _flat_segments(buf: bytes, res: Any) -> Any:
+    """Every record's segmentation as flat arrays, or None (absent somewhere / unusual)."""
+    if not bool(res.present["segmentation"].all()):
+        return None
+    from ..io._jsonseg import parse_segmentations
+
+    return parse_segmentations(buf, res["segmentation"], res.first_byte["segmentation"])
 
 
 def _scan_dt(buf: bytes) -> dict | None:
@@ -425,8 +448,9 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     if isinstance(gt, (str, os.PathLike)):
         source = os.fspath(gt)
         buf = _read_bytes(gt)
-        if not needs_segmentation:
-            cols = _scan_gt(buf)
+        cols = _scan_gt(buf, needs_segmentation)
+        if cols is not None and needs_segmentation:
+            segs = cols["segs"]
         if cols is None:
             d = _decode_json(buf, source, typ, None if needs_segmentation else _GtFast)
         del buf
@@ -601,6 +625,10 @@ def load_dt(
             if cols is not None:
                 del buf
                 return _finish_dt_boxes(cols, gt, source)
+        else:
+            out = _scan_dt_segm(buf, gt, source, segm_area_bbox)
+            if out is not None:
+                return out
         res = _decode_json(buf, source, typ, None if needs_segmentation else list[_ResFast])
         del buf
     elif isinstance(dt, (list, tuple)):
@@ -665,6 +693,64 @@ def load_dt(
             _check_bbox_lengths([bboxes[i] for i in given], "", lambda j: rid(given[j]), source)
             seg_bbox[given] = np.array([bboxes[i] for i in given], dtype=np.float64)
         bbox = seg_bbox
+    _check_scores(score, rid, source)
+    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
+    _check_known(
+        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
+    )
+    return DtTable(img, cat, bbox, score, area, segs, source)
+
+
+def _scan_dt_segm(buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable | None:
+    """Results with segmentations straight from the bytes (loadRes rules), or None."""
+    js = _scanner()
+    if js is None:
+        return None
+    fields = {**_DT_SCAN, "segmentation": js.FieldSpec("span")}
+    try:
+        r = js.scan_records(buf, (), fields)
+    except js.ScanFallback:
+        return None
+    if not r.found or not all(
+        bool(r.present[k].all()) for k in ("image_id", "category_id", "score")
+    ):
+        return None
+    n = r.count
+    has_box = r.present["bbox"] & (r.lengths["bbox"] > 0)
+    if (r.present["bbox"] & (r.lengths["bbox"] != 4) & (r.lengths["bbox"] != 0)).any():
+        return None  # boxes of another length: the general path names them
+    box_mode = n == 0 or bool(has_box[0])
+    if box_mode and not bool(has_box.all()):
+        return None
+    segs = _flat_segments(buf, r)
+    if segs is None:
+        return None
+    cols = {
+        "img": np.array(r["image_id"], dtype=np.int64),
+        "cat": np.array(r["category_id"], dtype=np.int64),
+        "bbox": np.array(r["bbox"], dtype=np.float64),
+        "score": np.array(r["score"], dtype=np.float64),
+    }
+    del r
+    if box_mode:
+        d = _finish_dt_boxes(cols, gt, source)
+        d.segmentation = segs
+        return d
+    img, cat, score = cols["img"], cols["cat"], cols["score"]
+
+    def rid(i: int) -> str:
+        return f"result {i} (image id {int(img[i])})"
+
+    if segm_area_bbox is None:
+        raise DatasetError(
+            f"{source}: results carry segmentations only; their area and box need the "
+            "'segm' IoU type (ioukit.rle)"
+        )
+    area, seg_bbox = segm_area_bbox(segs, gt)
+    area = np.asarray(area, dtype=np.float64)
+    bbox = np.asarray(seg_bbox, dtype=np.float64).reshape(n, 4)
+    # coco.py loadRes keeps a result's own box where it has one
+    bbox[has_box] = cols["bbox"][has_box]
     _check_scores(score, rid, source)
     _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
     _check_known(

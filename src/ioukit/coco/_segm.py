@@ -29,9 +29,10 @@ import numba
 import numpy as np
 
 from ..errors import DatasetError
+from ..io._jsonseg import FlatSegments
 from ..rle import _kernels
 from ..rle._api import boundary_table, dilation_width
-from ..rle._table import RLETable, check_sizes, table_from_objects
+from ..rle._table import RLETable, check_sizes, table_from_flat, table_from_objects
 from ._geometry import Groups, IouPlugin, register_iou_type
 
 __all__ = ["MaskGeometry", "boundary_iou_type", "segm_iou_type"]
@@ -81,6 +82,13 @@ def _gt_table(gt: Any) -> RLETable:
         raise DatasetError(f"{gt.source}: the GT was loaded without segmentations")
     h, w = _image_sizes(gt, gt.ann_image_id)
     names = _Names(gt.source, "annotation id {} (entry {})", gt.ann_id)
+    return _to_table(segs, h, w, names)
+
+
+def _to_table(segs: Any, h: Any, w: Any, names: Any) -> RLETable:
+    # Segmentations the loader parsed from the file bytes are flat arrays already.
+    if isinstance(segs, FlatSegments):
+        return table_from_flat(segs, h, w, names)
     return table_from_objects(segs, h, w, names)
 
 
@@ -95,7 +103,7 @@ def _dt_table(dt: Any, gt: Any) -> RLETable | MaskGeometry:
         # loadRes already decoded these RLEs for their areas: reuse, do not decode twice.
         check_sizes(cached[1].table, h, w, names)
         return cached[1]
-    return table_from_objects(segs, h, w, names)
+    return _to_table(segs, h, w, names)
 
 
 _LOADRES_CACHE: dict[str, tuple[list, MaskGeometry]] = {}
@@ -119,7 +127,7 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     image size, which this hook is not given.
     """
     names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
-    geom = _geometry(table_from_objects(segs, names=names), None)
+    geom = _geometry(_to_table(segs, None, None, names), None)
     _LOADRES_CACHE["last"] = (segs, geom)
     return geom.area.astype(np.float64), geom.bbox.copy()
 

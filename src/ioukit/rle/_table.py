@@ -466,3 +466,133 @@ def table_to_dicts(table: RLETable) -> list[dict]:
     hs = table.heights.tolist()
     ws = table.widths.tolist()
     return [{"size": [hs[i], ws[i]], "counts": strings[i]} for i in range(len(strings))]
+
+
+def table_from_flat(
+    flat: Any,
+    heights: np.ndarray | None = None,
+    widths: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+) -> RLETable:
+    """A table from :class:`ioukit.io._jsonseg.FlatSegments` (no Python object per row).
+
+    Same semantics as :func:`table_from_objects` (``COCO.annToRLE``): polygons are
+    rasterised at ``heights`` / ``widths`` and merged, compressed strings decoded,
+    uncompressed counts checked; RLE sizes are checked against the images' sizes
+    when those are given.
+    """
+    kind = flat.kind
+    n = int(kind.size)
+    hs = None if heights is None else np.asarray(heights, np.int64).reshape(-1)
+    ws = None if widths is None else np.asarray(widths, np.int64).reshape(-1)
+    absent = np.flatnonzero(kind < 0)
+    if absent.size:
+        raise InvalidRLEError(f"{_label(names, int(absent[0]))}: no segmentation")
+    parts: list[tuple[np.ndarray, RLETable]] = []
+    rle_h = flat.height.astype(np.int64)
+    rle_w = flat.width.astype(np.int64)
+    for k in (1, 2, 0):
+        idx = np.flatnonzero(kind == k)
+        if idx.size == 0:
+            continue
+        if k == 1:
+            t = _flat_strings(flat, idx, rle_h[idx], rle_w[idx], names)
+        elif k == 2:
+            t = _flat_lists(flat, idx, rle_h[idx], rle_w[idx], names)
+        else:
+            if hs is None or ws is None:
+                raise InvalidPolygonError(
+                    f"{_label(names, int(idx[0]))}: polygons need the image size (h, w)"
+                )
+            t = _flat_polygons(flat, idx, hs[idx], ws[idx])
+        parts.append((idx, t))
+    if len(parts) == 1:
+        table = parts[0][1]
+    elif not parts:
+        table = concat_tables([])
+    else:
+        idx = np.concatenate([ix for ix, _ in parts])
+        cat = concat_tables([t for _, t in parts])
+        inv = np.empty(n, np.int64)
+        inv[idx] = np.arange(n)
+        table = take(cat, inv)
+    if hs is not None and ws is not None and n:
+        check_sizes(table, hs, ws, names)
+    return table
+
+
+def _sub_offsets(off: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lengths, new offsets) of rows ``idx`` of an offset array, packed."""
+    lengths = off[idx + 1] - off[idx]
+    new = np.zeros(idx.size + 1, np.int64)
+    np.cumsum(lengths, out=new[1:])
+    return lengths, new
+
+
+def _flat_strings(flat, idx, h, w, names) -> RLETable:
+    if idx.size == flat.kind.size:
+        buf, off = flat.sbuf, flat.str_off
+    else:
+        _, off = _sub_offsets(flat.str_off, idx)
+        buf = _gather_u8(flat.sbuf, flat.str_off, idx, off)
+    hw = h * w
+    counts, coff, err, pos = _codec.decode_strings(buf, off, hw)
+    _raise_codec(err, pos, hw, names, idx)
+    return RLETable(counts, coff, h, w)
+
+
+def _flat_lists(flat, idx, h, w, names) -> RLETable:
+    _, off = _sub_offsets(flat.cnt_off, idx)
+    counts = _gather_i64(flat.cnts, flat.cnt_off, idx, off)
+    sums = np.add.reduceat(counts, off[:-1]) if counts.size else np.zeros(idx.size, np.int64)
+    sums = np.where(off[1:] > off[:-1], sums, 0)  # reduceat repeats a value for empty rows
+    bad = np.flatnonzero(sums != h * w)
+    if bad.size:
+        b = int(bad[0])
+        raise InvalidRLEError(
+            f"{_label(names, int(idx[b]))}: counts add up to {int(sums[b])}, "
+            f"not h*w = {int(h[b] * w[b])}"
+        )
+    return RLETable(counts.astype(np.uint32), off, h, w)
+
+
+def _flat_polygons(flat, idx, h, w) -> RLETable:
+    if idx.size == flat.kind.size:
+        xy, poly_off, ann_off = flat.xy, flat.poly_off, flat.ann_off
+    else:
+        # Polygons of the selected rows only, re-based (their coordinates stay in place).
+        npoly, ann_off = _sub_offsets(flat.ann_off, idx)
+        pidx = np.repeat(flat.ann_off[idx], npoly) + (
+            np.arange(int(ann_off[-1])) - np.repeat(ann_off[:-1], npoly)
+        )
+        _, poly_off = _sub_offsets(flat.poly_off, pidx)
+        xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
+    counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
+    return RLETable(counts, off, h, w)
+
+
+@numba.njit(cache=True)
+def _gather_u8(src, offsets, order, new_off):
+    out = np.empty(new_off[-1], np.uint8)
+    for k in range(order.size):
+        i = order[k]
+        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
+    return out
+
+
+@numba.njit(cache=True)
+def _gather_i64(src, offsets, order, new_off):
+    out = np.empty(new_off[-1], np.int64)
+    for k in range(order.size):
+        i = order[k]
+        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
+    return out
+
+
+@numba.njit(cache=True)
+def _gather_f64(src, offsets, order, new_off):
+    out = np.empty(new_off[-1], np.float64)
+    for k in range(order.size):
+        i = order[k]
+        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
+    return out
