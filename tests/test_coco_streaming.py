@@ -438,6 +438,8 @@ def test_bad_masks_raise_named_errors():
         ev.update(3, gt_labels=[1], gt_masks=np.zeros((4, 4), bool))
     with pytest.raises(InvalidRLEError, match="image 3: detection mask"):
         ev.update(3, dt_scores=[0.3], dt_labels=[1], dt_masks=[{"counts": "0"}])
+    with pytest.raises(InvalidRLEError, match="image 3: detection mask 0: 'size'"):
+        ev.update(3, dt_scores=[0.3], dt_labels=[1], dt_masks=[{"size": "ab", "counts": "0"}])
     with pytest.raises(InvalidRLEError, match="image 3: detection masks"):
         ev.update(3, dt_scores=[0.3], dt_labels=[1], dt_masks=[{"size": [4, 4], "counts": "~~"}])
     with pytest.raises(InvalidParameterError, match="image 3: image_size"):

@@ -150,7 +150,12 @@ def _masks_to_rles(masks: Any, size: tuple[int, int] | None, where: str, side: s
             out.append(r)
     ref = size if size is not None else (tuple(out[0]["size"]) if out else None)
     for i, r in enumerate(out):
-        hw = (int(r["size"][0]), int(r["size"][1]))
+        try:
+            hw = (int(r["size"][0]), int(r["size"][1]))
+        except (TypeError, ValueError, IndexError):
+            raise InvalidRLEError(
+                f"{where}: {side} mask {i}: 'size' must be [h, w]; got {r['size']!r}"
+            ) from None
         if hw != ref:
             what = "image_size" if size is not None else f"{side} mask 0's size"
             raise ShapeMismatchError(
