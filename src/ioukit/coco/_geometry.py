@@ -30,6 +30,10 @@ import numba
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..io._jsonkernel import light_numba_start
+
+# before any kernel loads: keeps scipy.linalg out of the bbox path (see there)
+light_numba_start()
 
 __all__ = [
     "Groups",
