@@ -42,6 +42,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from ..rle._kernels import PARALLEL_MIN_WORK, twins
 from . import _jsonkernel as _k
 
 __all__ = ["FlatSegments", "parse_segmentations", "KIND_POLY", "KIND_STR", "KIND_LIST"]
@@ -52,7 +53,6 @@ KIND_STR = 1
 KIND_LIST = 2
 
 _FAIL = 1  # value outside what this parser takes: use the Python path
-_SLOW_FULL = 2  # the undecided-number table is full: grow it and parse again
 
 _COUNTS = np.frombuffer(b"counts", np.uint8)
 _SIZE = np.frombuffer(b"size", np.uint8)
@@ -70,197 +70,219 @@ def _key_is(buf, s, e, key):
 
 
 @numba.njit(cache=True)
-def _parse_all(buf, spans, first, write, xy, poly_off, ann_off, sbuf, str_off, cnts, cnt_off,
-               kind, hh, ww, slow, key_counts, key_size):  # fmt: skip
-    """One pass over all spans. ``write`` False only counts (sizes of the outputs).
+def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_counts, key_size):
+    """Parse one span. ``write`` False only counts (sizes of the outputs).
 
-    Returns (status, row, n_xy, n_poly, n_sbuf, n_cnt, n_slow).
+    Writes coordinates at ``xy[x0:]``, polygon starts (absolute) at ``poly_off[p0:]``,
+    string bytes at ``sbuf[s0:]``, counts at ``cnts[n0:]``. A number that needs
+    Python's float() is written as NaN (JSON has no NaN; the caller converts it).
+    Returns (status, n_xy, n_poly, n_sbuf, n_cnt, kind, h, w) for this row.
     """
-    nx = 0  # coordinates
-    npo = 0  # polygons
-    ns = 0  # string bytes
-    nc = 0  # uncompressed counts
-    nsl = 0  # undecided numbers
-    for r in range(spans.shape[0]):
-        s = spans[r, 0]
-        e = spans[r, 1]
-        if write:
-            ann_off[r] = npo
-            str_off[r] = ns
-            cnt_off[r] = nc
-        if s < 0:
+    nx = 0
+    npo = 0
+    ns = 0
+    nc = 0
+    h = -1
+    w = -1
+    if s < 0:
+        return 0, 0, 0, 0, 0, KIND_ABSENT, 0, 0
+    if c0 == 91:  # '[': a list of polygons
+        i = _k._ws(buf, s + 1, e)
+        if i < e and buf[i] == 93:
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0  # empty list: the Python path names it
+        while True:
+            if i >= e or buf[i] != 91:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i = _k._ws(buf, i + 1, e)
+            k0 = nx
+            if i < e and buf[i] != 93:
+                while True:
+                    c = buf[i]
+                    if not (c == 45 or (c >= 48 and c <= 57)):
+                        return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                    if write:
+                        j, is_int, neg, man, ex, exact = _k._parse_number(buf, i, e)
+                        if j < 0:
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                        ok, v = _k._to_double(is_int, neg, man, ex, exact)
+                        xy[x0 + nx] = v if ok else np.nan
+                    else:
+                        j = _k._skip_number(buf, i, e)
+                        if j < 0:
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                    nx += 1
+                    i = _k._ws(buf, j, e)
+                    if i < e and buf[i] == 44:
+                        i = _k._ws(buf, i + 1, e)
+                        continue
+                    break
+            if i >= e or buf[i] != 93:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            m = nx - k0
+            if m < 6 or m % 2 == 1:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
             if write:
-                kind[r] = KIND_ABSENT
-            continue
-        c0 = first[r]
-        if c0 == 91:  # '[': a list of polygons
-            i = _k._ws(buf, s + 1, e)
-            if i < e and buf[i] == 93:
-                return _FAIL, r, nx, npo, ns, nc, nsl  # empty list: Python path names it
-            while True:
-                if i >= e or buf[i] != 91:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
+                poly_off[p0 + npo] = x0 + k0
+            npo += 1
+            i = _k._ws(buf, i + 1, e)
+            if i < e and buf[i] == 44:
                 i = _k._ws(buf, i + 1, e)
-                k0 = nx
+                continue
+            break
+        if i >= e or buf[i] != 93:
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        return 0, nx, npo, 0, 0, KIND_POLY, 0, 0
+    if c0 != 123:
+        return _FAIL, 0, 0, 0, 0, 0, 0, 0
+    # '{': an RLE dict
+    i = _k._ws(buf, s + 1, e)
+    got_counts = False
+    got_size = False
+    kd = KIND_STR
+    while i < e and buf[i] == 34:
+        ks = i + 1
+        ke = ks
+        while ke < e and buf[ke] != 34 and buf[ke] != 92:
+            ke += 1
+        if ke >= e or buf[ke] != 34:
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        i = _k._ws(buf, ke + 1, e)
+        if i >= e or buf[i] != 58:
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        i = _k._ws(buf, i + 1, e)
+        if i >= e:
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        if _key_is(buf, ks, ke, key_counts) and not got_counts:
+            got_counts = True
+            if buf[i] == 34:
+                kd = KIND_STR
+                i += 1
+                while i < e and buf[i] != 34:
+                    c = buf[i]
+                    if c == 92:
+                        # COCO strings hold '\\' (ASCII 92); '\/' is legal JSON too
+                        if i + 1 < e and (buf[i + 1] == 92 or buf[i + 1] == 47):
+                            c = buf[i + 1]
+                            i += 1
+                        else:
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                    if write:
+                        sbuf[s0 + ns] = c
+                    ns += 1
+                    i += 1
+                if i >= e:
+                    return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                i += 1
+            elif buf[i] == 91:
+                kd = KIND_LIST
+                i = _k._ws(buf, i + 1, e)
                 if i < e and buf[i] != 93:
                     while True:
+                        if i >= e:
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
                         c = buf[i]
                         if not (c == 45 or (c >= 48 and c <= 57)):
-                            return _FAIL, r, nx, npo, ns, nc, nsl
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                        j, v = _k._parse_int(buf, i, e)
+                        if j < 0 or v < 0 or v > _U32MAX:
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
                         if write:
-                            j, is_int, neg, man, ex, exact = _k._parse_number(buf, i, e)
-                            if j < 0:
-                                return _FAIL, r, nx, npo, ns, nc, nsl
-                            ok, v = _k._to_double(is_int, neg, man, ex, exact)
-                            if ok:
-                                xy[nx] = v
-                            else:
-                                if nsl >= slow.shape[0]:
-                                    return _SLOW_FULL, r, nx, npo, ns, nc, nsl
-                                slow[nsl, 0] = nx
-                                slow[nsl, 1] = i
-                                slow[nsl, 2] = j
-                                nsl += 1
-                                xy[nx] = np.nan
-                        else:
-                            j = _k._skip_number(buf, i, e)
-                            if j < 0:
-                                return _FAIL, r, nx, npo, ns, nc, nsl
-                        nx += 1
+                            cnts[n0 + nc] = v
+                        nc += 1
                         i = _k._ws(buf, j, e)
                         if i < e and buf[i] == 44:
                             i = _k._ws(buf, i + 1, e)
                             continue
                         break
                 if i >= e or buf[i] != 93:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                m = nx - k0
-                if m < 6 or m % 2 == 1:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                if write:
-                    poly_off[npo] = k0
-                npo += 1
-                i = _k._ws(buf, i + 1, e)
-                if i < e and buf[i] == 44:
-                    i = _k._ws(buf, i + 1, e)
-                    continue
-                break
+                    return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                i += 1
+            else:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        elif _key_is(buf, ks, ke, key_size) and not got_size:
+            got_size = True
+            if buf[i] != 91:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i = _k._ws(buf, i + 1, e)
+            if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            j, h = _k._parse_int(buf, i, e)
+            if j < 0:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i = _k._ws(buf, j, e)
+            if i >= e or buf[i] != 44:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i = _k._ws(buf, i + 1, e)
+            if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            j, w = _k._parse_int(buf, i, e)
+            if j < 0:
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i = _k._ws(buf, j, e)
             if i >= e or buf[i] != 93:
-                return _FAIL, r, nx, npo, ns, nc, nsl
-            if write:
-                kind[r] = KIND_POLY
-        elif c0 == 123:  # '{': an RLE dict
-            i = _k._ws(buf, s + 1, e)
-            got_counts = False
-            got_size = False
-            h = -1
-            w = -1
-            kd = KIND_STR
-            while i < e and buf[i] == 34:
-                ks = i + 1
-                ke = ks
-                while ke < e and buf[ke] != 34 and buf[ke] != 92:
-                    ke += 1
-                if ke >= e or buf[ke] != 34:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                i = _k._ws(buf, ke + 1, e)
-                if i >= e or buf[i] != 58:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                i = _k._ws(buf, i + 1, e)
-                if i >= e:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                if _key_is(buf, ks, ke, key_counts) and not got_counts:
-                    got_counts = True
-                    if buf[i] == 34:
-                        kd = KIND_STR
-                        i += 1
-                        while i < e and buf[i] != 34:
-                            c = buf[i]
-                            if c == 92:
-                                # COCO strings hold '\\' (ASCII 92); '\/' is legal JSON too
-                                if i + 1 < e and (buf[i + 1] == 92 or buf[i + 1] == 47):
-                                    c = buf[i + 1]
-                                    i += 1
-                                else:
-                                    return _FAIL, r, nx, npo, ns, nc, nsl
-                            if write:
-                                sbuf[ns] = c
-                            ns += 1
-                            i += 1
-                        if i >= e:
-                            return _FAIL, r, nx, npo, ns, nc, nsl
-                        i += 1
-                    elif buf[i] == 91:
-                        kd = KIND_LIST
-                        i = _k._ws(buf, i + 1, e)
-                        if i < e and buf[i] != 93:
-                            while True:
-                                if i >= e:
-                                    return _FAIL, r, nx, npo, ns, nc, nsl
-                                c = buf[i]
-                                if not (c == 45 or (c >= 48 and c <= 57)):
-                                    return _FAIL, r, nx, npo, ns, nc, nsl
-                                j, v = _k._parse_int(buf, i, e)
-                                if j < 0 or v < 0 or v > _U32MAX:
-                                    return _FAIL, r, nx, npo, ns, nc, nsl
-                                if write:
-                                    cnts[nc] = v
-                                nc += 1
-                                i = _k._ws(buf, j, e)
-                                if i < e and buf[i] == 44:
-                                    i = _k._ws(buf, i + 1, e)
-                                    continue
-                                break
-                        if i >= e or buf[i] != 93:
-                            return _FAIL, r, nx, npo, ns, nc, nsl
-                        i += 1
-                    else:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                elif _key_is(buf, ks, ke, key_size) and not got_size:
-                    got_size = True
-                    if buf[i] != 91:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    i = _k._ws(buf, i + 1, e)
-                    if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    j, h = _k._parse_int(buf, i, e)
-                    if j < 0:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    i = _k._ws(buf, j, e)
-                    if i >= e or buf[i] != 44:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    i = _k._ws(buf, i + 1, e)
-                    if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    j, w = _k._parse_int(buf, i, e)
-                    if j < 0:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    i = _k._ws(buf, j, e)
-                    if i >= e or buf[i] != 93:
-                        return _FAIL, r, nx, npo, ns, nc, nsl
-                    i += 1
-                else:
-                    return _FAIL, r, nx, npo, ns, nc, nsl
-                i = _k._ws(buf, i, e)
-                if i < e and buf[i] == 44:
-                    i = _k._ws(buf, i + 1, e)
-                    continue
-                break
-            if i >= e or buf[i] != 125 or not (got_counts and got_size):
-                return _FAIL, r, nx, npo, ns, nc, nsl
-            if write:
-                kind[r] = kd
-                hh[r] = h
-                ww[r] = w
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            i += 1
         else:
-            return _FAIL, r, nx, npo, ns, nc, nsl
-    if write:
-        r = spans.shape[0]
-        ann_off[r] = npo
-        poly_off[npo] = nx
-        str_off[r] = ns
-        cnt_off[r] = nc
-    return 0, -1, nx, npo, ns, nc, nsl
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        i = _k._ws(buf, i, e)
+        if i < e and buf[i] == 44:
+            i = _k._ws(buf, i + 1, e)
+            continue
+        break
+    if i >= e or buf[i] != 125 or not (got_counts and got_size):
+        return _FAIL, 0, 0, 0, 0, 0, 0, 0
+    return 0, 0, 0, ns, nc, kd, h, w
+
+
+def _count_impl(buf, spans, first, sizes, key_counts, key_size):
+    # sizes[r] = (status, n_xy, n_poly, n_sbuf, n_cnt)
+    z8 = np.empty(0, np.uint8)
+    zf = np.empty(0, np.float64)
+    zi = np.empty(0, np.int64)
+    for r in numba.prange(spans.shape[0]):
+        st, a, b, c, d, _, _, _ = _row(
+            buf, spans[r, 0], spans[r, 1], first[r], False, zf, 0, zi, 0, z8, 0, zi, 0,
+            key_counts, key_size,
+        )  # fmt: skip
+        sizes[r, 0] = st
+        sizes[r, 1] = a
+        sizes[r, 2] = b
+        sizes[r, 3] = c
+        sizes[r, 4] = d
+
+
+def _fill_impl(buf, spans, first, x_off, ann_off, str_off, cnt_off, xy, poly_off, sbuf, cnts,
+               kind, hh, ww, key_counts, key_size):  # fmt: skip
+    for r in numba.prange(spans.shape[0]):
+        _, _, _, _, _, kd, h, w = _row(
+            buf, spans[r, 0], spans[r, 1], first[r], True, xy, x_off[r], poly_off, ann_off[r],
+            sbuf, str_off[r], cnts, cnt_off[r], key_counts, key_size,
+        )  # fmt: skip
+        kind[r] = kd
+        hh[r] = h
+        ww[r] = w
+
+
+_count_ser, _count_par = twins(_count_impl)
+_fill_ser, _fill_par = twins(_fill_impl)
+
+
+@numba.njit(cache=True)
+def _token_bounds(buf, s, e, k):
+    """Byte range of the k-th number in the span buf[s:e] (a polygon list)."""
+    i = s
+    m = 0
+    while i < e:
+        c = buf[i]
+        if c == 45 or (c >= 48 and c <= 57):
+            j = _k._skip_number(buf, i, e)
+            if m == k:
+                return i, j
+            m += 1
+            i = j
+        else:
+            i += 1
+    return -1, -1
 
 
 @dataclass
@@ -318,19 +340,10 @@ class FlatSegments(Sequence):
         return {"size": size, "counts": counts}
 
 
-def _alloc(n: int, nx: int, npo: int, ns: int, nc: int) -> tuple:
-    return (
-        np.empty(nx, np.float64),
-        np.empty(npo + 1, np.int64),
-        np.empty(n + 1, np.int64),
-        np.empty(ns, np.uint8),
-        np.empty(n + 1, np.int64),
-        np.empty(nc, np.int64),
-        np.empty(n + 1, np.int64),
-        np.empty(n, np.int8),
-        np.zeros(n, np.int64),
-        np.zeros(n, np.int64),
-    )
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    off = np.zeros(lengths.size + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    return off
 
 
 def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> FlatSegments | None:
@@ -354,29 +367,34 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
     spans = np.ascontiguousarray(spans, np.int64).reshape(-1, 2)
     first = np.ascontiguousarray(first_byte, np.uint8)
     n = spans.shape[0]
-    z = _alloc(0, 0, 0, 0, 0)
-    st, _, nx, npo, ns, nc, _ = _parse_all(
-        u8, spans, first, False, *z[:7], z[7], z[8], z[9], np.zeros((0, 3), np.int64),
-        _COUNTS, _SIZE,
-    )  # fmt: skip
-    if st != 0:
+    # Two passes (sizes, then values) so that rows parse independently, on threads.
+    par = u8.size >= PARALLEL_MIN_WORK
+    sizes = np.zeros((n, 5), np.int64)
+    (_count_par if par else _count_ser)(u8, spans, first, sizes, _COUNTS, _SIZE)
+    if sizes[:, 0].any():
         return None
-    cap = 64
-    while True:
-        out = _alloc(n, nx, npo, ns, nc)
-        slow = np.empty((cap, 3), np.int64)
-        st, _, _, _, _, _, nsl = _parse_all(u8, spans, first, True, *out, slow, _COUNTS, _SIZE)
-        if st == _SLOW_FULL:
-            cap = max(cap * 8, nx)
-            continue
-        if st != 0:
-            return None
-        break
-    xy = out[0]
-    for k in range(nsl):
-        # Over 19 significant digits: Python's float() rounds the full token exactly.
-        xy[slow[k, 0]] = float(bytes(u8[slow[k, 1] : slow[k, 2]]))
+    x_off, ann_off = _offsets(sizes[:, 1]), _offsets(sizes[:, 2])
+    str_off, cnt_off = _offsets(sizes[:, 3]), _offsets(sizes[:, 4])
+    xy = np.empty(int(x_off[-1]), np.float64)
+    poly_off = np.empty(int(ann_off[-1]) + 1, np.int64)
+    poly_off[-1] = xy.size
+    sbuf = np.empty(int(str_off[-1]), np.uint8)
+    cnts = np.empty(int(cnt_off[-1]), np.int64)
+    kind = np.empty(n, np.int8)
+    hh = np.zeros(n, np.int64)
+    ww = np.zeros(n, np.int64)
+    (_fill_par if par else _fill_ser)(
+        u8, spans, first, x_off, ann_off, str_off, cnt_off, xy, poly_off, sbuf, cnts,
+        kind, hh, ww, _COUNTS, _SIZE,
+    )  # fmt: skip
+    slow = np.flatnonzero(np.isnan(xy))
+    if slow.size:
+        rows = np.searchsorted(x_off, slow, side="right") - 1
+        for q, r in zip(slow.tolist(), rows.tolist()):
+            t0, t1 = _token_bounds(u8, spans[r, 0], spans[r, 1], q - int(x_off[r]))
+            # Over 19 significant digits: Python's float() rounds the full token exactly.
+            xy[q] = float(bytes(u8[t0:t1]))
     return FlatSegments(
-        kind=out[7], xy=xy, poly_off=out[1], ann_off=out[2], sbuf=out[3], str_off=out[4],
-        cnts=out[5], cnt_off=out[6], height=out[8], width=out[9],
+        kind=kind, xy=xy, poly_off=poly_off, ann_off=ann_off, sbuf=sbuf, str_off=str_off,
+        cnts=cnts, cnt_off=cnt_off, height=hh, width=ww,
     )  # fmt: skip
