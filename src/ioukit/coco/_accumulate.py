@@ -133,9 +133,10 @@ def _accumulate_kernel(
     n_t = flags.shape[2]
     n_m = max_dets.size
     n_r = rec_thrs.size
-    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    recall = -np.ones((n_t, n_k, n_a, n_m))
-    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    # filled in place (-np.ones would allocate each 8 MB array twice)
+    precision = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
+    recall = np.full((n_t, n_k, n_a, n_m), -1.0)
+    scores = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
     # categories are independent; cat_order deals them out round-robin by size so that
     # the threads' static prange blocks get similar work
     for j in numba.prange(n_k):
@@ -225,7 +226,7 @@ def accumulate_arrays(
     return _accumulate_kernel(
         cat_off,
         cat_order,
-        order.astype(np.int64),
+        order.astype(np.int64, copy=False),
         np.ascontiguousarray(rank[order], dtype=np.int64),
         np.ascontiguousarray(flags),
         np.ascontiguousarray(score[order], dtype=np.float64),

@@ -78,6 +78,29 @@ class _Lazy:
         return fn(*args)
 
 
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the OS (glibc's ``malloc_trim``).
+
+    Loading leaves tens of MB of freed, still-resident heap behind (its transient
+    buffers are small enough to come from the heap, which glibc does not shrink on its
+    own); matching and accumulation then grow the peak RSS on top of it. ~1 ms; a
+    no-op where the C library has no ``malloc_trim``.
+    """
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError, TypeError):  # not glibc / no C library handle
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
+
+
 def _positions(values: np.ndarray, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of each value in ``sorted_keys`` (unique) and whether it is there."""
     if sorted_keys.size == 0:
@@ -103,7 +126,7 @@ def _cat_lookup(cat_ids: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray,
     pos, ok = _positions(cat_ids, cats[order])
     cat_pos = order[pos] if cats.size else pos
     k = cat_pos if p.useCats else np.zeros_like(cat_pos)
-    return k.astype(np.int64), cat_pos.astype(np.int64), ok
+    return k.astype(np.int64, copy=False), cat_pos.astype(np.int64, copy=False), ok
 
 
 def evaluate_images(
@@ -143,6 +166,7 @@ def evaluate_images(
     """
     p = params
     plugin = get_iou_type(p.iouType)
+    _trim_heap()
     imgs = np.asarray(p.imgIds, dtype=np.int64)
     if image_ids is not None:
         sub = np.unique(np.asarray(list(image_ids), dtype=np.int64))
@@ -163,6 +187,7 @@ def evaluate_images(
     )
     gt_index = g_rows[g_sort]
     gt_key = g_key[g_sort]
+    del g_img, g_ok, g_cpos, g_cok, g_rows, g_key, g_sort
 
     # non-ignored GT per (category, area): crowd or area outside [lo, hi] is ignored
     g_area = gt.ann_area[gt_index]
@@ -172,48 +197,65 @@ def evaluate_images(
     for a in range(n_a):
         keep = ~g_crowd & ~(g_area < areas[a, 0]) & ~(g_area > areas[a, 1])
         num_gt[:, a] = np.bincount(g_kk[keep], minlength=n_k)[:n_k]
+    del g_k, g_area, g_crowd, g_kk
 
-    # detections: grouped, best score first (stable: ties keep catIds then file order)
+    # detections: grouped, best score first (stable: ties keep catIds then file order).
+    # Temporaries are compacted and dropped as soon as used: they are most of this
+    # step's peak memory (one int64 per detection each).
     d_img, d_ok = _positions(dt.image_id, imgs)
     d_k, d_cpos, d_cok = _cat_lookup(dt.category_id, p)
     d_rows = np.flatnonzero(d_ok & d_cok)
-    d_key = d_k[d_rows] * n_img + d_img[d_rows]
+    del d_ok, d_cok
+    d_img = d_img[d_rows]
+    d_k = d_k[d_rows]
     if p.useCats:
+        del d_cpos
         # three stable passes = order by (category, image, -score, file order); the
         # integer passes are radix sorts when ids fit 16 bits
         d_sort = np.argsort(-dt.score[d_rows], kind="stable")
-        d_sort = d_sort[stable_argsort_small(d_img[d_rows][d_sort])]
-        d_sort = d_sort[stable_argsort_small(d_k[d_rows][d_sort])]
+        d_sort = d_sort[stable_argsort_small(d_img[d_sort])]
+        d_sort = d_sort[stable_argsort_small(d_k[d_sort])]
+        d_key = d_k * n_img + d_img
     else:
+        d_key = d_k * n_img + d_img
         d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
+        del d_cpos
+    del d_img
     d_rows = d_rows[d_sort]
     d_key = d_key[d_sort]
-    num_dt = np.bincount(d_k[d_rows], minlength=n_k)[:n_k].astype(np.int64)
+    num_dt = np.bincount(d_k[d_sort], minlength=n_k)[:n_k].astype(np.int64)
+    del d_k, d_sort
     starts = np.flatnonzero(np.r_[True, d_key[1:] != d_key[:-1]]) if d_key.size else d_key
     grp_len = np.diff(np.r_[starts, d_key.size])
     rank = np.arange(d_key.size) - np.repeat(starts, grp_len)
     keep = rank < p.maxDets[-1]
-    dt_index = d_rows[keep]
+    dt_index = d_rows[keep].astype(np.int64, copy=False)
+    del d_rows
     rank = rank[keep]
     dt_key = d_key[keep]
     keys = d_key[starts]
+    del d_key, keep, starts
     kept_len = np.minimum(grp_len, p.maxDets[-1])
+    del grp_len
     dt_off = np.r_[0, np.cumsum(kept_len)].astype(np.int64)
     gt_off_lo = np.searchsorted(gt_key, keys, side="left")
     gt_off_hi = np.searchsorted(gt_key, keys, side="right")
+    del keys, gt_key
     # groups with detections: take their GT slices into a contiguous index
     g_len = gt_off_hi - gt_off_lo
     gt_off = np.r_[0, np.cumsum(g_len)].astype(np.int64)
     if g_len.sum():
         gi = np.repeat(gt_off_lo - gt_off[:-1], g_len) + np.arange(gt_off[-1])
         grp_gt_index = gt_index[gi]
+        del gi
     else:
         grp_gt_index = np.zeros(0, np.int64)
     iou_off = np.r_[0, np.cumsum(kept_len * g_len)].astype(np.int64)
+    del gt_index, gt_off_lo, gt_off_hi, g_len, kept_len
     groups = Groups(
-        dt_index=dt_index.astype(np.int64),
+        dt_index=dt_index,
         dt_offsets=dt_off,
-        gt_index=grp_gt_index.astype(np.int64),
+        gt_index=grp_gt_index.astype(np.int64, copy=False),
         gt_offsets=gt_off,
         iou_offsets=iou_off,
         gt_iscrowd=np.ascontiguousarray(gt.ann_iscrowd, dtype=bool),
@@ -221,19 +263,21 @@ def evaluate_images(
     if geometry is None:
         geometry = (plugin.prepare_dt(dt, gt), plugin.prepare_gt(gt))
     ious = plugin.grouped_iou(geometry[0], geometry[1], groups)
+    del geometry
     matchable = gt.ann_id != 0 if not fix_zero_id else np.ones(gt.ann_id.size, bool)
     flags = match_groups(
         ious, groups, gt.ann_iscrowd, gt.ann_area, matchable, dt.area, p.iouThrs, areas
     )
+    del ious, groups, matchable
     from dataclasses import replace
 
     return EvalState(
         params=replace(p, imgIds=[int(i) for i in imgs]),
         image_ids=imgs,
         dt_image_id=dt.image_id[dt_index],
-        dt_category=(dt_key // max(n_img, 1)).astype(np.int64),
+        dt_category=(dt_key // max(n_img, 1)).astype(np.int64, copy=False),
         dt_score=dt.score[dt_index],
-        dt_rank=rank.astype(np.int64),
+        dt_rank=rank.astype(np.int64, copy=False),
         dt_flags=flags,
         num_gt=num_gt,
         num_dt=num_dt,
