@@ -39,10 +39,9 @@ ERR_SUM = 4  # counts do not add up to h * w
 ERR_TOO_LARGE = 5  # a count does not fit pycocotools' uint32
 
 
-@numba.njit(cache=True)
-def _count_runs(buf, offsets, n_runs, err, err_pos):
+def _count_runs_impl(buf, offsets, n_runs, err, err_pos):
     n = offsets.size - 1
-    for i in range(n):
+    for i in numba.prange(n):
         c = 0
         more = False
         for p in range(offsets[i], offsets[i + 1]):
@@ -102,6 +101,7 @@ def _decode_runs_impl(buf, offsets, cnt_offsets, hw, counts, err, err_pos):
 
 
 _decode_runs_ser, _decode_runs_par = twins(_decode_runs_impl)
+_count_runs_ser, _count_runs_par = twins(_count_runs_impl)
 
 
 def decode_strings(
@@ -125,11 +125,12 @@ def decode_strings(
     n_runs = np.zeros(n, np.int64)
     err = np.zeros(n, np.int8)
     err_pos = np.zeros(n, np.int64)
-    _count_runs(buf, offsets, n_runs, err, err_pos)
+    big = buf.size >= PARALLEL_MIN_WORK
+    (_count_runs_par if big else _count_runs_ser)(buf, offsets, n_runs, err, err_pos)
     cnt_offsets = np.zeros(n + 1, np.int64)
     np.cumsum(n_runs, out=cnt_offsets[1:])
     counts = np.zeros(int(cnt_offsets[-1]), np.uint32)
-    f = _decode_runs_par if buf.size >= PARALLEL_MIN_WORK else _decode_runs_ser
+    f = _decode_runs_par if big else _decode_runs_ser
     f(buf, offsets, cnt_offsets, hw, counts, err, err_pos)
     return counts, cnt_offsets, err, err_pos
 
