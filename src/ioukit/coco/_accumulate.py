@@ -63,6 +63,22 @@ def _accumulate_category(
             for t in range(n_t):
                 block[a, t, n] = flags[row, a, t]
     for m in range(n_m):
+        if m > 0:
+            # the same records as the previous maxDets (every image keeps fewer
+            # detections of this category than both limits): the same arrays follow
+            same = True
+            for n in range(max_n):
+                if (rank[c0 + n] < max_dets[m]) != (rank[c0 + n] < max_dets[m - 1]):
+                    same = False
+                    break
+            if same:
+                for a in range(n_a):
+                    for t in range(n_t):
+                        recall[t, k, a, m] = recall[t, k, a, m - 1]
+                        for r in range(n_r):
+                            precision[t, r, k, a, m] = precision[t, r, k, a, m - 1]
+                            scores[t, r, k, a, m] = scores[t, r, k, a, m - 1]
+                continue
         nd = 0
         for n in range(max_n):
             if rank[c0 + n] < max_dets[m]:

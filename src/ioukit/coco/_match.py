@@ -56,6 +56,16 @@ def _match_group(
     g0 = gt_off[g]
     ng = gt_off[g + 1] - g0
     base = iou_off[g]
+    if ng == 0:
+        # no GT: nothing matches, a detection is ignored exactly when its own area is
+        # outside the range, at every threshold
+        for i in range(nd):
+            da = dt_area[dt_index[d0 + i]]
+            for a in range(n_a):
+                f = 2 if (da < area_rng[a, 0] or da > area_rng[a, 1]) else 0
+                for t in range(n_t):
+                    out[d0 + i, a, t] = f
+        return
     for j in range(ng):
         G = gt_index[g0 + j]
         crowd[j] = gt_crowd[G]
