@@ -136,7 +136,8 @@ def test_unusual_values_fall_back(seg):
     assert _parse(f'[{{"segmentation": [[0, 0, 1, 0, 1, 1]]}}, {{"segmentation": {seg}}}]') is None
 
 
-def test_loader_fast_path_equals_object_path(tmp_path):
+@pytest.mark.parametrize("with_box", [False, True])
+def test_loader_fast_path_equals_object_path(tmp_path, with_box):
     rng = np.random.default_rng(2)
     h, w = 40, 60
     anns, res = [], []
@@ -155,6 +156,8 @@ def test_loader_fast_path_equals_object_path(tmp_path):
             {"image_id": 1 + i % 3, "category_id": 1, "score": float(rng.random()),
              "segmentation": {"size": [h, w], "counts": r["counts"].decode()}}
         )  # fmt: skip
+        if with_box:  # loadRes box mode: area = w * h, the mask only for the IoU
+            res[-1]["bbox"] = [float(v) for v in rng.uniform(0, 20, 4)]
     gt = {
         "images": [{"id": k, "height": h, "width": w} for k in (1, 2, 3)],
         "categories": [{"id": 1, "name": "a"}],
@@ -174,6 +177,7 @@ def test_loader_fast_path_equals_object_path(tmp_path):
     g_obj = _load.load_gt(gt, needs_segmentation=True)
     d_obj = _load.load_dt(res, g_obj, needs_segmentation=True, segm_area_bbox=plug.segm_area_bbox)
     assert np.array_equal(d_file.area, d_obj.area) and np.array_equal(d_file.bbox, d_obj.bbox)
+    assert [d_file.segmentation[i] for i in range(30)] == d_obj.segmentation
     a, b = evaluate(gp, dp, iou_type="segm"), evaluate(gt, res, iou_type="segm")
     assert np.array_equal(a.precision, b.precision) and np.array_equal(a.stats, b.stats)
 

@@ -10,8 +10,11 @@ Field rules follow pycocotools 2.0.11 (``coco.py``):
   missing segmentation becomes the box polygon. Segmentation mode: ``area`` and
   ``bbox`` come from the RLE. Result ids are re-numbered 1..N, ``iscrowd = 0``.
 
-Files are decoded with msgspec typed decoding (fields the evaluation does not need,
-such as polygons, are skipped without being built); Python objects go through
+Files are first read by ioukit.io's byte scanner into columns; for the mask IoU
+types the segmentations come as byte spans parsed into flat arrays by
+:mod:`ioukit.io._jsonseg` (no Python object per polygon). Whatever the scanner
+leaves is decoded with msgspec typed decoding (fields the evaluation does not
+need are skipped without being built); Python objects go through
 ``msgspec.convert`` so that both paths give the same checks and messages. Floats
 are correctly rounded by both, exactly like ``json.load``.
 """
