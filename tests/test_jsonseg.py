@@ -129,6 +129,9 @@ def test_rles_and_polygons_match_pycocotools():
         '{"size": [2, 2]}',  # no counts
         '{"size": [2.0, 2], "counts": "04"}',  # float size
         '{"size": [2, 2], "counts": [-1, 5]}',  # negative count
+        '{"size": [2, 2], "counts": "0~"}',  # '~' is outside '0'..'o'
+        '{"size": [2, 2], "counts": "0a"}',  # 'a' announces another character
+        '{"size": [2, 2], "counts": "0000O"}',  # 4th count 0 + (-1): negative
         "null",
     ],
 )

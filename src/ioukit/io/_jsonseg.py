@@ -11,30 +11,31 @@ RLE kernels consume, with no Python object per polygon or number:
   value equals ``float(token)`` as ``json.loads`` gives it; the rare token those
   cannot decide (over 19 significant digits) is converted by Python's ``float``;
 - compressed RLE (``{"size": [h, w], "counts": "..."}``): the ``counts`` string
-  bytes (JSON escapes ``\\`` and ``\/`` undone; COCO's alphabet contains the
-  backslash) back to back, with offsets, and ``h``, ``w``;
+  decoded on the fly (maskApi.c ``rleFrString``; JSON escapes ``\\`` and ``\/``
+  undone, COCO's alphabet contains the backslash) into int64 counts, with ``h``, ``w``;
 - uncompressed RLE (``"counts": [c0, c1, ...]``): the counts as int64.
 
 Anything else (a key other than ``counts`` / ``size``, a repeated key, other
 escapes, polygons with fewer than 3 points or an odd number of coordinates,
-negative counts or sizes, non-numbers) makes the parse return ``None``: the
-caller then decodes the file with the general (Python object) path, which
-also words the precise error.
+negative counts or sizes, non-numbers, a corrupt compressed string) makes the
+parse return ``None``: the caller then decodes the file with the general
+(Python object) path, which also words the precise error.
 
 Example
 -------
 >>> import numpy as np
->>> doc = rb'[[1, 2, 3.5, 4, 5, 6]] {"size": [2, 3], "counts": "0\\1"}'
+>>> doc = rb'[[1, 2, 3.5, 4, 5, 6]] {"size": [1, 44], "counts": "0\\1"}'
 >>> spans = np.array([[0, 22], [23, len(doc)]]); first = np.frombuffer(b"[{", np.uint8)
 >>> s = parse_segmentations(doc, spans, first)
->>> s.kind.tolist(), s.xy.tolist(), bytes(s.sbuf), s.height.tolist()
-([0, 1], [1.0, 2.0, 3.5, 4.0, 5.0, 6.0], b'0\\1', [0, 2])
+>>> s.kind.tolist(), s.xy.tolist(), s.cnts.tolist(), s.height.tolist()
+([0, 1], [1.0, 2.0, 3.5, 4.0, 5.0, 6.0], [0, 44], [0, 1])
 >>> s[0], s[1]
-([[1.0, 2.0, 3.5, 4.0, 5.0, 6.0]], {'size': [2, 3], 'counts': '0\\1'})
+([[1.0, 2.0, 3.5, 4.0, 5.0, 6.0]], {'size': [1, 44], 'counts': '0\\1'})
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,46 +71,49 @@ def _key_is(buf, s, e, key):
 
 
 @numba.njit(cache=True)
-def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_counts, key_size):
+def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, cnts, n0, key_counts, key_size):
     """Parse one span. ``write`` False only counts (sizes of the outputs).
 
     Writes coordinates at ``xy[x0:]``, polygon starts (absolute) at ``poly_off[p0:]``,
-    string bytes at ``sbuf[s0:]``, counts at ``cnts[n0:]``. A number that needs
+    RLE counts (decoded from a compressed string or as listed) at ``cnts[n0:]``.
+    A failure of the string decoder (a bad character, a truncated string, a
+    negative or too large count) is a fallback too: the general path words it.
+    A number that needs
     Python's float() is written as NaN (JSON has no NaN; the caller converts it).
-    Returns (status, n_xy, n_poly, n_sbuf, n_cnt, kind, h, w) for this row.
+    Returns (status, n_xy, n_poly, 0, n_cnt, kind, h, w, sum of the counts).
     """
     nx = 0
     npo = 0
-    ns = 0
     nc = 0
+    total = np.int64(0)
     h = -1
     w = -1
     if s < 0:
-        return 0, 0, 0, 0, 0, KIND_ABSENT, 0, 0
+        return 0, 0, 0, 0, 0, KIND_ABSENT, 0, 0, 0
     if c0 == 91:  # '[': a list of polygons
         i = _k._ws(buf, s + 1, e)
         if i < e and buf[i] == 93:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0  # empty list: the Python path names it
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0  # empty list: the Python path names it
         while True:
             if i >= e or buf[i] != 91:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i = _k._ws(buf, i + 1, e)
             k0 = nx
             if i < e and buf[i] != 93:
                 while True:
                     c = buf[i]
                     if not (c == 45 or (c >= 48 and c <= 57)):
-                        return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                        return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                     if write:
                         j, is_int, neg, man, ex, exact = _k._parse_number(buf, i, e)
                         if j < 0:
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                         ok, v = _k._to_double(is_int, neg, man, ex, exact)
                         xy[x0 + nx] = v if ok else np.nan
                     else:
                         j = _k._skip_number(buf, i, e)
                         if j < 0:
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                     nx += 1
                     i = _k._ws(buf, j, e)
                     if i < e and buf[i] == 44:
@@ -117,10 +121,10 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
                         continue
                     break
             if i >= e or buf[i] != 93:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             m = nx - k0
             if m < 6 or m % 2 == 1:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             if write:
                 poly_off[p0 + npo] = x0 + k0
             npo += 1
@@ -130,10 +134,10 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
                 continue
             break
         if i >= e or buf[i] != 93:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0
-        return 0, nx, npo, 0, 0, KIND_POLY, 0, 0
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
+        return 0, nx, npo, 0, 0, KIND_POLY, 0, 0, 0
     if c0 != 123:
-        return _FAIL, 0, 0, 0, 0, 0, 0, 0
+        return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
     # '{': an RLE dict
     i = _k._ws(buf, s + 1, e)
     got_counts = False
@@ -145,18 +149,24 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
         while ke < e and buf[ke] != 34 and buf[ke] != 92:
             ke += 1
         if ke >= e or buf[ke] != 34:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
         i = _k._ws(buf, ke + 1, e)
         if i >= e or buf[i] != 58:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
         i = _k._ws(buf, i + 1, e)
         if i >= e:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
         if _key_is(buf, ks, ke, key_counts) and not got_counts:
             got_counts = True
             if buf[i] == 34:
+                # maskApi.c rleFrString, read straight from the JSON text: 5-bit groups,
+                # bit 0x20 "more follows", bit 0x10 of the last the sign; counts from
+                # index 3 on are deltas to the count two places earlier.
                 kd = KIND_STR
                 i += 1
+                x = np.int64(0)
+                k = 0
+                more = False
                 while i < e and buf[i] != 34:
                     c = buf[i]
                     if c == 92:
@@ -165,13 +175,29 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
                             c = buf[i + 1]
                             i += 1
                         else:
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
-                    if write:
-                        sbuf[s0 + ns] = c
-                    ns += 1
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                     i += 1
-                if i >= e:
-                    return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                    if c < 48 or c > 111 or k > 11:
+                        return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0  # the codec words the error
+                    v = np.int64(c - 48)
+                    x |= (v & 0x1F) << (5 * k)
+                    k += 1
+                    more = (v & 0x20) != 0
+                    if not more:
+                        if write:
+                            if (v & 0x10) != 0:
+                                x |= np.int64(-1) << (5 * k)
+                            if nc > 2:
+                                x += cnts[n0 + nc - 2]
+                            if x < 0 or x > _U32MAX:
+                                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
+                            cnts[n0 + nc] = x
+                            total += x
+                        nc += 1
+                        x = np.int64(0)
+                        k = 0
+                if i >= e or more:
+                    return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                 i += 1
             elif buf[i] == 91:
                 kd = KIND_LIST
@@ -179,15 +205,16 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
                 if i < e and buf[i] != 93:
                     while True:
                         if i >= e:
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                         c = buf[i]
                         if not (c == 45 or (c >= 48 and c <= 57)):
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                         j, v = _k._parse_int(buf, i, e)
                         if j < 0 or v < 0 or v > _U32MAX:
-                            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                         if write:
                             cnts[n0 + nc] = v
+                            total += v
                         nc += 1
                         i = _k._ws(buf, j, e)
                         if i < e and buf[i] == 44:
@@ -195,53 +222,52 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, sbuf, s0, cnts, n0, key_cou
                             continue
                         break
                 if i >= e or buf[i] != 93:
-                    return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                    return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                 i += 1
             else:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
         elif _key_is(buf, ks, ke, key_size) and not got_size:
             got_size = True
             if buf[i] != 91:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i = _k._ws(buf, i + 1, e)
             if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             j, h = _k._parse_int(buf, i, e)
             if j < 0:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i = _k._ws(buf, j, e)
             if i >= e or buf[i] != 44:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i = _k._ws(buf, i + 1, e)
             if i >= e or not (buf[i] >= 48 and buf[i] <= 57):
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             j, w = _k._parse_int(buf, i, e)
             if j < 0:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i = _k._ws(buf, j, e)
             if i >= e or buf[i] != 93:
-                return _FAIL, 0, 0, 0, 0, 0, 0, 0
+                return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
             i += 1
         else:
-            return _FAIL, 0, 0, 0, 0, 0, 0, 0
+            return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
         i = _k._ws(buf, i, e)
         if i < e and buf[i] == 44:
             i = _k._ws(buf, i + 1, e)
             continue
         break
     if i >= e or buf[i] != 125 or not (got_counts and got_size):
-        return _FAIL, 0, 0, 0, 0, 0, 0, 0
-    return 0, 0, 0, ns, nc, kd, h, w
+        return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
+    return 0, 0, 0, 0, nc, kd, h, w, total
 
 
 def _count_impl(buf, spans, first, sizes, key_counts, key_size):
-    # sizes[r] = (status, n_xy, n_poly, n_sbuf, n_cnt)
-    z8 = np.empty(0, np.uint8)
+    # sizes[r] = (status, n_xy, n_poly, unused, n_cnt)
     zf = np.empty(0, np.float64)
     zi = np.empty(0, np.int64)
     for r in numba.prange(spans.shape[0]):
-        st, a, b, c, d, _, _, _ = _row(
-            buf, spans[r, 0], spans[r, 1], first[r], False, zf, 0, zi, 0, z8, 0, zi, 0,
+        st, a, b, c, d, _, _, _, _ = _row(
+            buf, spans[r, 0], spans[r, 1], first[r], False, zf, 0, zi, 0, zi, 0,
             key_counts, key_size,
         )  # fmt: skip
         sizes[r, 0] = st
@@ -251,13 +277,15 @@ def _count_impl(buf, spans, first, sizes, key_counts, key_size):
         sizes[r, 4] = d
 
 
-def _fill_impl(buf, spans, first, x_off, ann_off, str_off, cnt_off, xy, poly_off, sbuf, cnts,
-               kind, hh, ww, key_counts, key_size):  # fmt: skip
+def _fill_impl(buf, spans, first, x_off, ann_off, cnt_off, xy, poly_off, cnts,
+               kind, hh, ww, totals, status, key_counts, key_size):  # fmt: skip
     for r in numba.prange(spans.shape[0]):
-        _, _, _, _, _, kd, h, w = _row(
+        st, _, _, _, _, kd, h, w, tot = _row(
             buf, spans[r, 0], spans[r, 1], first[r], True, xy, x_off[r], poly_off, ann_off[r],
-            sbuf, str_off[r], cnts, cnt_off[r], key_counts, key_size,
+            cnts, cnt_off[r], key_counts, key_size,
         )  # fmt: skip
+        status[r] = st
+        totals[r] = tot
         kind[r] = kd
         hh[r] = h
         ww[r] = w
@@ -295,25 +323,26 @@ class FlatSegments(Sequence):
     xy : float64 (X,)         polygon coordinates, all rows back to back
     poly_off : int64 (P + 1,) polygon p is ``xy[poly_off[p]:poly_off[p + 1]]``
     ann_off : int64 (n + 1,)  row r owns polygons ``ann_off[r]:ann_off[r + 1]``
-    sbuf : uint8 (S,)         compressed ``counts`` strings, unescaped
-    str_off : int64 (n + 1,)  row r's string is ``sbuf[str_off[r]:str_off[r + 1]]``
-    cnts : int64 (C,)         uncompressed counts; ``cnt_off`` (n + 1,) as above
+    cnts : int64 (C,)         RLE counts (compressed strings decoded); ``cnt_off`` (n + 1,)
     height, width : int64 (n,)  an RLE's ``size`` (0 for polygons)
+    total : int64 (n,)        sum of an RLE's counts (to check against h * w)
+    buf, spans                the document and the (n, 2) value spans (for indexing)
 
-    Items come back as ``json.loads`` would give them except that polygon
-    coordinates are always floats and RLE dicts are ``{"size", "counts"}`` only.
+    RLE items are ``json.loads`` of their bytes; polygons come back as lists of
+    floats (integers written without a fraction too).
     """
 
     kind: np.ndarray
     xy: np.ndarray
     poly_off: np.ndarray
     ann_off: np.ndarray
-    sbuf: np.ndarray
-    str_off: np.ndarray
     cnts: np.ndarray
     cnt_off: np.ndarray
     height: np.ndarray
     width: np.ndarray
+    total: np.ndarray
+    buf: Any
+    spans: np.ndarray
 
     def __len__(self) -> int:
         return int(self.kind.size)
@@ -332,12 +361,7 @@ class FlatSegments(Sequence):
             ]
         if k == KIND_ABSENT:
             return None
-        size = [int(self.height[r]), int(self.width[r])]
-        if k == KIND_STR:
-            counts: Any = bytes(self.sbuf[self.str_off[r] : self.str_off[r + 1]]).decode("ascii")
-        else:
-            counts = self.cnts[self.cnt_off[r] : self.cnt_off[r + 1]].tolist()
-        return {"size": size, "counts": counts}
+        return json.loads(bytes(self.buf[self.spans[r, 0] : self.spans[r, 1]]))
 
 
 def _offsets(lengths: np.ndarray) -> np.ndarray:
@@ -374,19 +398,22 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
     if sizes[:, 0].any():
         return None
     x_off, ann_off = _offsets(sizes[:, 1]), _offsets(sizes[:, 2])
-    str_off, cnt_off = _offsets(sizes[:, 3]), _offsets(sizes[:, 4])
+    cnt_off = _offsets(sizes[:, 4])
     xy = np.empty(int(x_off[-1]), np.float64)
     poly_off = np.empty(int(ann_off[-1]) + 1, np.int64)
     poly_off[-1] = xy.size
-    sbuf = np.empty(int(str_off[-1]), np.uint8)
     cnts = np.empty(int(cnt_off[-1]), np.int64)
     kind = np.empty(n, np.int8)
     hh = np.zeros(n, np.int64)
     ww = np.zeros(n, np.int64)
+    total = np.zeros(n, np.int64)
+    status = np.zeros(n, np.int64)
     (_fill_par if par else _fill_ser)(
-        u8, spans, first, x_off, ann_off, str_off, cnt_off, xy, poly_off, sbuf, cnts,
-        kind, hh, ww, _COUNTS, _SIZE,
+        u8, spans, first, x_off, ann_off, cnt_off, xy, poly_off, cnts,
+        kind, hh, ww, total, status, _COUNTS, _SIZE,
     )  # fmt: skip
+    if status.any():
+        return None
     slow = np.flatnonzero(np.isnan(xy))
     if slow.size:
         rows = np.searchsorted(x_off, slow, side="right") - 1
@@ -395,6 +422,6 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
             # Over 19 significant digits: Python's float() rounds the full token exactly.
             xy[q] = float(bytes(u8[t0:t1]))
     return FlatSegments(
-        kind=kind, xy=xy, poly_off=poly_off, ann_off=ann_off, sbuf=sbuf, str_off=str_off,
-        cnts=cnts, cnt_off=cnt_off, height=hh, width=ww,
+        kind=kind, xy=xy, poly_off=poly_off, ann_off=ann_off, cnts=cnts, cnt_off=cnt_off,
+        height=hh, width=ww, total=total, buf=u8, spans=spans,
     )  # fmt: skip

@@ -491,14 +491,13 @@ def table_from_flat(
     parts: list[tuple[np.ndarray, RLETable]] = []
     rle_h = flat.height.astype(np.int64)
     rle_w = flat.width.astype(np.int64)
-    for k in (1, 2, 0):
-        idx = np.flatnonzero(kind == k)
+    rle = kind > 0
+    for k in (1, 0):
+        idx = np.flatnonzero(rle if k else kind == 0)
         if idx.size == 0:
             continue
-        if k == 1:
-            t = _flat_strings(flat, idx, rle_h[idx], rle_w[idx], names)
-        elif k == 2:
-            t = _flat_lists(flat, idx, rle_h[idx], rle_w[idx], names)
+        if k:
+            t = _flat_counts(flat, idx, rle_h[idx], rle_w[idx], names)
         else:
             if hs is None or ws is None:
                 raise InvalidPolygonError(
@@ -529,30 +528,21 @@ def _sub_offsets(off: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return lengths, new
 
 
-def _flat_strings(flat, idx, h, w, names) -> RLETable:
-    if idx.size == flat.kind.size:
-        buf, off = flat.sbuf, flat.str_off
-    else:
-        _, off = _sub_offsets(flat.str_off, idx)
-        buf = _gather_u8(flat.sbuf, flat.str_off, idx, off)
-    hw = h * w
-    counts, coff, err, pos = _codec.decode_strings(buf, off, hw)
-    _raise_codec(err, pos, hw, names, idx)
-    return RLETable(counts, coff, h, w)
-
-
-def _flat_lists(flat, idx, h, w, names) -> RLETable:
-    _, off = _sub_offsets(flat.cnt_off, idx)
-    counts = _gather_i64(flat.cnts, flat.cnt_off, idx, off)
-    sums = np.add.reduceat(counts, off[:-1]) if counts.size else np.zeros(idx.size, np.int64)
-    sums = np.where(off[1:] > off[:-1], sums, 0)  # reduceat repeats a value for empty rows
-    bad = np.flatnonzero(sums != h * w)
+def _flat_counts(flat, idx, h, w, names) -> RLETable:
+    # Compressed strings were decoded by the parser; both kinds check the sum here,
+    # with the wording of the object path (codec ERR_SUM / lists_to_table).
+    bad = np.flatnonzero(flat.total[idx] != h * w)
     if bad.size:
         b = int(bad[0])
         raise InvalidRLEError(
-            f"{_label(names, int(idx[b]))}: counts add up to {int(sums[b])}, "
+            f"{_label(names, int(idx[b]))}: counts add up to {int(flat.total[idx[b]])}, "
             f"not h*w = {int(h[b] * w[b])}"
         )
+    if idx.size == flat.kind.size:
+        off, counts = flat.cnt_off, flat.cnts
+    else:
+        _, off = _sub_offsets(flat.cnt_off, idx)
+        counts = _gather_i64(flat.cnts, flat.cnt_off, idx, off)
     return RLETable(counts.astype(np.uint32), off, h, w)
 
 
@@ -569,15 +559,6 @@ def _flat_polygons(flat, idx, h, w) -> RLETable:
         xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
     counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
     return RLETable(counts, off, h, w)
-
-
-@numba.njit(cache=True)
-def _gather_u8(src, offsets, order, new_off):
-    out = np.empty(new_off[-1], np.uint8)
-    for k in range(order.size):
-        i = order[k]
-        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
-    return out
 
 
 @numba.njit(cache=True)
