@@ -12,8 +12,8 @@ RLE kernels consume, with no Python object per polygon or number:
   cannot decide (over 19 significant digits) is converted by Python's ``float``;
 - compressed RLE (``{"size": [h, w], "counts": "..."}``): the ``counts`` string
   decoded on the fly (maskApi.c ``rleFrString``; JSON escapes ``\\`` and ``\/``
-  undone, COCO's alphabet contains the backslash) into int64 counts, with ``h``, ``w``;
-- uncompressed RLE (``"counts": [c0, c1, ...]``): the counts as int64.
+  undone, COCO's alphabet contains the backslash) into uint32 counts, with ``h``, ``w``;
+- uncompressed RLE (``"counts": [c0, c1, ...]``): the counts as uint32.
 
 Anything else (a key other than ``counts`` / ``size``, a repeated key, other
 escapes, polygons with fewer than 3 points or an odd number of coordinates,
@@ -188,10 +188,10 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, cnts, n0, key_counts, key_s
                             if (v & 0x10) != 0:
                                 x |= np.int64(-1) << (5 * k)
                             if nc > 2:
-                                x += cnts[n0 + nc - 2]
+                                x += np.int64(cnts[n0 + nc - 2])
                             if x < 0 or x > _U32MAX:
                                 return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
-                            cnts[n0 + nc] = x
+                            cnts[n0 + nc] = np.uint32(x)
                             total += x
                         nc += 1
                         x = np.int64(0)
@@ -213,7 +213,7 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, cnts, n0, key_counts, key_s
                         if j < 0 or v < 0 or v > _U32MAX:
                             return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
                         if write:
-                            cnts[n0 + nc] = v
+                            cnts[n0 + nc] = np.uint32(v)
                             total += v
                         nc += 1
                         i = _k._ws(buf, j, e)
@@ -265,9 +265,10 @@ def _count_impl(buf, spans, first, sizes, key_counts, key_size):
     # sizes[r] = (status, n_xy, n_poly, unused, n_cnt)
     zf = np.empty(0, np.float64)
     zi = np.empty(0, np.int64)
+    zu = np.empty(0, np.uint32)
     for r in numba.prange(spans.shape[0]):
         st, a, b, c, d, _, _, _, _ = _row(
-            buf, spans[r, 0], spans[r, 1], first[r], False, zf, 0, zi, 0, zi, 0,
+            buf, spans[r, 0], spans[r, 1], first[r], False, zf, 0, zi, 0, zu, 0,
             key_counts, key_size,
         )  # fmt: skip
         sizes[r, 0] = st
@@ -323,7 +324,7 @@ class FlatSegments(Sequence):
     xy : float64 (X,)         polygon coordinates, all rows back to back
     poly_off : int64 (P + 1,) polygon p is ``xy[poly_off[p]:poly_off[p + 1]]``
     ann_off : int64 (n + 1,)  row r owns polygons ``ann_off[r]:ann_off[r + 1]``
-    cnts : int64 (C,)         RLE counts (compressed strings decoded); ``cnt_off`` (n + 1,)
+    cnts : uint32 (C,)        RLE counts (compressed strings decoded); ``cnt_off`` (n + 1,)
     height, width : int64 (n,)  an RLE's ``size`` (0 for polygons)
     total : int64 (n,)        sum of an RLE's counts (to check against h * w)
     buf, spans                the document and the (n, 2) value spans (for indexing)
@@ -402,7 +403,7 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
     xy = np.empty(int(x_off[-1]), np.float64)
     poly_off = np.empty(int(ann_off[-1]) + 1, np.int64)
     poly_off[-1] = xy.size
-    cnts = np.empty(int(cnt_off[-1]), np.int64)
+    cnts = np.empty(int(cnt_off[-1]), np.uint32)
     kind = np.empty(n, np.int8)
     hh = np.zeros(n, np.int64)
     ww = np.zeros(n, np.int64)

@@ -542,8 +542,8 @@ def _flat_counts(flat, idx, h, w, names) -> RLETable:
         off, counts = flat.cnt_off, flat.cnts
     else:
         _, off = _sub_offsets(flat.cnt_off, idx)
-        counts = _gather_i64(flat.cnts, flat.cnt_off, idx, off)
-    return RLETable(counts.astype(np.uint32), off, h, w)
+        counts = _gather_u32(flat.cnts, flat.cnt_off, idx, off)
+    return RLETable(counts, off, h, w)
 
 
 def _flat_polygons(flat, idx, h, w) -> RLETable:
@@ -562,8 +562,8 @@ def _flat_polygons(flat, idx, h, w) -> RLETable:
 
 
 @numba.njit(cache=True)
-def _gather_i64(src, offsets, order, new_off):
-    out = np.empty(new_off[-1], np.int64)
+def _gather_u32(src, offsets, order, new_off):
+    out = np.empty(new_off[-1], np.uint32)
     for k in range(order.size):
         i = order[k]
         out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
