@@ -314,7 +314,7 @@ def _token_bounds(buf, s, e, k):
     return -1, -1
 
 
-@dataclass
+@dataclass(eq=False)  # arrays: identity, not element-wise truth
 class FlatSegments(Sequence):
     """``n`` segmentations as flat arrays; indexing rebuilds the JSON value.
 
