@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -31,10 +32,35 @@ def norm_boxes(n, seed, quantize=None, clusters=4):
     return b[ok], s[ok]
 
 
+class _LibmExpNumpy:
+    """NumPy as ensemble-boxes sees it, but with the C library's ``exp``.
+
+    ioukit's compiled kernel calls the C library's ``exp`` (as ``math.exp`` does);
+    NumPy's SIMD ``exp`` can be 1 ulp off it on some CPUs (NumPy 2.4 on this
+    machine), and soft-NMS with tied scores turns one ulp into another keep order.
+    The reference runs with the same ``exp`` so that the comparison stays exact.
+    """
+
+    _exp = staticmethod(np.vectorize(math.exp, otypes=[np.float64]))
+
+    def exp(self, x):
+        return self._exp(np.asarray(x, dtype=np.float64))
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
 def eb_soft(b, s, nt, sigma, thresh, method):
     """The reference kernel; it permutes and decays its `sc` argument in place."""
     sc = s.copy()
-    keep = eb_nms.cpu_soft_nms_float(b.copy(), sc, Nt=nt, sigma=sigma, thresh=thresh, method=method)
+    real_np = eb_nms.np
+    eb_nms.np = _LibmExpNumpy()
+    try:
+        keep = eb_nms.cpu_soft_nms_float(
+            b.copy(), sc, Nt=nt, sigma=sigma, thresh=thresh, method=method
+        )
+    finally:
+        eb_nms.np = real_np
     return keep, sc[sc > thresh]
 
 
