@@ -22,6 +22,10 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
+
+light_numba_start()  # before any cached kernel loads (see there)
+
 __all__ = ["pairwise_numpy", "MODES", "iou_pair"]
 
 MODES = {

@@ -27,10 +27,13 @@ import numba
 import numpy as np
 
 from .._backend import is_numpy, namespace, to_floating
+from .._numba_start import light_numba_start
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ._formats import as_box_array, check_boxes, check_format, to_host, to_xyxy
 from ._kernels import iou_pair
 from ._measures import DEFAULT_EPS
+
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["IouPairs", "iou_pairs"]
 

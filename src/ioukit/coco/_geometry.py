@@ -29,11 +29,10 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
 from ..errors import InvalidParameterError
-from ..io._jsonkernel import light_numba_start
 
-# before any kernel loads: keeps scipy.linalg out of the bbox path (see there)
-light_numba_start()
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = [
     "Groups",

@@ -28,12 +28,15 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
 from ..errors import DatasetError
 from ..io._jsonseg import FlatSegments
 from ..rle import _kernels
 from ..rle._api import boundary_table, dilation_width
 from ..rle._table import RLETable, check_sizes, table_from_flat, table_from_objects
 from ._geometry import Groups, IouPlugin, register_iou_type
+
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["MaskGeometry", "boundary_iou_type", "segm_iou_type"]
 

@@ -24,52 +24,12 @@ Decimal-to-double conversion is correctly rounded, as ``float(token)`` is:
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-
-def light_numba_start() -> None:
-    """Let Numba's first kernel load skip importing ``scipy.linalg``.
-
-    Numba's first compile or cache load imports ``numba.np.arraymath``, whose
-    module-level BLAS probe (``_HAVE_BLAS``, only read when typing ``np.dot``-like
-    calls) imports ``scipy.linalg``: 0.2 s and 14 MB of a 0.25 s job on the COCO
-    bbox path, which uses no BLAS. This answers that one module-level probe by
-    whether scipy is installed; every other call (Numba's check when a BLAS call is
-    compiled) goes to the real ``ensure_blas``, restored on first use. A no-op once
-    scipy.linalg or arraymath is imported, and on Numba versions without these names.
-
-    >>> light_numba_start()
-    >>> "scipy.linalg" in sys.modules or "numba.np.linalg" in sys.modules
-    True
-    """
-    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    try:
-        import numba.np.linalg as linalg
-    except ImportError:  # pragma: no cover - other Numba layouts keep their own probe
-        return
-    real = getattr(linalg, "ensure_blas", None)
-    if real is None or getattr(real, "_ioukit_probe", False):  # pragma: no cover
-        return
-
-    def probe() -> None:
-        linalg.ensure_blas = real
-        am = sys.modules.get("numba.np.arraymath")
-        if am is None or hasattr(am, "_HAVE_BLAS"):
-            return real()  # not arraymath's import-time probe: the real check
-        am.ensure_blas = real
-        if importlib.util.find_spec("scipy") is None:
-            raise ImportError("scipy is required for BLAS")
-
-    probe._ioukit_probe = True  # type: ignore[attr-defined]
-    linalg.ensure_blas = probe
-
+from .._numba_start import light_numba_start
 
 light_numba_start()
 

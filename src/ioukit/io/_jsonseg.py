@@ -43,8 +43,11 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
 from ..rle._kernels import PARALLEL_MIN_WORK, twins
 from . import _jsonkernel as _k
+
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["FlatSegments", "parse_segmentations", "KIND_POLY", "KIND_STR", "KIND_LIST"]
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
+
+light_numba_start()  # before any cached kernel loads (see there)
+
 _JIT = dict(cache=True, error_model="numpy")
 
 # Hard-NMS kernel modes.

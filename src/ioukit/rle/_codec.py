@@ -18,7 +18,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
 from ._kernels import PARALLEL_MIN_WORK, twins
+
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = [
     "ERR_OK",

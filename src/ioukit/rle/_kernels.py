@@ -14,6 +14,10 @@ import types
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
+
+light_numba_start()  # before any cached kernel loads (see there)
+
 # Below this many runs a kernel runs on one thread: waking the thread pool costs
 # more than it saves (and much more on a busy machine).
 PARALLEL_MIN_WORK = 2_000_000

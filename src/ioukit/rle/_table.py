@@ -16,8 +16,11 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
 from ..errors import InvalidMaskError, InvalidPolygonError, InvalidRLEError, ShapeMismatchError
 from . import _codec, _kernels
+
+light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["RLETable", "table_from_objects", "table_from_counts", "table_to_dicts"]
 
