@@ -20,6 +20,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
+from ._order import counting_order, score_sort_bucket
+
+light_numba_start()  # before any cached kernel loads (see there)
+
 __all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
 
 
@@ -28,7 +33,8 @@ def _accumulate_category(
     k,
     c0,
     c1,
-    perm,
+    by_rows,
+    inv,
     rank,
     flags,
     score,
@@ -54,14 +60,17 @@ def _accumulate_category(
     fp_at = np.empty(max_n + 1, dtype=np.int64)
     env = np.empty(max_n + 1)
     cr = np.empty(n_r, dtype=np.int64)
-    # the category's flags gathered once, in score order, into [A, T, n]: the passes
-    # below then read contiguous bytes (records reach here in random order via perm)
+    # the category's flags put once, in score order, into [A, T, n]: the passes below
+    # then read contiguous bytes. Rows are read in storage order (by_rows) and
+    # scattered to their score position (inv) inside this small, cached block: a
+    # gather in score order would miss the cache on every record.
     block = np.empty((n_a, n_t, max_n), dtype=np.uint8)
     for n in range(max_n):
-        row = perm[c0 + n]
+        row = by_rows[c0 + n]
+        q = inv[row]
         for a in range(n_a):
             for t in range(n_t):
-                block[a, t, n] = flags[row, a, t]
+                block[a, t, q] = flags[row, a, t]
     for m in range(n_m):
         if m > 0:
             # the same records as the previous maxDets (every image keeps fewer
@@ -141,27 +150,50 @@ def _accumulate_category(
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _accumulate_kernel(
-    cat_off, cat_order, perm, rank, flags, score, num_gt, max_dets, rec_thrs, eps
-):
-    n_k = cat_off.size - 1
+def _accumulate_kernel(cat, score_in, rank_in, flags, num_gt, max_dets, rec_thrs, eps, n_thr):
+    n_k = num_gt.shape[0]
     n_a = flags.shape[1]
     n_t = flags.shape[2]
     n_m = max_dets.size
     n_r = rec_thrs.size
+    # Record order: by category (counting sort), then best score first within it,
+    # stable, so the records' (image, rank) order breaks ties as pycocotools' merge
+    # sort of the concatenated images does. by_rows keeps each category's records
+    # in storage order; perm has them in score order.
+    by_rows, cat_off = counting_order(cat, n_k, np.arange(cat.size))
+    perm = by_rows.copy()
+    for k in numba.prange(n_k):
+        score_sort_bucket(perm, cat_off[k], cat_off[k + 1], score_in)
+    # position of every record in its category's score order; scores and ranks in it
+    inv = np.empty(perm.size, dtype=np.int64)
+    score = np.empty(perm.size)
+    rank = np.empty(perm.size, dtype=np.int64)
+    for k in numba.prange(n_k):
+        for n in range(cat_off[k], cat_off[k + 1]):
+            inv[perm[n]] = n - cat_off[k]
+            score[n] = score_in[perm[n]]
+            rank[n] = rank_in[perm[n]]
     # filled in place (-np.ones would allocate each 8 MB array twice)
     precision = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
     recall = np.full((n_t, n_k, n_a, n_m), -1.0)
     scores = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
-    # categories are independent; cat_order deals them out round-robin by size so that
-    # the threads' static prange blocks get similar work
+    # categories are independent; dealt out round-robin by size so that the threads'
+    # static prange blocks get similar work
+    by_size = np.argsort(-np.diff(cat_off), kind="mergesort")
+    cat_order = np.empty(n_k, dtype=np.int64)
+    j = 0
+    for i in range(n_thr):
+        for q in range(i, n_k, n_thr):
+            cat_order[j] = by_size[q]
+            j += 1
     for j in numba.prange(n_k):
         k = cat_order[j]
         _accumulate_category(
             k,
             cat_off[k],
             cat_off[k + 1],
-            perm,
+            by_rows,
+            inv,
             rank,
             flags,
             score,
@@ -174,33 +206,6 @@ def _accumulate_kernel(
             scores,
         )
     return precision, recall, scores
-
-
-def sort_records(cat: np.ndarray, score: np.ndarray, image_id: np.ndarray, rank: np.ndarray):
-    """Order of records for accumulation: by category, -score, image, rank (stable).
-
-    Records must come ordered by (image, rank) within each category, as
-    :class:`~ioukit.coco.EvalState` keeps them; two stable sorts then give the full
-    order without comparing image and rank again.
-
-    >>> sort_records(np.array([0, 0, 0]), np.array([0.9, 0.5, 0.5]),
-    ...              np.array([1, 1, 2]), np.array([0, 1, 0])).tolist()
-    [0, 1, 2]
-    """
-    o = np.argsort(-score, kind="stable")
-    return o[stable_argsort_small(cat[o])]
-
-
-def stable_argsort_small(keys: np.ndarray) -> np.ndarray:
-    """Stable argsort of non-negative integer keys; radix sort when they fit 16 bits.
-
-    >>> stable_argsort_small(np.array([2, 0, 2, 1])).tolist()
-    [1, 3, 0, 2]
-    """
-    if keys.size and 0 <= keys.min() and keys.max() < 65536:
-        # NumPy's stable sort is a radix sort for 16-bit integers: linear time
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
 
 
 def accumulate_arrays(
@@ -231,25 +236,16 @@ def accumulate_arrays(
     >>> p[0, :, 0, 0, 0].tolist(), float(r[0, 0, 0, 0])  # 1 / (1 + spacing(1)) < 1
     ([0.9999999999999998, 0.9999999999999998, 0.0], 0.5)
     """
-    n_k = num_gt.shape[0]
-    order = sort_records(cat, score, image_id, rank)
-    cat_sorted = cat[order]
-    cat_off = np.searchsorted(cat_sorted, np.arange(n_k + 1)).astype(np.int64)
-    sizes = np.diff(cat_off)
-    by_size = np.argsort(-sizes, kind="stable")
-    n_thr = max(numba.get_num_threads(), 1)
-    cat_order = np.concatenate([by_size[i::n_thr] for i in range(n_thr)]).astype(np.int64)
     return _accumulate_kernel(
-        cat_off,
-        cat_order,
-        order.astype(np.int64, copy=False),
-        np.ascontiguousarray(rank[order], dtype=np.int64),
+        np.ascontiguousarray(cat, dtype=np.int64),
+        np.ascontiguousarray(score, dtype=np.float64),
+        np.ascontiguousarray(rank, dtype=np.int64),
         np.ascontiguousarray(flags),
-        np.ascontiguousarray(score[order], dtype=np.float64),
         np.ascontiguousarray(num_gt, dtype=np.int64),
         np.asarray(max_dets, dtype=np.int64),
         np.ascontiguousarray(rec_thrs, dtype=np.float64),
         float(np.spacing(1)),
+        max(numba.get_num_threads(), 1),
     )
 
 

@@ -22,6 +22,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numba_start import light_numba_start
+
+light_numba_start()  # before any cached kernel loads (see there)
+
 __all__ = ["FP", "TP", "IGNORED", "match_groups"]
 
 FP, TP, IGNORED = 0, 1, 2
@@ -48,6 +52,8 @@ def _match_group(
     taken,
     crowd,
     matchable,
+    cand,
+    cand_area,
 ):
     n_t = iou_thrs.size
     n_a = area_rng.shape[0]
@@ -56,20 +62,38 @@ def _match_group(
     g0 = gt_off[g]
     ng = gt_off[g + 1] - g0
     base = iou_off[g]
-    if ng == 0:
-        # no GT: nothing matches, a detection is ignored exactly when its own area is
-        # outside the range, at every threshold
-        for i in range(nd):
-            da = dt_area[dt_index[d0 + i]]
-            for a in range(n_a):
-                f = 2 if (da < area_rng[a, 0] or da > area_rng[a, 1]) else 0
-                for t in range(n_t):
-                    out[d0 + i, a, t] = f
-        return
     for j in range(ng):
         G = gt_index[g0 + j]
         crowd[j] = gt_crowd[G]
         matchable[j] = gt_matchable[G]
+    thr_min = 1.0
+    for t in range(n_t):
+        thr_min = min(thr_min, min(iou_thrs[t], 1 - 1e-10))
+    # A detection no GT reaches at the lowest threshold (any detection of a group
+    # without GT) stays unmatched at every
+    # threshold, whatever is taken (and takes nothing): its flags depend on its own
+    # area alone. Most detections of a dense set are such; the greedy walk below
+    # visits only the others ("candidates"), in score order.
+    nc = 0
+    for i in range(nd):
+        row = base + i * ng
+        v = -np.inf
+        for j in range(ng):
+            x = ious[row + j]
+            if not x <= v:  # larger, or NaN (which the walk can pick): a candidate
+                v = np.inf if x != x else x
+        da = dt_area[dt_index[d0 + i]]
+        if v >= thr_min:
+            cand[nc] = i
+            cand_area[nc] = da
+            nc += 1
+        else:
+            for a in range(n_a):
+                f = 2 if (da < area_rng[a, 0] or da > area_rng[a, 1]) else 0
+                for t in range(n_t):
+                    out[d0 + i, a, t] = f
+    if nc == 0:
+        return
     for a in range(n_a):
         lo = area_rng[a, 0]
         hi = area_rng[a, 1]
@@ -88,30 +112,29 @@ def _match_group(
             thr = min(iou_thrs[t], 1 - 1e-10)
             for j in range(ng):
                 taken[j] = False
-            for i in range(nd):
+            for c in range(nc):
+                i = cand[c]
                 best = thr
                 m = -1
-                if ng > 0:
-                    row = base + i * ng
-                    for jj in range(ng):
-                        j = order[jj]
-                        if taken[j] and not crowd[j]:
-                            continue
-                        if m > -1 and not ig[m] and ig[j]:
-                            break
-                        v = ious[row + j]
-                        if v < best:
-                            continue
-                        best = v
-                        m = j
-                D = dt_index[d0 + i]
+                row = base + i * ng
+                for jj in range(ng):
+                    j = order[jj]
+                    if taken[j] and not crowd[j]:
+                        continue
+                    if m > -1 and not ig[m] and ig[j]:
+                        break
+                    v = ious[row + j]
+                    if v < best:
+                        continue
+                    best = v
+                    m = j
                 matched = False
                 ignored = False
                 if m > -1:
                     taken[m] = True
                     ignored = ig[m]
                     matched = matchable[m]
-                if not matched and (dt_area[D] < lo or dt_area[D] > hi):
+                if not matched and (cand_area[c] < lo or cand_area[c] > hi):
                     ignored = True
                 if ignored:
                     out[d0 + i, a, t] = 2
@@ -140,8 +163,10 @@ def _match_kernel(
     n_a = area_rng.shape[0]
     out = np.empty((dt_index.size, n_a, n_t), dtype=np.uint8)
     max_g = 0
+    max_d = 0
     for g in range(dt_off.size - 1):
         max_g = max(max_g, gt_off[g + 1] - gt_off[g])
+        max_d = max(max_d, dt_off[g + 1] - dt_off[g])
     n_groups = dt_off.size - 1
     # groups are independent: chunks of them, each with its own scratch, run on threads
     n_chunks = min(n_groups, 64)
@@ -151,6 +176,8 @@ def _match_kernel(
         taken = np.empty(max_g, dtype=np.bool_)
         crowd = np.empty(max_g, dtype=np.bool_)
         matchable = np.empty(max_g, dtype=np.bool_)
+        cand = np.empty(max_d, dtype=np.int64)
+        cand_area = np.empty(max_d, dtype=np.float64)
         for g in range(c, n_groups, n_chunks):  # strided: balances costly categories
             _match_group(
                 g,
@@ -172,6 +199,8 @@ def _match_kernel(
                 taken,
                 crowd,
                 matchable,
+                cand,
+                cand_area,
             )
     return out
 

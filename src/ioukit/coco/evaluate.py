@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import DatasetError, InvalidParameterError
-from ._accumulate import accumulate_arrays, stable_argsort_small, summarize_stats
+from ._accumulate import accumulate_arrays, summarize_stats
 from ._geometry import Groups, get_iou_type
 from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._match import match_groups
+from ._order import group_detections
 from ._params import Params, area_bounds, make_params
 from ._state import EvalState
 from .result import CocoResult
@@ -208,36 +209,43 @@ def evaluate_images(
     del d_ok, d_cok
     d_img = d_img[d_rows]
     d_k = d_k[d_rows]
+    num_dt = np.bincount(d_k, minlength=n_k)[:n_k].astype(np.int64)
     if p.useCats:
         del d_cpos
-        # three stable passes = order by (category, image, -score, file order); the
-        # integer passes are radix sorts when ids fit 16 bits
-        d_sort = np.argsort(-dt.score[d_rows], kind="stable")
-        d_sort = d_sort[stable_argsort_small(d_img[d_sort])]
-        d_sort = d_sort[stable_argsort_small(d_k[d_sort])]
-        d_key = d_k * n_img + d_img
+        # counting sorts by (category, image), then best score first in each group
+        # (stable: ties keep file order), truncated to maxDets[-1]
+        kept, rank, dt_off, grp_k, grp_img = group_detections(
+            d_k, d_img, dt.score[d_rows], n_k, n_img, p.maxDets[-1]
+        )
+        del d_img, d_k
+        dt_index = d_rows[kept]
+        del kept, d_rows
+        kept_len = np.diff(dt_off)
+        keys = grp_k * n_img + grp_img
+        dt_key = np.repeat(keys, kept_len)
+        del grp_k, grp_img
     else:
+        # one group per image: categories concatenated in catIds order, so the
+        # score order is broken by category position, then file order
         d_key = d_k * n_img + d_img
         d_sort = np.lexsort((d_cpos[d_rows], -dt.score[d_rows], d_key))
-        del d_cpos
-    del d_img
-    d_rows = d_rows[d_sort]
-    d_key = d_key[d_sort]
-    num_dt = np.bincount(d_k[d_sort], minlength=n_k)[:n_k].astype(np.int64)
-    del d_k, d_sort
-    starts = np.flatnonzero(np.r_[True, d_key[1:] != d_key[:-1]]) if d_key.size else d_key
-    grp_len = np.diff(np.r_[starts, d_key.size])
-    rank = np.arange(d_key.size) - np.repeat(starts, grp_len)
-    keep = rank < p.maxDets[-1]
-    dt_index = d_rows[keep].astype(np.int64, copy=False)
-    del d_rows
-    rank = rank[keep]
-    dt_key = d_key[keep]
-    keys = d_key[starts]
-    del d_key, keep, starts
-    kept_len = np.minimum(grp_len, p.maxDets[-1])
-    del grp_len
-    dt_off = np.r_[0, np.cumsum(kept_len)].astype(np.int64)
+        del d_cpos, d_img, d_k
+        d_rows = d_rows[d_sort]
+        d_key = d_key[d_sort]
+        del d_sort
+        starts = np.flatnonzero(np.r_[True, d_key[1:] != d_key[:-1]]) if d_key.size else d_key
+        grp_len = np.diff(np.r_[starts, d_key.size])
+        rank = np.arange(d_key.size) - np.repeat(starts, grp_len)
+        keep = rank < p.maxDets[-1]
+        dt_index = d_rows[keep].astype(np.int64, copy=False)
+        del d_rows
+        rank = rank[keep]
+        dt_key = d_key[keep]
+        keys = d_key[starts]
+        del d_key, keep, starts
+        kept_len = np.minimum(grp_len, p.maxDets[-1])
+        del grp_len
+        dt_off = np.r_[0, np.cumsum(kept_len)].astype(np.int64)
     gt_off_lo = np.searchsorted(gt_key, keys, side="left")
     gt_off_hi = np.searchsorted(gt_key, keys, side="right")
     del keys, gt_key
