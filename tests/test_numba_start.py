@@ -36,6 +36,16 @@ SCRIPT = textwrap.dedent(
         return np.sum(x) + d[1] + lst[-1] + np.dot(x, x)
 
     print("NEW", f(np.array([4.0, 1.0])))
+
+    # the engine still knows every symbol the loaded libraries define, and only those
+    from numba.core.registry import cpu_target
+    from ioukit.coco._accumulate import _accumulate_kernel
+
+    eng = cpu_target.target_context.codegen()._engine
+    lib = _accumulate_kernel.overloads[_accumulate_kernel.signatures[0]].library
+    name = _accumulate_kernel.overloads[_accumulate_kernel.signatures[0]].fndesc.llvm_func_name
+    print("SYMBOL", eng.is_symbol_defined(name), eng.is_symbol_defined("no_such_symbol"))
+    print("ADDRESS", lib.get_pointer_to_function(name) != 0)
     """
 )
 
@@ -55,3 +65,4 @@ def test_cached_load_then_new_compile(tmp_path):
     assert "REFRESHED False" in second
     # 5 + 2.5 + sqrt(4) + 17
     assert "NEW 26.5" in first and "NEW 26.5" in second
+    assert "SYMBOL True False" in second and "ADDRESS True" in second

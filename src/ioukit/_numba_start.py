@@ -1,8 +1,8 @@
 """Trim Numba's one-time start-up cost when ioukit's kernels load from the cache.
 
 A short job (one COCO evaluation in a fresh process) is dominated by what Numba does
-once per process before the first cached kernel runs, not by the kernels. Two pieces
-of that work are not needed to *load* compiled code, only to *compile* it:
+once per process before the first cached kernel runs, not by the kernels. Three
+pieces of that work are not needed to *load* compiled code, only to *compile* it:
 
 1. ``numba.np.arraymath`` probes for BLAS at import by importing ``scipy.linalg``
    (0.2 s, 14 MB). No ioukit kernel calls BLAS.
@@ -10,14 +10,19 @@ of that work are not needed to *load* compiled code, only to *compile* it:
    installs all of Numba's typing and lowering registries (~0.07-0.2 s). A cached
    kernel is finished machine code; it needs only the runtime (NRT) that its code
    calls into.
+3. Every cache load lists all symbols the loaded library defines (walking its LLVM
+   module, three FFI calls per function: ~2000 functions over the COCO segm path)
+   into the JIT engine's ``_defined_symbols`` set, which is only asked a handful of
+   questions later (entry points, unresolved-symbol stubs).
 
-:func:`light_numba_start` defers both to the first real compilation: the BLAS probe
-is answered by whether scipy is installed, and a cache load on the CPU target
-initialises the NRT but skips the refresh. Numba's compiler refreshes the context
-itself (``CompilerBase.__init__``), so a cache miss or any later compilation sees
-the full registries as before. Both changes check the Numba internals they touch
-and leave Numba as it is where those differ (other versions keep their own
-behaviour, just slower).
+:func:`light_numba_start` defers all three to where they are needed: the BLAS
+probe is answered by whether scipy is installed; a cache load on the CPU target
+initialises the NRT but skips the refresh (Numba's compiler refreshes the context
+itself in ``CompilerBase.__init__``, so a cache miss or any later compilation sees
+the full registries as before); and the engine answers "is this symbol defined?"
+for cache-loaded modules by looking that one name up in them. Each change checks
+the Numba internals it touches and leaves Numba as it is where those differ (other
+versions keep their own behaviour, just slower).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ def light_numba_start() -> None:
     _DONE = True
     _defer_blas_probe()
     _load_cached_without_refresh()
+    _lazy_symbol_lookup()
 
 
 def _defer_blas_probe() -> None:
@@ -114,3 +120,59 @@ def _load_cached_without_refresh() -> None:
 
     load_overload._ioukit_light = True  # type: ignore[attr-defined]
     cache_cls.load_overload = load_overload
+
+
+def _lazy_symbol_lookup() -> None:
+    """Answer ``JitEngine.is_symbol_defined`` for cache-loaded modules on demand.
+
+    ``JitEngine._load_defined_symbols(mod)`` (called by ``add_module`` for compiled
+    code and by ``CPUCodeLibrary._unserialize`` for cached code) becomes "remember
+    ``mod``"; ``add_module`` keeps the eager listing (the engine takes ownership of
+    that module). ``is_symbol_defined(name)`` checks the eager set, then looks
+    ``name`` up in each remembered module (``get_function`` /
+    ``get_global_variable``, defined ones only) and caches a hit: the same answers
+    as the full listing. The remembered modules are also held by their libraries;
+    the list keeps them alive regardless.
+    """
+    try:
+        from numba.core.codegen import JitEngine
+    except ImportError:  # pragma: no cover - other Numba layouts
+        return
+    eager = getattr(JitEngine, "_load_defined_symbols", None)
+    if (
+        eager is None
+        or getattr(eager, "_ioukit_light", False)
+        or not hasattr(JitEngine, "add_module")
+        or not hasattr(JitEngine, "is_symbol_defined")
+    ):  # pragma: no cover - other Numba versions
+        return
+
+    def defines(mod: Any, name: str) -> bool:
+        for getter in (mod.get_function, mod.get_global_variable):
+            try:
+                if not getter(name).is_declaration:
+                    return True
+            except NameError:
+                pass
+        return False
+
+    def load_defined_symbols(self: Any, mod: Any) -> None:
+        self.__dict__.setdefault("_ioukit_pending", []).append(mod)
+
+    def add_module(self: Any, module: Any) -> Any:
+        eager(self, module)
+        return self._ee.add_module(module)
+
+    def is_symbol_defined(self: Any, name: str) -> bool:
+        if name in self._defined_symbols:
+            return True
+        for mod in self.__dict__.get("_ioukit_pending", ()):
+            if defines(mod, name):
+                self._defined_symbols.add(name)
+                return True
+        return False
+
+    load_defined_symbols._ioukit_light = True  # type: ignore[attr-defined]
+    JitEngine._load_defined_symbols = load_defined_symbols
+    JitEngine.add_module = add_module
+    JitEngine.is_symbol_defined = is_symbol_defined
