@@ -28,6 +28,33 @@ def test_segm_matches_pycocotools_exactly(coco100):
     assert np.asarray(r.stats).tolist() == stats
 
 
+@pytest.mark.parametrize("layer", ["omp", "workqueue"])
+def test_segm_files_load_under_each_threading_layer(coco100, layer):
+    # GT and results are parsed on two threads only where the threading layer takes
+    # concurrent parallel launches (workqueue aborts on them): both give the reference
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, numpy as np, numba\n"
+        "from ioukit import coco\n"
+        "d = sys.argv[1]\n"
+        f"r = coco.evaluate(d + '/{GT}', d + '/{SEGM}', iou_type='segm')\n"
+        "exp = np.load(d + '/expected_segm.npz')\n"
+        "assert all(np.array_equal(getattr(r, k), exp[k]) for k in ('precision', 'recall'))\n"
+        "print(numba.threading_layer())\n"
+    )
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+    p = subprocess.run(
+        [sys.executable, "-c", script, str(coco100)], capture_output=True, text=True, env=env
+    )
+    if p.returncode != 0 and layer == "omp" and "No threading layer could be loaded" in p.stderr:
+        pytest.skip("OpenMP threading layer not available here")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == layer
+
+
 def _boundary_reference(coco100, dilation_ratio: float):
     """pycocotools' COCOeval with faster-coco-eval's boundary bands plugged into computeIoU.
 

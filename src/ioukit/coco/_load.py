@@ -549,14 +549,19 @@ def _finish_gt(cols: dict, source: str, segs: list | None) -> GtTable:
 
 
 def load_pair(
-    gt_path: str | os.PathLike, dt_path: str | os.PathLike, *, segm_area_bbox: Any = None
+    gt_path: str | os.PathLike,
+    dt_path: str | os.PathLike,
+    *,
+    segm_area_bbox: Any = None,
+    needs_segmentation: bool = False,
 ) -> tuple[GtTable, DtTable]:
-    """Load a GT file and a box-results file, scanning both at once.
+    """Load a GT file and a results file, scanning both at once.
 
-    The byte scanner releases the GIL, so the results are scanned on a second thread
-    while this one scans the GT. Anything the scanner leaves to the general decoder
-    takes the sequential :func:`load_gt` / :func:`load_dt` path (same checks, same
-    messages).
+    The byte scanner and the segmentation parser release the GIL, so the results are
+    scanned on a second thread while this one loads the GT; only the checks against
+    the GT (and, for mask results, loadRes' area and box) wait for it. Anything the
+    scanner leaves to the general decoder takes the sequential :func:`load_gt` /
+    :func:`load_dt` path (same checks, same messages).
 
     >>> import json, os, tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -569,6 +574,17 @@ def load_pair(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    if needs_segmentation and not _parallel_kernels_threadsafe():
+        gt = load_gt(gt_path, needs_segmentation=True)
+        return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
+    if needs_segmentation:
+        with ThreadPoolExecutor(1) as ex:
+            fut = ex.submit(lambda: _scan_dt_segm_raw(_read_bytes(dt_path)))
+            gt = load_gt(gt_path, needs_segmentation=True)
+            raw = fut.result()
+        if raw is not None:
+            return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
+        return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
     gbuf = _read_bytes(gt_path)
     dbuf = _read_bytes(dt_path)
     with ThreadPoolExecutor(1) as ex:
@@ -580,6 +596,23 @@ def load_pair(
     if dcols is not None:
         return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
     return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)
+
+
+def _parallel_kernels_threadsafe() -> bool:
+    """Whether two threads may run Numba parallel kernels at once.
+
+    The segmentation parser is a parallel kernel; OpenMP and TBB take concurrent
+    launches, Numba's fallback "workqueue" layer aborts the process on them. Starts
+    the thread pool (the first parallel kernel would) to learn which layer it is.
+    """
+    try:
+        import numba
+        from numba.np.ufunc import parallel
+
+        parallel._launch_threads()
+        return numba.threading_layer() in ("omp", "tbb")
+    except Exception:  # noqa: BLE001 - unknown Numba layout: stay sequential
+        return False
 
 
 def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:
@@ -706,6 +739,12 @@ def load_dt(
 
 def _scan_dt_segm(buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable | None:
     """Results with segmentations straight from the bytes (loadRes rules), or None."""
+    raw = _scan_dt_segm_raw(buf)
+    return None if raw is None else _finish_dt_segm(raw, gt, source, segm_area_bbox)
+
+
+def _scan_dt_segm_raw(buf: bytes) -> dict | None:
+    """The byte work of :func:`_scan_dt_segm` (no GT needed): columns and flat segments."""
     js = _scanner()
     if js is None:
         return None
@@ -728,13 +767,22 @@ def _scan_dt_segm(buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any) -> 
     segs = _flat_segments(buf, r)
     if segs is None:
         return None
-    cols = {
+    return {
         "img": np.array(r["image_id"], dtype=np.int64),
         "cat": np.array(r["category_id"], dtype=np.int64),
         "bbox": np.array(r["bbox"], dtype=np.float64),
         "score": np.array(r["score"], dtype=np.float64),
+        "n": n,
+        "has_box": has_box,
+        "box_mode": box_mode,
+        "segs": segs,
     }
-    del r
+
+
+def _finish_dt_segm(raw: dict, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable:
+    """Checks against the GT, and area and box by the loadRes rules."""
+    n, has_box, box_mode, segs = raw["n"], raw["has_box"], raw["box_mode"], raw["segs"]
+    cols = {k: raw[k] for k in ("img", "cat", "bbox", "score")}
     if box_mode:
         d = _finish_dt_boxes(cols, gt, source)
         d.segmentation = segs

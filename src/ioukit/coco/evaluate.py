@@ -52,8 +52,13 @@ def prepare(
             return None
 
     paths = (str, os.PathLike)
-    if isinstance(gt, paths) and isinstance(dt, paths) and not plugin.needs_segmentation:
-        g, d = load_pair(gt, dt, segm_area_bbox=_Lazy(segm_rules))
+    if isinstance(gt, paths) and isinstance(dt, paths):
+        g, d = load_pair(
+            gt,
+            dt,
+            segm_area_bbox=_Lazy(segm_rules),
+            needs_segmentation=plugin.needs_segmentation,
+        )
     else:
         g = load_gt(gt, needs_segmentation=plugin.needs_segmentation)
         d = load_dt(
