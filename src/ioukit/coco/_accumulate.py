@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from .._numba_start import light_numba_start
-from ._order import counting_order, score_sort_bucket
+from ._order import counting_order, score_desc_order
 
 light_numba_start()  # before any cached kernel loads (see there)
 
@@ -56,21 +56,33 @@ def _accumulate_category(
     max_n = c1 - c0
     sc = np.empty(max_n)
     sel = np.empty(max_n, dtype=np.int64)
-    tp_pos = np.empty(max_n + 1, dtype=np.int64)
-    fp_at = np.empty(max_n + 1, dtype=np.int64)
+    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
+    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
+    nt = np.empty(n_t, dtype=np.int64)
+    fp_x = np.empty(n_t, dtype=np.int64)
     env = np.empty(max_n + 1)
     cr = np.empty(n_r, dtype=np.int64)
-    # the category's flags put once, in score order, into [A, T, n]: the passes below
-    # then read contiguous bytes. Rows are read in storage order (by_rows) and
-    # scattered to their score position (inv) inside this small, cached block: a
-    # gather in score order would miss the cache on every record.
-    block = np.empty((n_a, n_t, max_n), dtype=np.uint8)
+    # The category's flags put once, in score order, into [A, n, T]: the passes below
+    # read them in order. Rows are read in storage order (by_rows) and scattered to
+    # their score position (inv) inside this small, cached block: a gather in score
+    # order would miss the cache on every record. uniform[a, n] is the flag a record
+    # has at every threshold (0 false positive, 2 ignored), or 3 when they differ or
+    # are true positives: most records of a large set are false positives or ignored
+    # at every threshold, and the passes count those once rather than per threshold.
+    block = np.empty((n_a, max_n, n_t), dtype=np.uint8)
+    uniform = np.empty((n_a, max_n), dtype=np.uint8)
     for n in range(max_n):
         row = by_rows[c0 + n]
         q = inv[row]
         for a in range(n_a):
+            f0 = flags[row, a, 0]
+            u = f0 if f0 != 1 else 3
             for t in range(n_t):
-                block[a, t, q] = flags[row, a, t]
+                f = flags[row, a, t]
+                block[a, q, t] = f
+                if f != f0:
+                    u = 3
+            uniform[a, q] = u
     for m in range(n_m):
         if m > 0:
             # the same records as the previous maxDets (every image keeps fewer
@@ -112,38 +124,50 @@ def _accumulate_category(
                 while c <= npig and float(c) / npig < v:
                     c += 1
                 cr[r] = c
+            # one pass for all thresholds: where each true positive falls and the
+            # false-positive count there (fp_common for all thresholds + fp_x[t])
+            fp_common = 0
             for t in range(n_t):
-                # branch-free pass: where each true positive falls and the fp count there
-                nt = 0
-                fp = 0
-                for n in range(nd):
-                    f = block[a, t, sel[n]]
-                    tp_pos[nt] = n
-                    fp_at[nt] = fp
-                    nt += f == 1
-                    fp += f == 0
-                for c in range(nt):
+                nt[t] = 0
+                fp_x[t] = 0
+            for n in range(nd):
+                q = sel[n]
+                u = uniform[a, q]
+                if u == 0:
+                    fp_common += 1
+                elif u == 3:
+                    for t in range(n_t):
+                        f = block[a, q, t]
+                        if f == 1:
+                            tp_pos[t, nt[t]] = n
+                            fp_at[t, nt[t]] = fp_common + fp_x[t]
+                            nt[t] += 1
+                        elif f == 0:
+                            fp_x[t] += 1
+            for t in range(n_t):
+                ntt = nt[t]
+                for c in range(ntt):
                     # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
                     tpf = float(c + 1)
-                    env[c] = tpf / (float(fp_at[c]) + tpf + eps)
+                    env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
                 # rc[-1] = tp / npig
-                recall[t, k, a, m] = float(nt) / npig if nd else 0.0
-                for c in range(nt - 2, -1, -1):
+                recall[t, k, a, m] = float(ntt) / npig if nd else 0.0
+                for c in range(ntt - 2, -1, -1):
                     if env[c + 1] > env[c]:
                         env[c] = env[c + 1]
                 for r in range(n_r):
                     c = cr[r]
                     if c == 0 and nd > 0:
                         pos = 0
-                        prv = env[0] if nt > 0 else 0.0
-                    elif c == 0 or c > nt:
+                        prv = env[0] if ntt > 0 else 0.0
+                    elif c == 0 or c > ntt:
                         # past the end: pycocotools' try/except leaves the rest at 0
                         for r2 in range(r, n_r):
                             precision[t, r2, k, a, m] = 0.0
                             scores[t, r2, k, a, m] = 0.0
                         break
                     else:
-                        pos = tp_pos[c - 1]
+                        pos = tp_pos[t, c - 1]
                         prv = env[c - 1]
                     precision[t, r, k, a, m] = prv
                     scores[t, r, k, a, m] = sc[pos]
@@ -156,14 +180,12 @@ def _accumulate_kernel(cat, score_in, rank_in, flags, num_gt, max_dets, rec_thrs
     n_t = flags.shape[2]
     n_m = max_dets.size
     n_r = rec_thrs.size
-    # Record order: by category (counting sort), then best score first within it,
-    # stable, so the records' (image, rank) order breaks ties as pycocotools' merge
-    # sort of the concatenated images does. by_rows keeps each category's records
-    # in storage order; perm has them in score order.
+    # Record order: best score first (radix sort), then by category (counting sort),
+    # both stable, so within a category the records' (image, rank) order breaks ties
+    # as pycocotools' merge sort of the concatenated images does. by_rows keeps each
+    # category's records in storage order; perm has them in score order.
     by_rows, cat_off = counting_order(cat, n_k, np.arange(cat.size))
-    perm = by_rows.copy()
-    for k in numba.prange(n_k):
-        score_sort_bucket(perm, cat_off[k], cat_off[k + 1], score_in)
+    perm, _ = counting_order(cat, n_k, score_desc_order(score_in))
     # position of every record in its category's score order; scores and ranks in it
     inv = np.empty(perm.size, dtype=np.int64)
     score = np.empty(perm.size)

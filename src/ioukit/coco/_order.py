@@ -24,8 +24,11 @@ from .._numba_start import light_numba_start
 
 light_numba_start()  # before any cached kernel loads (see there)
 
-__all__ = ["group_detections", "counting_order", "score_sort_bucket"]
+__all__ = ["group_detections", "counting_order", "score_sort_bucket", "score_desc_order"]
 
+# digits of the radix sort: four 16-bit passes measured faster than six 11-bit ones
+_RADIX_BITS = 16
+_RADIX = 1 << _RADIX_BITS
 # buckets up to this size are insertion-sorted (fewer moves than a merge sort's copies)
 _INSERTION_MAX = 48
 
@@ -148,3 +151,43 @@ def group_detections(
         int(n_img),
         int(max_det),
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def score_desc_order(score):
+    """Stable order of all records by descending ``score`` (an LSD radix sort).
+
+    Each finite float64 becomes a 64-bit key whose unsigned order is the descending
+    order of the scores (``-0.0`` and ``0.0`` share one key, as they compare equal
+    in NumPy's sort); four stable 16-bit counting passes sort the keys, skipping
+    any pass whose digit is the same for every record. Linear time, so a category
+    holding a quarter of a large set's records costs no more than its share.
+    """
+    n = score.size
+    key = np.empty(n, dtype=np.uint64)
+    top = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        v = score[i]
+        b = np.uint64(0) if v == 0.0 else score[i : i + 1].view(np.uint64)[0]
+        asc = ~b if b & top else b | top
+        key[i] = ~asc
+    order = np.arange(n)
+    tmp = np.empty(n, dtype=np.int64)
+    cnt = np.empty(_RADIX + 1, dtype=np.int64)
+    mask = np.uint64(_RADIX - 1)
+    for p in range((64 + _RADIX_BITS - 1) // _RADIX_BITS):
+        shift = np.uint64(_RADIX_BITS * p)
+        cnt[:] = 0
+        for i in range(n):
+            cnt[np.int64((key[i] >> shift) & mask) + 1] += 1
+        if n == 0 or cnt[np.int64((key[0] >> shift) & mask) + 1] == n:
+            continue  # every record has this digit: the pass would not move anything
+        for d in range(_RADIX):
+            cnt[d + 1] += cnt[d]
+        for i in range(n):
+            j = order[i]
+            d = np.int64((key[j] >> shift) & mask)
+            tmp[cnt[d]] = j
+            cnt[d] += 1
+        order, tmp = tmp, order
+    return order
