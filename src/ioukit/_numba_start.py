@@ -84,6 +84,14 @@ def _defer_blas_probe() -> None:
     linalg.ensure_blas = probe
 
 
+def _patchable(cls: Any, target: str, *needed: str) -> bool:
+    """``cls.target`` exists and is Numba's own (not patched yet), and so do ``needed``."""
+    fn = getattr(cls, target, None)
+    if fn is None or getattr(fn, "_ioukit_light", False):
+        return False
+    return all(hasattr(cls, name) for name in needed)
+
+
 def _load_cached_without_refresh() -> None:
     """Make CPU cache loads initialise the NRT instead of refreshing the whole context.
 
@@ -99,15 +107,11 @@ def _load_cached_without_refresh() -> None:
     except ImportError:  # pragma: no cover - other Numba layouts
         return
     cache_cls = getattr(caching, "Cache", None)
-    original = getattr(cache_cls, "load_overload", None)
-    if (
-        original is None
-        or getattr(original, "_ioukit_light", False)
-        or not hasattr(cache_cls, "_load_overload")
-        or not hasattr(cache_cls, "_guard_against_spurious_io_errors")
-        or not hasattr(rtsys, "initialize")
-    ):  # pragma: no cover - other Numba versions
+    if not _patchable(
+        cache_cls, "load_overload", "_load_overload", "_guard_against_spurious_io_errors"
+    ) or not hasattr(rtsys, "initialize"):  # pragma: no cover - other Numba versions
         return
+    original = cache_cls.load_overload
 
     def load_overload(self: Any, sig: Any, target_context: Any) -> Any:
         if type(target_context) is not CPUContext:
@@ -138,14 +142,9 @@ def _lazy_symbol_lookup() -> None:
         from numba.core.codegen import JitEngine
     except ImportError:  # pragma: no cover - other Numba layouts
         return
-    eager = getattr(JitEngine, "_load_defined_symbols", None)
-    if (
-        eager is None
-        or getattr(eager, "_ioukit_light", False)
-        or not hasattr(JitEngine, "add_module")
-        or not hasattr(JitEngine, "is_symbol_defined")
-    ):  # pragma: no cover - other Numba versions
-        return
+    if not _patchable(JitEngine, "_load_defined_symbols", "add_module", "is_symbol_defined"):
+        return  # pragma: no cover - other Numba versions
+    eager = JitEngine._load_defined_symbols
 
     def defines(mod: Any, name: str) -> bool:
         for getter in (mod.get_function, mod.get_global_variable):
