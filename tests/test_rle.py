@@ -86,6 +86,23 @@ def test_iou_match(masks):
     np.testing.assert_array_equal(got, want)  # bit for bit
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_iou_property_vs_pycocotools(h, w, seed):
+    # the interval merge against maskApi.c's run walk: empty and full masks, masks
+    # starting with foreground (a zero first count), single pixels, crowd GT
+    rng = np.random.default_rng(seed)
+    m = _random_masks(rng, h, w, 12)
+    m[:, :, 0] = 0
+    m[:, :, 1] = 1
+    m[0, 0, 2] = 1
+    r = mask_utils.encode(m)
+    crowd = rng.random(6) < 0.4
+    want = mask_utils.iou(r[:6], r[6:], crowd.astype(np.uint8).tolist())
+    np.testing.assert_array_equal(rle.iou(r[:6], r[6:], crowd), want)
+    np.testing.assert_array_equal(rle.iou(r, r, np.zeros(12, bool)), mask_utils.iou(r, r, [0] * 12))
+
+
 def test_iou_boxes_overload():
     rng = np.random.default_rng(1)
     d = rng.uniform(0, 50, (7, 4))
@@ -176,6 +193,25 @@ def test_string_codec_roundtrip(runs, h):
     s = mask_utils.frPyObjects(unc, h, w)["counts"]
     assert rle.to_string(runs) == s
     np.testing.assert_array_equal(rle.from_string(s, h, w), np.asarray(runs, np.uint32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 70), st.integers(1, 70), st.integers(0, 2**32 - 1))
+def test_encode_word_path_any_nonzero_value(h, w, seed):
+    # the eight-pixels-at-a-time path: long runs, runs starting anywhere in a word,
+    # masks starting at unaligned offsets, and nonzero values other than 1
+    rng = np.random.default_rng(seed)
+    m = np.zeros((h, w, 4), np.uint8)
+    for i in range(4):
+        y0, x0 = rng.integers(0, h), rng.integers(0, w)
+        m[y0 : y0 + rng.integers(1, h + 1), x0 : x0 + rng.integers(1, w + 1), i] = rng.choice(
+            [1, 7, 128, 255]
+        )
+    m[rng.integers(0, h, 5), rng.integers(0, w, 5), rng.integers(0, 4, 5)] = 255
+    ref = mask_utils.encode(np.asfortranarray((m != 0).astype(np.uint8)))
+    assert rle.encode(np.asfortranarray(m)) == ref  # word path
+    assert rle.encode(np.ascontiguousarray(m)) == ref  # strided path
+    assert rle.encode(np.asfortranarray(m.view(np.int8))) == ref  # -1 etc. are foreground
 
 
 @settings(max_examples=40, deadline=None)

@@ -136,7 +136,7 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _grouped_impl(
-    cd, od, bbd, ad, cg, og, bbg, crowd, dt_index, dt_off, gt_index, gt_off, iou_off, mode
+    cd, od, bbd, ad, cg, og, bbg, ag, crowd, dt_index, dt_off, gt_index, gt_off, iou_off, mode
 ):
     # mode 0: mask IoU; 1: min(mask, boundary) is done by the caller on two buffers.
     out = np.zeros(iou_off[-1], np.float64)
@@ -154,7 +154,17 @@ def _grouped_impl(
                 if mode == 1 and crowd[G]:
                     continue
                 out[base + i * ng + j] = _kernels._pair_iou(
-                    cd, od[D], od[D + 1], bbd[D], ad[D], cg, og[G], og[G + 1], bbg[G], crowd[G]
+                    cd,
+                    od[D],
+                    od[D + 1],
+                    bbd[D],
+                    ad[D],
+                    cg,
+                    og[G],
+                    og[G + 1],
+                    bbg[G],
+                    ag[G],
+                    crowd[G],
                 )
     return out
 
@@ -162,11 +172,11 @@ def _grouped_impl(
 _grouped_ser, _grouped_par = _kernels.twins(_grouped_impl)
 
 
-def _grouped_kernel(cd, od, bbd, ad, cg, og, bbg, crowd, *args):
+def _grouped_kernel(cd, od, bbd, ad, cg, og, bbg, ag, crowd, *args):
     # One thread for small evaluations: the pool's wake-up costs more than it saves.
     work = cd.size + cg.size + int(args[4][-1]) * 50
     f = _grouped_par if work >= _kernels.PARALLEL_MIN_WORK else _grouped_ser
-    return f(cd, od, bbd, ad, cg, og, bbg, crowd, *args)
+    return f(cd, od, bbd, ad, cg, og, bbg, ag, crowd, *args)
 
 
 def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:
@@ -202,14 +212,15 @@ def _grouped(dt: MaskGeometry, gt: MaskGeometry, groups: Groups, boundary: bool)
     )
     ious = _grouped_kernel(
         dt.table.counts, dt.table.offsets, dt.bbox, dt.area,
-        gt.table.counts, gt.table.offsets, gt.bbox, crowd, *args, 0,
+        gt.table.counts, gt.table.offsets, gt.bbox, gt.area, crowd, *args, 0,
     )  # fmt: skip
     if not boundary:
         return ious
     # Cheng et al. 2021, Sec. 5 (COCO protocol): match on min(mask IoU, boundary IoU).
     b = _grouped_kernel(
         dt.boundary.counts, dt.boundary.offsets, dt.boundary_bbox, dt.boundary_area,
-        gt.boundary.counts, gt.boundary.offsets, gt.boundary_bbox, crowd, *args, 1,
+        gt.boundary.counts, gt.boundary.offsets, gt.boundary_bbox, gt.boundary_area,
+        crowd, *args, 1,
     )  # fmt: skip
     crowd_cell = _crowd_cells(crowd, *args)
     return np.where(crowd_cell, ious, np.minimum(ious, b))

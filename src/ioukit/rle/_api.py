@@ -225,8 +225,17 @@ def iou_tables(dt: RLETable, gt: RLETable, iscrowd: np.ndarray) -> np.ndarray:
     bb_d = _kernels.bboxes(dt.counts, dt.offsets, dt.heights, dt.widths)
     bb_g = _kernels.bboxes(gt.counts, gt.offsets, gt.heights, gt.widths)
     a_d = _kernels.areas(dt.counts, dt.offsets)
+    a_g = _kernels.areas(gt.counts, gt.offsets)
     return _kernels.iou_matrix(
-        dt.counts, dt.offsets, bb_d, a_d, gt.counts, gt.offsets, bb_g, iscrowd.astype(np.uint8)
+        dt.counts,
+        dt.offsets,
+        bb_d,
+        a_d,
+        gt.counts,
+        gt.offsets,
+        bb_g,
+        a_g,
+        iscrowd.astype(np.uint8),
     )
 
 
