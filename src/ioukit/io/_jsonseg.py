@@ -170,7 +170,24 @@ def _row(buf, s, e, c0, write, xy, x0, poly_off, p0, cnts, n0, key_counts, key_s
                 x = np.int64(0)
                 k = 0
                 more = False
-                while i < e and buf[i] != 34:
+                if not write:
+                    # size pass: one count ends at each character without the "more"
+                    # bit, '0'..'O' (48..79); escapes ('\\', '\/') never do. The fill
+                    # pass decodes and validates: on a valid string it writes exactly
+                    # this many counts, on an invalid one it stops early and fails.
+                    while i < e:
+                        c = buf[i]
+                        if c == 34:
+                            break
+                        if c == 92:
+                            i += 2
+                            continue
+                        if c >= 48 and c < 80:
+                            nc += 1
+                        i += 1
+                    if i >= e:
+                        return _FAIL, 0, 0, 0, 0, 0, 0, 0, 0
+                while write and i < e and buf[i] != 34:
                     c = buf[i]
                     if c == 92:
                         # COCO strings hold '\\' (ASCII 92); '\/' is legal JSON too
