@@ -7,12 +7,15 @@ pycocotools orders detections twice, and both orders must be reproduced exactly:
 - ``COCOeval.accumulate``: per category, the images' kept detections concatenated in
   ``imgIds`` order and merge-sorted by ``-score`` (ties keep that concatenation).
 
-Both are stable sorts on a small-integer key followed by a stable sort on ``-score``
-inside each bucket. Here the integer keys go through counting sorts (linear, no
-comparison) and each bucket is score-sorted on its own, buckets in parallel:
-insertion sort for the short buckets the first order produces (a few detections per
-image and category), merge sort (stable) for long ones. Scores are finite (the
-loaders reject anything else), so ``>`` on them is the same total order NumPy uses.
+Both are stable sorts on a small-integer key and on ``-score``. Here the integer keys
+go through counting sorts (linear, no comparison). For the first order each (category,
+image) bucket is then score-sorted on its own, buckets in parallel: insertion sort for
+the short buckets (a few detections per image and category), merge sort (stable) for
+long ones (:func:`group_detections`). For the second, where one category can hold a
+quarter of all records, a stable LSD radix sort of all scores comes first and a
+counting pass on the category second (:func:`score_desc_order`, used by the accumulate
+kernel). Scores are finite (the loaders reject anything else), so ``>`` on them is the
+same total order NumPy uses.
 """
 
 from __future__ import annotations
