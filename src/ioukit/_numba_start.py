@@ -37,7 +37,7 @@ _DONE = False
 
 
 def light_numba_start() -> None:
-    """Apply both start-up trims (idempotent; call before the first kernel loads).
+    """Apply the three start-up trims (idempotent; call before the first kernel loads).
 
     >>> light_numba_start()
     >>> light_numba_start()  # a second call changes nothing

@@ -574,14 +574,15 @@ def load_pair(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    if needs_segmentation and not _parallel_kernels_threadsafe():
-        gt = load_gt(gt_path, needs_segmentation=True)
-        return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
     if needs_segmentation:
-        with ThreadPoolExecutor(1) as ex:
-            fut = ex.submit(lambda: _scan_dt_segm_raw(_read_bytes(dt_path)))
+        raw = None
+        if _parallel_kernels_threadsafe():
+            with ThreadPoolExecutor(1) as ex:
+                fut = ex.submit(lambda: _scan_dt_segm_raw(_read_bytes(dt_path)))
+                gt = load_gt(gt_path, needs_segmentation=True)
+                raw = fut.result()
+        else:  # one file after the other (load_dt scans the results itself)
             gt = load_gt(gt_path, needs_segmentation=True)
-            raw = fut.result()
         if raw is not None:
             return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
         return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)

@@ -70,10 +70,10 @@ def _match_group(
     for t in range(n_t):
         thr_min = min(thr_min, min(iou_thrs[t], 1 - 1e-10))
     # A detection no GT reaches at the lowest threshold (any detection of a group
-    # without GT) stays unmatched at every
-    # threshold, whatever is taken (and takes nothing): its flags depend on its own
-    # area alone. Most detections of a dense set are such; the greedy walk below
-    # visits only the others ("candidates"), in score order.
+    # without GT) stays unmatched at every threshold, whatever is taken (and takes
+    # nothing): its flags depend on its own area alone. Most detections of a dense
+    # set are such; the greedy walk below visits only the others ("candidates"), in
+    # score order.
     nc = 0
     for i in range(nd):
         row = base + i * ng

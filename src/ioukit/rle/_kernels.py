@@ -49,6 +49,31 @@ __all__ = [
 ]
 
 
+@numba.njit(cache=True, inline="always")
+def _run_step(b, p, c, k, tmp):
+    # one pixel of maskApi.c rleEncode: a new run starts where the value changes
+    if b != p:
+        tmp[k] = c
+        k += 1
+        c = 0
+        p = b
+    return p, c + 1, k
+
+
+@numba.njit(cache=True)
+def _pack_runs(parts, total, n):
+    # the masks' run lists, one after another, and their offsets
+    counts = np.empty(total, np.uint32)
+    offsets = np.empty(n + 1, np.int64)
+    q = 0
+    for i in range(n):
+        offsets[i] = q
+        counts[q : q + parts[i].size] = parts[i]
+        q += parts[i].size
+    offsets[n] = q
+    return counts, offsets
+
+
 @numba.njit(cache=True)
 def _encode_stack(m3):
     # maskApi.c rleEncode over m3[i, x, y] (any strides): one pass per mask.
@@ -62,26 +87,12 @@ def _encode_stack(m3):
         c = 0
         for x in range(w):
             for y in range(h):
-                v = m3[i, x, y] != 0
-                if v != p:
-                    tmp[k] = c
-                    k += 1
-                    c = 0
-                    p = v
-                c += 1
+                p, c, k = _run_step(m3[i, x, y] != 0, p, c, k, tmp)
         tmp[k] = c
         k += 1
         parts.append(tmp[:k].copy())
         total += k
-    counts = np.empty(total, np.uint32)
-    offsets = np.empty(n + 1, np.int64)
-    q = 0
-    for i in range(n):
-        offsets[i] = q
-        counts[q : q + parts[i].size] = parts[i]
-        q += parts[i].size
-    offsets[n] = q
-    return counts, offsets
+    return _pack_runs(parts, total, n)
 
 
 _HI = np.uint64(0x8080808080808080)
@@ -115,34 +126,14 @@ def _encode_flat(flat, n, hw):
                 c += 8
                 continue
             for y in range(q * 8, q * 8 + 8):
-                b = m[y] != 0
-                if b != p:
-                    tmp[k] = c
-                    k += 1
-                    c = 0
-                    p = b
-                c += 1
+                p, c, k = _run_step(m[y] != 0, p, c, k, tmp)
         for y in range(n_words * 8, hw):
-            b = m[y] != 0
-            if b != p:
-                tmp[k] = c
-                k += 1
-                c = 0
-                p = b
-            c += 1
+            p, c, k = _run_step(m[y] != 0, p, c, k, tmp)
         tmp[k] = c
         k += 1
         parts.append(tmp[:k].copy())
         total += k
-    counts = np.empty(total, np.uint32)
-    offsets = np.empty(n + 1, np.int64)
-    q = 0
-    for i in range(n):
-        offsets[i] = q
-        counts[q : q + parts[i].size] = parts[i]
-        q += parts[i].size
-    offsets[n] = q
-    return counts, offsets
+    return _pack_runs(parts, total, n)
 
 
 def encode_stack(m3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
