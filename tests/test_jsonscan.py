@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import struct
 from decimal import Decimal
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ioukit.errors import InvalidParameterError
-from ioukit.io import _jsonkernel
+from ioukit.io import _jsonkernel, _jsonscan
 from ioukit.io._jsonscan import (
     COCO_GT_TABLES,
     COCO_RESULTS_FIELDS,
@@ -514,12 +516,98 @@ def test_bad_parameters():
         scan_tables(b"[]", {"a": ((), SPEC), "b": (("x",), SPEC)})
 
 
-def test_buffer_types_agree():
+def test_buffer_types_agree(tmp_path):
     raw = b'[{"f": 0.1, "s": "x"}]'
     a = scan_records(raw, (), SPEC)
-    for buf in (bytearray(raw), memoryview(raw), np.frombuffer(raw, np.uint8).copy()):
+    path = tmp_path / "r.json"
+    path.write_bytes(raw)
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    for buf in (bytearray(raw), memoryview(raw), np.frombuffer(raw, np.uint8).copy(), mapped):
         b = scan_records(buf, (), SPEC)
         assert b["f"].tolist() == a["f"].tolist() and b["s"] == a["s"]
+
+
+# ---------------------------------------------------------------- root lists in parts
+
+
+def _same_scan(raw: bytes, parts: int) -> None:
+    """parts > 1 (every part allowed, however small) == one pass, or the same fallback."""
+    try:
+        one = scan_records(raw, (), SPEC)
+    except ScanFallback as e:
+        with mock.patch.object(_jsonscan, "PART_MIN_BYTES", 1):
+            with pytest.raises(ScanFallback) as got:
+                scan_records(raw, (), SPEC, parts=parts)
+        assert (got.value.reason, got.value.position) == (e.reason, e.position)
+        return
+    with mock.patch.object(_jsonscan, "PART_MIN_BYTES", 1):
+        many = scan_records(raw, (), SPEC, parts=parts)
+    assert many.count == one.count and many.found == one.found
+    for name in SPEC:
+        assert np.array_equal(many.present[name], one.present[name]), name
+        a, b = many[name], one[name]
+        if isinstance(a, np.ndarray) and a.dtype == np.float64:
+            assert np.array_equal(_bits(a), _bits(b)), name
+        elif isinstance(a, np.ndarray):
+            assert np.array_equal(a, b), name
+        else:
+            assert a == b, name
+        for extra in (many.lengths, many.first_byte):
+            if name in extra:
+                src = one.lengths if extra is many.lengths else one.first_byte
+                assert np.array_equal(extra[name], src[name]), name
+
+
+@SETTINGS
+@given(st.lists(st.tuples(WS, record_text(), WS), min_size=1, max_size=12), WS, st.integers(2, 5))
+def test_parts_equal_one_pass(recs, ws, parts):
+    raw = (ws + "[" + ",".join(a + r + b for a, r, b in recs) + "]" + ws).encode()
+    _same_scan(raw, parts)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(record_text(), min_size=2, max_size=8), st.data())
+def test_parts_mutated_documents_agree_with_one_pass(recs, data):
+    raw = bytearray(("[" + ",".join(recs) + "]").encode())
+    for _ in range(data.draw(st.integers(1, 3))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.sampled_from(b'[]{}",:.-0 x'))
+    _same_scan(bytes(raw), data.draw(st.integers(2, 4)))
+
+
+def test_split_inside_a_record_is_caught():
+    """Splits guessed inside a string or a nested list of objects: rescanned in one pass."""
+    tricky = '{"s": "' + "},{" * 200 + '", "sp": [{"a": 1},{"b": 2},' + '{"c": 3},' * 200 + "{}]}"
+    recs = ['{"i": 1, "f": 0.5}', tricky, '{"i": 2, "b": [1, 2, 3, 4]}', tricky, '{"i": 3}']
+    raw = ("[" + ",".join(recs) + "]").encode()
+    u8 = np.frombuffer(raw, np.uint8)
+    pieces = _jsonscan._split_points(u8, 4)
+    bounds = [b for _a, b in pieces[:-1]]
+    # at least one guessed split falls inside a record (so the check is exercised)
+    top = []
+    depth = 0
+    in_str = False
+    for k, c in enumerate(raw):
+        if in_str:
+            in_str = c != 34 or raw[k - 1] == 92
+        elif c == 34:
+            in_str = True
+        elif c in b"[{":
+            depth += 1
+        elif c in b"]}":
+            depth -= 1
+        elif c == 44 and depth == 1:
+            top.append(k)
+    assert any(b not in top for b in bounds)
+    for parts in (2, 3, 4):
+        _same_scan(raw, parts)
+
+
+def test_split_points_need_a_root_list():
+    u8 = np.frombuffer(b'{"a": [{}, {}]}', np.uint8)
+    assert _jsonscan._split_points(u8, 2) is None
+    assert _jsonscan._split_points(np.frombuffer(b"[{}]", np.uint8), 2) is None
 
 
 # ---------------------------------------------------------------- real COCO files

@@ -16,6 +16,16 @@ SCRIPT = textwrap.dedent(
     from numba.core import caching
 
     assert getattr(caching.Cache.load_overload, "_ioukit_light", False)
+    from numba.core.runtime import nrtdynmod
+
+    nrt_builds = []
+    build_nrt = nrtdynmod.create_nrt_module
+
+    def counted(ctx):
+        nrt_builds.append(1)
+        return build_nrt(ctx)
+
+    nrtdynmod.create_nrt_module = counted
     gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
           "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
                            "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
@@ -24,6 +34,14 @@ SCRIPT = textwrap.dedent(
     print("AP", round(float(r.stats[0]), 6))
     # cached kernels ran without the lowering registries: none of these are imported
     print("REFRESHED", "numba.np.npyimpl" in sys.modules)
+    # the runtime library came from the cache (or was compiled and cached)
+    print("NRT_BUILT", len(nrt_builds))
+    # nor were numpy.ma (ndarray typing) and Numba's arraymath (env rebuild) imported
+    print("EXTRA_IMPORTS", "numpy.ma" in sys.modules, "numba.np.arraymath" in sys.modules)
+    from ioukit.coco._accumulate import _accumulate_kernel
+
+    acc_lib = _accumulate_kernel.overloads[_accumulate_kernel.signatures[0]].library
+    print("BITCODE_PENDING", "_ioukit_bitcode" in acc_lib.__dict__)
 
     # a new function compiles afterwards with the full registries (the compiler
     # refreshes the context itself): arrays, math, dicts, lists, np.sort
@@ -46,6 +64,8 @@ SCRIPT = textwrap.dedent(
     name = _accumulate_kernel.overloads[_accumulate_kernel.signatures[0]].fndesc.llvm_func_name
     print("SYMBOL", eng.is_symbol_defined(name), eng.is_symbol_defined("no_such_symbol"))
     print("ADDRESS", lib.get_pointer_to_function(name) != 0)
+    # linking a cached library into new code parses its bitcode on demand
+    print("LINKABLE", any(True for _ in lib._get_module_for_linking().functions))
     """
 )
 
@@ -66,3 +86,6 @@ def test_cached_load_then_new_compile(tmp_path):
     # 5 + 2.5 + sqrt(4) + 17
     assert "NEW 26.5" in first and "NEW 26.5" in second
     assert "SYMBOL True False" in second and "ADDRESS True" in second
+    assert "NRT_BUILT 1" in first and "NRT_BUILT 0" in second
+    assert "EXTRA_IMPORTS False False" in second
+    assert "BITCODE_PENDING True" in second and "LINKABLE True" in second

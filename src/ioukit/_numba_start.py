@@ -27,8 +27,12 @@ versions keep their own behaviour, just slower).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
+import pickle
 import sys
+import tempfile
 from typing import Any
 
 __all__ = ["light_numba_start"]
@@ -48,7 +52,9 @@ def light_numba_start() -> None:
     _DONE = True
     _defer_blas_probe()
     _load_cached_without_refresh()
-    _lazy_symbol_lookup()
+    _lazy_object_load()
+    _cache_runtime_library()
+    _typeof_plain_ndarray()
 
 
 def _defer_blas_probe() -> None:
@@ -126,52 +132,174 @@ def _load_cached_without_refresh() -> None:
     cache_cls.load_overload = load_overload
 
 
-def _lazy_symbol_lookup() -> None:
-    """Answer ``JitEngine.is_symbol_defined`` for cache-loaded modules on demand.
+def _lazy_object_load() -> None:
+    """Load cached object code without parsing its linking bitcode; look symbols up lazily.
 
-    ``JitEngine._load_defined_symbols(mod)`` (called by ``add_module`` for compiled
-    code and by ``CPUCodeLibrary._unserialize`` for cached code) becomes "remember
-    ``mod``"; ``add_module`` keeps the eager listing (the engine takes ownership of
-    that module). ``is_symbol_defined(name)`` checks the eager set, then looks
-    ``name`` up in each remembered module (``get_function`` /
-    ``get_global_variable``, defined ones only) and caches a hit: the same answers
-    as the full listing. The remembered modules are also held by their libraries;
-    the list keeps them alive regardless.
+    A cache entry holds the kernel's machine code and, for linking it into *other*
+    code later, its LLVM bitcode. ``CPUCodeLibrary._unserialize`` parses that bitcode
+    (~6 ms per large kernel) and lists every symbol it defines into the JIT engine's
+    ``_defined_symbols`` set (``JitEngine._load_defined_symbols``). Running a cached
+    kernel needs neither: here the bitcode is kept as bytes and parsed the first time
+    ``_shared_module`` is read (linking into a new compilation), and
+    ``JitEngine.is_symbol_defined`` answers names outside its eager set by asking the
+    engine for the symbol's address, which it has for every loaded object (MCJIT
+    looks only in loaded objects and its own modules, never in the process). Eager
+    listing stays for modules compiled in this process (``add_module``).
     """
     try:
-        from numba.core.codegen import JitEngine
+        from llvmlite import binding as ll
+        from numba.core.codegen import CPUCodeLibrary, JitEngine
     except ImportError:  # pragma: no cover - other Numba layouts
         return
-    if not _patchable(JitEngine, "_load_defined_symbols", "add_module", "is_symbol_defined"):
+    if not _patchable(
+        CPUCodeLibrary, "_unserialize", "_set_compiled_object", "_finalize_final_module"
+    ) or not _patchable(JitEngine, "is_symbol_defined", "_load_defined_symbols"):
         return  # pragma: no cover - other Numba versions
-    eager = JitEngine._load_defined_symbols
+    if "_shared_module" in vars(CPUCodeLibrary):  # pragma: no cover - a class attribute
+        return
+    original = CPUCodeLibrary._unserialize.__func__
 
-    def defines(mod: Any, name: str) -> bool:
-        for getter in (mod.get_function, mod.get_global_variable):
-            try:
-                if not getter(name).is_declaration:
-                    return True
-            except NameError:
-                pass
-        return False
+    def _unserialize(cls: Any, codegen: Any, state: Any) -> Any:
+        name, kind, data = state
+        if kind != "object":
+            return original(cls, codegen, state)
+        object_code, shared_bitcode = data
+        self = codegen.create_library(name)
+        self.enable_object_caching()
+        self._set_compiled_object(object_code)
+        self.__dict__["_ioukit_bitcode"] = shared_bitcode
+        self._finalize_final_module()
+        codegen._engine.__dict__["_ioukit_objects"] = True
+        return self
 
-    def load_defined_symbols(self: Any, mod: Any) -> None:
-        self.__dict__.setdefault("_ioukit_pending", []).append(mod)
+    def get_shared(self: Any) -> Any:
+        d = self.__dict__
+        bitcode = d.pop("_ioukit_bitcode", None)
+        if bitcode is not None:
+            d["_ioukit_shared"] = ll.parse_bitcode(bitcode)
+        return d.get("_ioukit_shared")
 
-    def add_module(self: Any, module: Any) -> Any:
-        eager(self, module)
-        return self._ee.add_module(module)
+    def set_shared(self: Any, module: Any) -> None:
+        self.__dict__.pop("_ioukit_bitcode", None)
+        self.__dict__["_ioukit_shared"] = module
 
     def is_symbol_defined(self: Any, name: str) -> bool:
         if name in self._defined_symbols:
             return True
-        for mod in self.__dict__.get("_ioukit_pending", ()):
-            if defines(mod, name):
-                self._defined_symbols.add(name)
-                return True
+        if self.__dict__.get("_ioukit_objects") and self._ee.get_global_value_address(name):
+            self._defined_symbols.add(name)
+            return True
         return False
 
-    load_defined_symbols._ioukit_light = True  # type: ignore[attr-defined]
-    JitEngine._load_defined_symbols = load_defined_symbols
-    JitEngine.add_module = add_module
+    _unserialize._ioukit_light = True  # type: ignore[attr-defined]
+    CPUCodeLibrary._unserialize = classmethod(_unserialize)
+    CPUCodeLibrary._shared_module = property(get_shared, set_shared)  # type: ignore[attr-defined]
     JitEngine.is_symbol_defined = is_symbol_defined
+
+
+def _runtime_cache_file(codegen: Any) -> str | None:
+    """Where the compiled NRT library is cached: beside ioukit's kernel caches.
+
+    Numba's own cache locators pick the directory (``NUMBA_CACHE_DIR``, the package's
+    ``__pycache__``, or the user-wide cache), as for a kernel defined in this module;
+    the name carries everything the machine code depends on. None when no locator
+    gives a writable directory.
+    """
+    import llvmlite
+    import numba
+    from numba.core import caching
+
+    impl = caching.CompileResultCacheImpl(_runtime_cache_file)
+    locator = impl.locator
+    locator.ensure_cache_path()
+    key = repr((numba.__version__, llvmlite.__version__, codegen.magic_tuple()))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return os.path.join(locator.get_cache_path(), f"ioukit_nrt-{digest}.nbc")
+
+
+def _cache_runtime_library() -> None:
+    """Load Numba's runtime (NRT) library from a cache instead of compiling it per process.
+
+    ``rtsys.initialize`` compiles a small LLVM module of reference-count and
+    memory helpers on every process start (~25 ms of LLVM passes and code
+    generation), cached kernels included. This wraps ``nrtdynmod.compile_nrt_functions``:
+    the first process compiles it as before with object caching on and stores the
+    library's serialised form; later processes unserialise it like any cached kernel.
+    Any failure to read or write the cache falls back to compiling.
+    """
+    try:
+        from numba.core.runtime import nrtdynmod
+    except ImportError:  # pragma: no cover - other Numba layouts
+        return
+    real = getattr(nrtdynmod, "compile_nrt_functions", None)
+    if (
+        real is None
+        or getattr(real, "_ioukit_light", False)
+        or not hasattr(nrtdynmod, "create_nrt_module")
+    ):
+        return  # pragma: no cover - other Numba versions
+
+    def compile_nrt_functions(ctx: Any) -> Any:
+        codegen = ctx.codegen()
+        try:
+            path = _runtime_cache_file(codegen)
+        except Exception:  # noqa: BLE001 - no cache directory: compile as Numba does
+            return real(ctx)
+        try:
+            with open(path, "rb") as f:
+                return codegen.unserialize_library(pickle.load(f))
+        except Exception:  # noqa: BLE001 - missing or unreadable entry: compile below
+            pass
+        ir_mod, library = nrtdynmod.create_nrt_module(ctx)
+        library.enable_object_caching()
+        library.add_ir_module(ir_mod)
+        library.finalize()
+        try:
+            state = library.serialize_using_object_code()
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees all or nothing
+        except Exception:  # noqa: BLE001 - read-only cache: still works, compiles next time
+            pass
+        return library
+
+    compile_nrt_functions._ioukit_light = True  # type: ignore[attr-defined]
+    nrtdynmod.compile_nrt_functions = compile_nrt_functions
+
+
+def _typeof_plain_ndarray() -> None:
+    """Type exact ``np.ndarray`` arguments without importing ``numpy.ma``.
+
+    A dispatcher's first call types its arguments in Python; Numba's ndarray rule
+    first rejects masked arrays with ``isinstance(val, np.ma.MaskedArray)``, and on
+    NumPy 2 that attribute access imports ``numpy.ma`` (~7 ms, once per process).
+    An object whose type *is* ``np.ndarray`` is no masked array, so for those this
+    rule gives Numba's answer (the same dtype, ndim, layout and read-only flag)
+    without the check; every other object goes to Numba's own rule.
+    """
+    try:
+        import numpy as np
+        from numba.core import errors, types
+        from numba.core.typing import typeof as typeof_module
+        from numba.np import numpy_support
+    except ImportError:  # pragma: no cover - other Numba layouts
+        return
+    numba_rule = getattr(typeof_module, "_typeof_ndarray", None)
+    registry = getattr(typeof_module, "typeof_impl", None)
+    if numba_rule is None or registry is None or registry.dispatch(np.ndarray) is not numba_rule:
+        return  # pragma: no cover - other Numba versions, or already replaced
+    if not all(hasattr(numpy_support, n) for n in ("from_dtype", "map_layout")):
+        return  # pragma: no cover
+
+    def typeof_ndarray(val: Any, c: Any) -> Any:
+        if type(val) is not np.ndarray:
+            return numba_rule(val, c)
+        try:
+            dtype = numpy_support.from_dtype(val.dtype)
+        except errors.NumbaNotImplementedError:
+            return numba_rule(val, c)  # Numba words the error
+        layout = numpy_support.map_layout(val)
+        return types.Array(dtype, val.ndim, layout, readonly=not val.flags.writeable)
+
+    registry.register(np.ndarray)(typeof_ndarray)

@@ -201,7 +201,12 @@ def _accumulate_kernel(cat, score_in, rank_in, flags, num_gt, max_dets, rec_thrs
     scores = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
     # categories are independent; dealt out round-robin by size so that the threads'
     # static prange blocks get similar work
-    by_size = np.argsort(-np.diff(cat_off), kind="mergesort")
+    # (sizes by a loop, not np.diff: that would pull numba.np.arraymath in when the
+    # cached kernel loads, ~9 ms of a fresh process's first evaluation)
+    neg_size = np.empty(n_k, dtype=np.int64)
+    for k in range(n_k):
+        neg_size[k] = cat_off[k] - cat_off[k + 1]
+    by_size = np.argsort(neg_size, kind="mergesort")
     cat_order = np.empty(n_k, dtype=np.int64)
     j = 0
     for i in range(n_thr):

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import gc
 import json
+import mmap
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,15 +199,29 @@ def _msgspec_error(e: msgspec.ValidationError, source: str) -> DatasetError:
     return DatasetError(f"{source}: {msg}")
 
 
-def _read_bytes(path: str | os.PathLike) -> bytes:
+def _map_file(path: str | os.PathLike) -> bytes | mmap.mmap:
+    """A file's bytes for the scanner: memory-mapped read-only where it is a regular file.
+
+    Mapping the page cache skips copying the file into a new buffer and faulting that
+    buffer in (~14 ms of a fresh process's first load of a 28 MB GT + results pair).
+    Empty files (which cannot be mapped) and pipes are read. The map closes when the
+    last reference goes. As with any mapped file, truncating it while it is being
+    scanned would end the process (SIGBUS) rather than raise.
+    """
     try:
         with open(path, "rb") as f:
-            return f.read()
+            st = os.fstat(f.fileno())
+            if st.st_size == 0 or not stat.S_ISREG(st.st_mode):
+                return f.read()
+            try:
+                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # a file system without mmap: read it
+                return f.read()
     except OSError as e:
         raise DatasetError(f"cannot read {os.fspath(path)}: {e}") from e
 
 
-def _decode_json(buf: bytes, source: str, typ: Any, fast_typ: Any = None) -> Any:
+def _decode_json(buf: bytes | mmap.mmap, source: str, typ: Any, fast_typ: Any = None) -> Any:
     if fast_typ is not None:
         # strict schema (4-number boxes everywhere) decodes fastest; anything else
         # takes the general schema below, which also words the errors
@@ -227,7 +243,7 @@ def _decode_json(buf: bytes, source: str, typ: Any, fast_typ: Any = None) -> Any
     # msgspec rejects what json.load accepts (NaN, Infinity) and reports malformed
     # input by byte offset only: the stdlib gives the line and column.
     try:
-        obj = json.loads(buf)
+        obj = json.loads(buf if isinstance(buf, bytes) else bytes(buf))
     except json.JSONDecodeError as e:
         raise MalformedJSONError(
             f"{source}: malformed JSON at line {e.lineno}, column {e.colno} (char {e.pos}): {e.msg}"
@@ -320,19 +336,19 @@ def _scan_gt(buf: bytes, segmentation: bool = False) -> dict | None:
         segs = _flat_segments(buf, an)
         if segs is None:
             return None
-    # copies: the scanner's columns are views into its (over-allocated) work arrays
+    # the scanner's columns are already fresh arrays of these dtypes: no copies
     return {
-        "image_ids": np.array(im["id"], dtype=np.int64),
+        "image_ids": np.asarray(im["id"], dtype=np.int64),
         "heights": np.where(im.present["height"], im["height"], 0),
         "widths": np.where(im.present["width"], im["width"], 0),
-        "cat_ids": np.array(ca["id"], dtype=np.int64),
+        "cat_ids": np.asarray(ca["id"], dtype=np.int64),
         "names": [n if n is not None else "" for n in ca["name"]],
-        "ann_id": np.array(an["id"], dtype=np.int64),
-        "ann_img": np.array(an["image_id"], dtype=np.int64),
-        "ann_cat": np.array(an["category_id"], dtype=np.int64),
-        "area": np.array(an["area"], dtype=np.float64),
+        "ann_id": np.asarray(an["id"], dtype=np.int64),
+        "ann_img": np.asarray(an["image_id"], dtype=np.int64),
+        "ann_cat": np.asarray(an["category_id"], dtype=np.int64),
+        "area": np.asarray(an["area"], dtype=np.float64),
         "crowd": an["iscrowd"] != 0,
-        "bbox": np.array(an["bbox"], dtype=np.float64),
+        "bbox": np.asarray(an["bbox"], dtype=np.float64),
         "segs": segs,
     }
 
@@ -346,22 +362,30 @@ def _flat_segments(buf: bytes, res: Any) -> Any:
     return parse_segmentations(buf, res["segmentation"], res.first_byte["segmentation"])
 
 
+def _scan_threads() -> int:
+    """Threads for scanning a results file (Numba's thread count: NUMBA_NUM_THREADS,
+    ``numba.set_num_threads``)."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
 def _scan_dt(buf: bytes) -> dict | None:
     js = _scanner()
     if js is None:
         return None
     try:
-        r = js.scan_records(buf, (), _DT_SCAN)
+        r = js.scan_records(buf, (), _DT_SCAN, parts=_scan_threads())
     except js.ScanFallback:
         return None
     if not r.found or not _all_present(r, ("image_id", "category_id", "bbox", "score")):
         return None
-    # copies: the scanner's columns are views into its (over-allocated) work arrays
+    # the scanner's columns are already fresh arrays of these dtypes: no copies
     return {
-        "img": np.array(r["image_id"], dtype=np.int64),
-        "cat": np.array(r["category_id"], dtype=np.int64),
-        "bbox": np.array(r["bbox"], dtype=np.float64),
-        "score": np.array(r["score"], dtype=np.float64),
+        "img": np.asarray(r["image_id"], dtype=np.int64),
+        "cat": np.asarray(r["category_id"], dtype=np.int64),
+        "bbox": np.asarray(r["bbox"], dtype=np.float64),
+        "score": np.asarray(r["score"], dtype=np.float64),
     }
 
 
@@ -450,7 +474,7 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     segs = None
     if isinstance(gt, (str, os.PathLike)):
         source = os.fspath(gt)
-        buf = _read_bytes(gt)
+        buf = _map_file(gt)
         cols = _scan_gt(buf, needs_segmentation)
         if cols is not None and needs_segmentation:
             segs = cols["segs"]
@@ -578,7 +602,7 @@ def load_pair(
         raw = None
         if _parallel_kernels_threadsafe():
             with ThreadPoolExecutor(1) as ex:
-                fut = ex.submit(lambda: _scan_dt_segm_raw(_read_bytes(dt_path)))
+                fut = ex.submit(lambda: _scan_dt_segm_raw(_map_file(dt_path)))
                 gt = load_gt(gt_path, needs_segmentation=True)
                 raw = fut.result()
         else:  # one file after the other (load_dt scans the results itself)
@@ -586,14 +610,20 @@ def load_pair(
         if raw is not None:
             return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
         return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
-    gbuf = _read_bytes(gt_path)
-    dbuf = _read_bytes(dt_path)
+    gbuf = _map_file(gt_path)
+    dbuf = _map_file(dt_path)
     with ThreadPoolExecutor(1) as ex:
         fut = ex.submit(_scan_dt, dbuf)
         gcols = _scan_gt(gbuf)
+        del gbuf
+        # the GT (the smaller scan per byte) is checked and indexed while the results
+        # are still being scanned
+        if gcols is not None:
+            gt = _finish_gt(gcols, os.fspath(gt_path), None)
+        else:
+            gt = load_gt(gt_path)
         dcols = fut.result()
-    del gbuf, dbuf
-    gt = _finish_gt(gcols, os.fspath(gt_path), None) if gcols is not None else load_gt(gt_path)
+    del dbuf
     if dcols is not None:
         return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
     return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)
@@ -656,7 +686,7 @@ def load_dt(
     typ = list[_ResSeg] if needs_segmentation else list[_Res]
     if isinstance(dt, (str, os.PathLike)):
         source = os.fspath(dt)
-        buf = _read_bytes(dt)
+        buf = _map_file(dt)
         if not needs_segmentation:
             cols = _scan_dt(buf)
             if cols is not None:
@@ -751,7 +781,7 @@ def _scan_dt_segm_raw(buf: bytes) -> dict | None:
         return None
     fields = {**_DT_SCAN, "segmentation": js.FieldSpec("span")}
     try:
-        r = js.scan_records(buf, (), fields)
+        r = js.scan_records(buf, (), fields, parts=_scan_threads())
     except js.ScanFallback:
         return None
     if not r.found or not all(
@@ -769,10 +799,10 @@ def _scan_dt_segm_raw(buf: bytes) -> dict | None:
     if segs is None:
         return None
     return {
-        "img": np.array(r["image_id"], dtype=np.int64),
-        "cat": np.array(r["category_id"], dtype=np.int64),
-        "bbox": np.array(r["bbox"], dtype=np.float64),
-        "score": np.array(r["score"], dtype=np.float64),
+        "img": np.asarray(r["image_id"], dtype=np.int64),
+        "cat": np.asarray(r["category_id"], dtype=np.int64),
+        "bbox": np.asarray(r["bbox"], dtype=np.float64),
+        "score": np.asarray(r["score"], dtype=np.float64),
         "n": n,
         "has_box": has_box,
         "box_mode": box_mode,

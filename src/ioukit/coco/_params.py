@@ -154,7 +154,7 @@ def make_params(
     """Build :class:`Params` the way ``COCOeval.__init__`` + ``evaluate`` normalise them.
 
     ``imgIds`` defaults to every GT image and ``catIds`` to every GT category; both
-    are then sorted and de-duplicated (``np.unique``), ``maxDets`` is sorted.
+    are then sorted and de-duplicated (as pycocotools' ``np.unique``), ``maxDets`` is sorted.
 
     Parameters
     ----------
@@ -183,12 +183,12 @@ def make_params(
     p.useCats = int(use_cats)
     img_ids = overrides.get("imgIds")
     img_ids = list(gt_img_ids) if img_ids is None else img_ids
-    p.imgIds = [int(i) for i in np.unique(np.asarray(_int_list("imgIds", img_ids), dtype=np.int64))]
+    p.imgIds = sorted(set(_int_list("imgIds", img_ids)))
     cat_ids = overrides.get("catIds")
     cat_ids = list(gt_cat_ids) if cat_ids is None else cat_ids
     cats = _int_list("catIds", cat_ids)
     if p.useCats:
-        cats = [int(c) for c in np.unique(np.asarray(cats, dtype=np.int64))]
+        cats = sorted(set(cats))
     elif len(set(cats)) != len(cats):
         # pycocotools would count such annotations twice with useCats=0
         raise InvalidParameterError(f"catIds has duplicates: {cats}")

@@ -47,6 +47,7 @@ E_NOTOBJ = 9  # a list element that is not an object / a root that is not an obj
 E_NULL = 10  # null where a typed value is expected
 E_UTF8 = 11  # invalid UTF-8 or a control character inside a string
 E_EXTRA = 12  # bytes after the root value
+E_SPLIT = 13  # a part scan did not end exactly at its split point (see scan_list_part)
 _NEED_SLOW = 99  # internal: the slow-number table is full, grow it and redo the record
 
 # Field kinds (mirrors _jsonscan.KINDS).
@@ -79,6 +80,7 @@ _ALL1 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _TWO53 = np.uint64(1 << 53)
 _I64MAX = np.uint64((1 << 63) - 1)
 _I64NEG = np.uint64(1 << 63)
+_I64MIN = np.int64(-(1 << 63))  # a constant, not np.iinfo: that pulls numba.np.arraymath in at load
 
 # Exact doubles 1e0 .. 1e22 for Clinger's fast path (10**22 < 2**53 * 2**22 is exact).
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
@@ -612,7 +614,7 @@ def _parse_int(buf, i, n):
         return -E_INTFLOAT, 0
     if neg:
         if v == _I64NEG:
-            return i, np.iinfo(np.int64).min
+            return i, _I64MIN
         return i, -np.int64(v)
     return i, np.int64(v)
 
@@ -838,6 +840,105 @@ def _grow_rows(a, cap):
     return out
 
 
+@numba.njit(cache=True)
+def _scan_list(
+    buf, i, n, stop, t, f0, f1, fkeys, fkey_off, fkind, fcol,
+    ints, floats, spans, present, f4len, slow, n_slow, stack, row0,
+):  # fmt: skip
+    """Parse the records of a list into rows row0, row0 + 1, ... of table t's columns.
+
+    ``buf[i]`` is the first non-blank byte after the list's ``[`` (or, for a part,
+    the ``{`` of its first record). With ``stop < 0`` the list is parsed to its ``]``
+    and i returned just past it; with ``stop >= 0`` parsing ends when the blank-skipped
+    position after a record is exactly ``stop`` (a ``,`` between records), and any
+    other ending (past ``stop``, or the list's end first) is E_SPLIT. The column
+    arrays grow (doubling) as needed and are returned with the row count.
+
+    Returns (status, i, row count, ints, floats, spans, present, f4len, slow, n_slow).
+    """
+    row = row0
+    if stop < 0 and i < n and buf[i] == 93:
+        return (OK, i + 1, row, ints, floats, spans, present, f4len, slow, n_slow)
+    while True:
+        if i >= n:
+            return (E_SYNTAX, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+        if buf[i] != 123:
+            return (E_NOTOBJ, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+        if row >= ints.shape[0]:
+            cap = 2 * ints.shape[0]
+            ints = _grow_rows(ints, cap)
+            floats = _grow_rows(floats, cap)
+            spans = _grow_rows(spans, cap)
+            present = _grow_rows(present, cap)
+            f4len = _grow_rows(f4len, cap)
+        while True:
+            j, n_slow = _parse_record(
+                buf, i, n, t, row, f0, f1, fkeys, fkey_off, fkind, fcol,
+                ints, floats, spans, present, f4len, slow, n_slow, stack,
+            )  # fmt: skip
+            if j != -_NEED_SLOW:
+                break
+            slow = _grow_rows(slow, 2 * slow.shape[0])
+            n_slow_keep = 0
+            # Forget this record's partial entries; it is parsed again.
+            for k in range(n_slow):
+                if not (slow[k, 0] == t and slow[k, 1] == row):
+                    slow[n_slow_keep] = slow[k]
+                    n_slow_keep += 1
+            n_slow = n_slow_keep
+        if j < 0:
+            return (-j, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+        row += 1
+        i = _ws(buf, j, n)
+        if stop >= 0 and i >= stop:
+            status = OK if i == stop else E_SPLIT
+            return (status, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+        if i >= n:
+            return (E_SYNTAX, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+        if buf[i] == 44:
+            i = _ws(buf, i + 1, n)
+            continue
+        if buf[i] == 93:
+            if stop >= 0:  # the list ended before the split point
+                return (E_SPLIT, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+            return (OK, i + 1, row, ints, floats, spans, present, f4len, slow, n_slow)
+        return (E_SYNTAX, i, row, ints, floats, spans, present, f4len, slow, n_slow)
+
+
+@numba.njit(cache=True, nogil=True)
+def scan_list_part(
+    buf, start, stop, fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4, cap
+):
+    """Scan one part of a root-level record list: records from ``buf[start]`` (a ``{``).
+
+    ``stop >= 0``: the part ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
+    end exactly there: the split point was not between two top-level records).
+    ``stop < 0``: the last part, parsed to the list's ``]`` and the end of the document.
+    Fields and columns as :func:`scan` for a root list (table 0).
+
+    Returns (status, position, count, ints, floats, spans, present, f4len, slow, n_slow).
+    """
+    n = buf.shape[0]
+    nf = fkind.shape[0]
+    cap = max(cap, 16)
+    ints = np.empty((cap, max(n_int, 1)), dtype=np.int64)
+    floats = np.empty((cap, n_float + 1), dtype=np.float64)
+    spans = np.empty((cap, max(n_span, 1)), dtype=np.int64)
+    present = np.empty((cap, max(nf, 1)), dtype=np.uint8)
+    f4len = np.empty((cap, max(n_f4, 1)), dtype=np.int64)
+    slow = np.empty((64, 5), dtype=np.int64)
+    stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
+    status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
+        buf, start, n, stop, 0, 0, nf, fkeys, fkey_off, fkind, fcol,
+        ints, floats, spans, present, f4len, slow, 0, stack, 0,
+    )  # fmt: skip
+    if status == OK and stop < 0:
+        i = _ws(buf, i, n)
+        if i != n:
+            status = E_EXTRA
+    return (status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow)
+
+
 @numba.njit(cache=True, nogil=True)
 def scan(
     buf,
@@ -938,118 +1039,14 @@ def scan(
                     slow[n_keep] = slow[k]
                     n_keep += 1
             n_slow = n_keep
-            f0 = tfield_off[t]
-            f1 = tfield_off[t + 1]
             i = _ws(buf, i + 1, n)
-            if i < n and buf[i] == 93:
-                i += 1
-            else:
-                while True:
-                    if i >= n:
-                        return (
-                            E_SYNTAX,
-                            i,
-                            counts,
-                            found,
-                            ints,
-                            floats,
-                            spans,
-                            present,
-                            f4len,
-                            slow,
-                            0,
-                        )
-                    if buf[i] != 123:
-                        return (
-                            E_NOTOBJ,
-                            i,
-                            counts,
-                            found,
-                            ints,
-                            floats,
-                            spans,
-                            present,
-                            f4len,
-                            slow,
-                            0,
-                        )
-                    row = counts[t]
-                    if row >= ints.shape[0]:
-                        cap = 2 * ints.shape[0]
-                        ints = _grow_rows(ints, cap)
-                        floats = _grow_rows(floats, cap)
-                        spans = _grow_rows(spans, cap)
-                        present = _grow_rows(present, cap)
-                        f4len = _grow_rows(f4len, cap)
-                    while True:
-                        j, n_slow = _parse_record(
-                            buf,
-                            i,
-                            n,
-                            t,
-                            row,
-                            f0,
-                            f1,
-                            fkeys,
-                            fkey_off,
-                            fkind,
-                            fcol,
-                            ints,
-                            floats,
-                            spans,
-                            present,
-                            f4len,
-                            slow,
-                            n_slow,
-                            stack,
-                        )
-                        if j != -_NEED_SLOW:
-                            break
-                        slow = _grow_rows(slow, 2 * slow.shape[0])
-                        n_slow_keep = 0
-                        # Forget this record's partial entries; it is parsed again.
-                        for k in range(n_slow):
-                            if not (slow[k, 0] == t and slow[k, 1] == row):
-                                slow[n_slow_keep] = slow[k]
-                                n_slow_keep += 1
-                        n_slow = n_slow_keep
-                    if j < 0:
-                        return (-j, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
-                    counts[t] = row + 1
-                    i = _ws(buf, j, n)
-                    if i >= n:
-                        return (
-                            E_SYNTAX,
-                            i,
-                            counts,
-                            found,
-                            ints,
-                            floats,
-                            spans,
-                            present,
-                            f4len,
-                            slow,
-                            0,
-                        )
-                    if buf[i] == 44:
-                        i = _ws(buf, i + 1, n)
-                        continue
-                    if buf[i] == 93:
-                        i += 1
-                        break
-                    return (
-                        E_SYNTAX,
-                        i,
-                        counts,
-                        found,
-                        ints,
-                        floats,
-                        spans,
-                        present,
-                        f4len,
-                        slow,
-                        0,
-                    )
+            status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
+                buf, i, n, -1, t, tfield_off[t], tfield_off[t + 1], fkeys, fkey_off, fkind,
+                fcol, ints, floats, spans, present, f4len, slow, n_slow, stack, 0,
+            )  # fmt: skip
+            if status != OK:
+                return (status, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
+            counts[t] = cnt
         if root_is_list:
             break
         i = _ws(buf, i, n)

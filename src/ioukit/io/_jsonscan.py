@@ -25,6 +25,8 @@ Example
 from __future__ import annotations
 
 import json
+import mmap
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +71,7 @@ _REASONS = {
     _k.E_NULL: "null where a typed value is expected",
     _k.E_UTF8: "invalid UTF-8 or a control character in a string",
     _k.E_EXTRA: "extra data after the JSON value",
+    _k.E_SPLIT: "a part scan that did not end between two records",
 }
 
 
@@ -137,7 +140,7 @@ def _as_u8(buf: Any) -> np.ndarray:
                 f"buf must be bytes or a 1-D uint8 array; got {buf.dtype} with shape {buf.shape}"
             )
         u8 = np.ascontiguousarray(buf).view()
-    elif isinstance(buf, (bytes, bytearray, memoryview)):
+    elif isinstance(buf, (bytes, bytearray, memoryview, mmap.mmap)):
         u8 = np.frombuffer(buf, dtype=np.uint8)
     else:
         raise InvalidParameterError(f"buf must be bytes-like; got {type(buf).__name__}")
@@ -238,20 +241,103 @@ def _decode_strings(raw: bytes, spans: np.ndarray, present: np.ndarray) -> list[
     return out
 
 
+# A root list's first record, and the bytes between two records: ``}`` , ``{``
+# with JSON blanks around the comma (the comma is group 1).
+_LIST_HEAD = re.compile(rb"[ \t\n\r]*\[[ \t\n\r]*\{")
+_BETWEEN = re.compile(rb"\}[ \t\n\r]*(,)[ \t\n\r]*\{")
+# Smallest part worth a thread of its own.
+PART_MIN_BYTES = 1 << 20
+
+
+@dataclass
+class _Part:
+    """Rows [0, n) of one scan's work arrays (over-allocated; views, not copies)."""
+
+    n: int
+    ints: np.ndarray
+    floats: np.ndarray
+    spans: np.ndarray
+    present: np.ndarray
+    f4len: np.ndarray
+
+
+def _split_points(u8: np.ndarray, parts: int) -> list[tuple[int, int]] | None:
+    """(start, stop) of up to ``parts`` pieces of a root record list, or None.
+
+    Each piece but the last ends at a comma found between a ``}`` and a ``{`` near an
+    even share of the bytes; that such a comma lies between two *top-level* records
+    is only a guess (the same bytes can sit inside a string or a nested list of
+    objects), which the part scan checks: it must end exactly on that comma.
+    """
+    view = memoryview(u8)
+    head = _LIST_HEAD.match(view)
+    if head is None:
+        return None
+    start = head.end() - 1
+    n = u8.size
+    pieces = []
+    for k in range(1, parts):
+        m = _BETWEEN.search(view, start + (n - start) * k // parts)
+        if m is None:
+            break
+        comma = m.start(1)
+        if pieces and comma <= pieces[-1][1]:
+            continue
+        pieces.append((pieces[-1][2] if pieces else start, comma, m.end() - 1))
+    if not pieces:
+        return None
+    out = [(a, b) for a, b, _ in pieces]
+    out.append((pieces[-1][2], -1))
+    return out
+
+
+def _scan_parts(u8: np.ndarray, pieces: list[tuple[int, int]], layout: tuple) -> list | None:
+    """Scan the pieces of a root list at once (one thread each); None unless all are OK.
+
+    The kernel releases the GIL, so the pieces run in parallel. Any other status than
+    OK (a split that was not between records, or anything the scanner leaves to
+    ``json``) gives None: the caller rescans the whole document in one pass, which
+    then reports exactly what a single scan would.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4 = layout
+
+    def run(piece: tuple[int, int]) -> Any:
+        a, b = piece
+        cap = max(16, ((b if b >= 0 else u8.size) - a) // 64)
+        return _k.scan_list_part(
+            u8, a, b, fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4, cap
+        )
+
+    with ThreadPoolExecutor(len(pieces) - 1) as ex:
+        rest = list(ex.map(run, pieces[1:]))  # submitted first: the pool starts now
+        first = run(pieces[0])
+    results = [first, *rest]
+    if any(int(r[0]) != _k.OK for r in results):
+        return None
+    return results
+
+
 def scan_tables(
-    buf: bytes | bytearray | memoryview | np.ndarray,
+    buf: bytes | bytearray | memoryview | mmap.mmap | np.ndarray,
     tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, FieldSpec]]],
+    parts: int = 1,
 ) -> dict[str, ScanResult]:
     """Scan several record lists of one document in a single pass.
 
     Parameters
     ----------
-    buf : bytes-like or (L,) uint8 array
+    buf : bytes-like (bytes, mmap, ...) or (L,) uint8 array
         The UTF-8 JSON document.
     tables : mapping name -> (path, fields)
         ``path=("images",)`` selects the list under that key of the root object;
         ``path=()`` means the root itself is the list (then only one table is allowed).
         ``fields`` maps a column name to a :class:`FieldSpec`.
+    parts : int
+        For a root list of at least ``PART_MIN_BYTES`` per part: scan it as up to
+        ``parts`` pieces on as many threads, split between records (same result;
+        a split that turns out not to lie between records falls back to one pass).
 
     Returns
     -------
@@ -275,41 +361,79 @@ def scan_tables(
      n_span, n_f4, places) = _layout(tables)  # fmt: skip
     if u8.size >= 3 and u8[0] == 0xEF and u8[1] == 0xBB and u8[2] == 0xBF:
         raise ScanFallback("a UTF-8 byte-order mark", 0)
-    cap = max(16, u8.size // 256)
-    (status, pos, counts, found, ints, floats, spans, present, f4len, slow,
-     n_slow) = _k.scan(u8, root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind,
-                       fcol, n_int, n_float, n_span, n_f4, cap)  # fmt: skip
-    if status != _k.OK:
-        raise ScanFallback(_REASONS.get(int(status), f"status {status}"), int(pos))
-    raw = u8.tobytes() if isinstance(buf, np.ndarray) else bytes(buf)
-    if n_slow:
-        # Tokens the compiled path could not round with certainty: Python's float is exact.
-        for _t, row, col, s, e in slow[:n_slow].tolist():
-            if col >= 0:
-                floats[row, col] = float(raw[s:e])
+    raw = buf if isinstance(buf, (bytes, mmap.mmap)) else u8.tobytes()
+    results = None
+    parts = min(int(parts), u8.size // PART_MIN_BYTES)
+    if root_is_list and parts > 1:
+        pieces = _split_points(u8, parts)
+        if pieces is not None:
+            layout = (fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4)
+            results = _scan_parts(u8, pieces, layout)
+    if results is not None:
+        found = np.ones(1, dtype=bool)
+        tables_parts = [[]]
+        for _st, _pos, cnt, ints, floats, spans, present, f4len, slow, n_slow in results:
+            _exact_slow_floats(raw, floats, slow[:n_slow])
+            tables_parts[0].append(_Part(int(cnt), ints, floats, spans, present, f4len))
+    else:
+        # Rows to allocate before the first doubling: one per 64 bytes covers COCO
+        # results (~80 bytes a record) without regrowing. Only the rows written are
+        # ever touched (np.empty: untouched pages cost address space, not memory),
+        # whereas each doubling copies and faults in every row so far.
+        cap = max(16, u8.size // 64)
+        (status, pos, counts, found, ints, floats, spans, present, f4len, slow,
+         n_slow) = _k.scan(u8, root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off,
+                           fkind, fcol, n_int, n_float, n_span, n_f4, cap)  # fmt: skip
+        if status != _k.OK:
+            raise ScanFallback(_REASONS.get(int(status), f"status {status}"), int(pos))
+        _exact_slow_floats(raw, floats, slow[:n_slow])
+        tables_parts = [
+            [_Part(int(counts[t]), ints, floats, spans, present, f4len)] for t in range(len(places))
+        ]
     out: dict[str, ScanResult] = {}
     for t, (tname, place) in enumerate(places):
-        n = int(counts[t])
-        res = ScanResult(count=n, found=bool(found[t]))
-        for name, kind, col, f in place:
-            pres = present[:n, f].astype(bool)
-            res.present[name] = pres
-            if kind in (_k.K_INT, _k.K_FLAG):
-                res.columns[name] = ints[:n, col].copy()
-            elif kind == _k.K_FLOAT:
-                res.columns[name] = floats[:n, col].copy()
-            elif kind == _k.K_FLOAT4:
-                res.columns[name] = np.ascontiguousarray(floats[:n, col : col + 4])
-                lens = f4len[:n, col // 4].copy()
-                res.lengths[name] = lens
-                res.bad_rows[name] = np.flatnonzero(pres & (lens != 4))
-            elif kind == _k.K_STR:
-                res.columns[name] = _decode_strings(raw, spans[:n, col : col + 3], pres)
-            else:
-                res.columns[name] = np.ascontiguousarray(spans[:n, col : col + 2])
-                res.first_byte[name] = np.where(pres, spans[:n, col + 2], 0).astype(np.uint8)
-        out[tname] = res
+        out[tname] = _result(raw, tables_parts[t], place, bool(found[t]))
     return out
+
+
+def _exact_slow_floats(raw: Any, floats: np.ndarray, slow: np.ndarray) -> None:
+    """Tokens the compiled path could not round with certainty: Python's float is exact."""
+    for _t, row, col, s, e in slow.tolist():
+        if col >= 0:
+            floats[row, col] = float(raw[s:e])
+
+
+def _result(raw: Any, parts: list[_Part], place: list, found: bool) -> ScanResult:
+    """One table's columns, rows of its parts in order (copies of the work arrays)."""
+
+    def rows(array: str, cols: int | slice, copy: bool = True) -> np.ndarray:
+        got = [getattr(p, array)[: p.n, cols] for p in parts]
+        if len(got) == 1:
+            return np.array(got[0]) if copy else got[0]
+        return np.concatenate(got)  # a new C-contiguous array
+
+    n = sum(p.n for p in parts)
+    res = ScanResult(count=n, found=found)
+    for name, kind, col, f in place:
+        pres = rows("present", f, copy=False).astype(bool)
+        res.present[name] = pres
+        if kind in (_k.K_INT, _k.K_FLAG):
+            res.columns[name] = rows("ints", col)
+        elif kind == _k.K_FLOAT:
+            res.columns[name] = rows("floats", col)
+        elif kind == _k.K_FLOAT4:
+            res.columns[name] = rows("floats", slice(col, col + 4))
+            lens = rows("f4len", col // 4)
+            res.lengths[name] = lens
+            res.bad_rows[name] = np.flatnonzero(pres & (lens != 4))
+        elif kind == _k.K_STR:
+            sp = rows("spans", slice(col, col + 3), copy=False)
+            res.columns[name] = _decode_strings(raw, sp, pres)
+        else:
+            sp = rows("spans", slice(col, col + 3), copy=False)
+            res.columns[name] = np.ascontiguousarray(sp[:, :2])
+            res.first_byte[name] = np.where(pres, sp[:, 2], 0).astype(np.uint8)
+    return res
 
 
 def decode_spans(
@@ -350,13 +474,15 @@ def decode_spans(
 
 
 def scan_records(
-    buf: bytes | bytearray | memoryview | np.ndarray,
+    buf: bytes | bytearray | memoryview | mmap.mmap | np.ndarray,
     path: tuple[str, ...],
     fields: Mapping[str, FieldSpec],
+    parts: int = 1,
 ) -> ScanResult:
     """Scan one record list (``path=()`` for a root list, ``("key",)`` for a member).
 
-    Shapes: see :class:`ScanResult`. Raises :class:`ScanFallback` as :func:`scan_tables`.
+    Shapes: see :class:`ScanResult`. Raises :class:`ScanFallback` as :func:`scan_tables`;
+    ``parts`` as there (root lists only).
 
     Example
     -------
@@ -365,7 +491,7 @@ def scan_records(
     >>> r["score"].tolist(), r["s"].tolist(), r.present["s"].tolist()
     ([0.1, 0.001], [[21, 29], [-1, -1]], [True, False])
     """
-    return scan_tables(buf, {"records": (tuple(path), fields)})["records"]
+    return scan_tables(buf, {"records": (tuple(path), fields)}, parts)["records"]
 
 
 COCO_GT_TABLES: dict[str, tuple[tuple[str, ...], dict[str, FieldSpec]]] = {
