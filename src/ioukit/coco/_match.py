@@ -158,10 +158,9 @@ def _match_kernel(
     dt_area,
     iou_thrs,
     area_rng,
+    out,
 ):
-    n_t = iou_thrs.size
-    n_a = area_rng.shape[0]
-    out = np.empty((dt_index.size, n_a, n_t), dtype=np.uint8)
+    # out: (Nd, A, T) uint8, every entry written here
     max_g = 0
     max_d = 0
     for g in range(dt_off.size - 1):
@@ -244,4 +243,6 @@ def match_groups(
         np.ascontiguousarray(dt_area, dtype=np.float64),
         np.ascontiguousarray(iou_thrs, dtype=np.float64),
         np.ascontiguousarray(area_rng, dtype=np.float64),
+        # allocated by NumPy (huge pages at COCO sizes; see accumulate_arrays)
+        np.empty((groups.dt_index.size, np.shape(area_rng)[0], np.size(iou_thrs)), np.uint8),
     )

@@ -835,6 +835,7 @@ def _parse_record(
 
 @numba.njit(cache=True)
 def _grow_rows(a, cap):
+    # rows start at 16 or more (the caller's arrays), so doubling always adds rows
     out = np.empty((cap, a.shape[1]), dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
@@ -907,25 +908,19 @@ def _scan_list(
 
 @numba.njit(cache=True, nogil=True)
 def scan_list_part(
-    buf, start, stop, fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4, cap
+    buf, start, stop, fkeys, fkey_off, fkind, fcol, ints, floats, spans, present, f4len
 ):
     """Scan one part of a root-level record list: records from ``buf[start]`` (a ``{``).
 
     ``stop >= 0``: the part ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
     end exactly there: the split point was not between two top-level records).
     ``stop < 0``: the last part, parsed to the list's ``]`` and the end of the document.
-    Fields and columns as :func:`scan` for a root list (table 0).
+    Fields and column arrays as :func:`scan` for a root list (table 0).
 
     Returns (status, position, count, ints, floats, spans, present, f4len, slow, n_slow).
     """
     n = buf.shape[0]
     nf = fkind.shape[0]
-    cap = max(cap, 16)
-    ints = np.empty((cap, max(n_int, 1)), dtype=np.int64)
-    floats = np.empty((cap, n_float + 1), dtype=np.float64)
-    spans = np.empty((cap, max(n_span, 1)), dtype=np.int64)
-    present = np.empty((cap, max(nf, 1)), dtype=np.uint8)
-    f4len = np.empty((cap, max(n_f4, 1)), dtype=np.int64)
     slow = np.empty((64, 5), dtype=np.int64)
     stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
     status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
@@ -950,32 +945,28 @@ def scan(
     fkey_off,
     fkind,
     fcol,
-    n_int,
-    n_float,
-    n_span,
-    n_f4,
-    cap,
+    ints,
+    floats,
+    spans,
+    present,
+    f4len,
 ):
     """Scan a whole document.
 
     root_is_list: the root is the single record list (table 0); otherwise the root is an
     object whose member tkeys[t] selects table t's record list (the last duplicate wins).
-    Fields tfield_off[t]..tfield_off[t+1] belong to table t.
+    Fields tfield_off[t]..tfield_off[t+1] belong to table t. The column arrays (rows x
+    columns: ints int64, floats float64 with one spare column that receives the 5th+
+    elements of an over-long float4 list, spans int64, present uint8 per field, f4len
+    int64 per float4 field) come from the caller and are replaced by larger copies
+    when the rows run out.
 
     Returns (status, position, counts, found, ints, floats, spans, present, f4len, slow, n_slow).
     """
     n = buf.shape[0]
     n_tables = tkey_off.shape[0] - 1
-    nf = fkind.shape[0]
     counts = np.zeros(n_tables, dtype=np.int64)
     found = np.zeros(n_tables, dtype=np.bool_)
-    cap = max(cap, 16)
-    ints = np.empty((cap, max(n_int, 1)), dtype=np.int64)
-    # One spare column receives the 5th+ elements of an over-long float4 list.
-    floats = np.empty((cap, n_float + 1), dtype=np.float64)
-    spans = np.empty((cap, max(n_span, 1)), dtype=np.int64)
-    present = np.empty((cap, max(nf, 1)), dtype=np.uint8)
-    f4len = np.empty((cap, max(n_f4, 1)), dtype=np.int64)
     slow = np.empty((64, 5), dtype=np.int64)
     n_slow = 0
     stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
