@@ -106,6 +106,7 @@ def test_rles_and_polygons_match_pycocotools():
     t = table_from_flat(s, np.full(120, h), np.full(120, w))
     ref = table_from_objects(objs, np.full(120, h), np.full(120, w))
     assert np.array_equal(t.counts, ref.counts) and np.array_equal(t.offsets, ref.offsets)
+    assert np.array_equal(t.heights, ref.heights) and np.array_equal(t.widths, ref.widths)
     for i, r in enumerate(want):
         dec = mask_util.decode(r)
         c = t.counts[t.offsets[i] : t.offsets[i + 1]]

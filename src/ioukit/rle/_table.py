@@ -133,7 +133,8 @@ def _compact(buf, bound_off, n_out):
     return counts, off
 
 
-def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
+def _polys_to_slots(xy, poly_off, ann_off, heights, widths):
+    """Rasterise: annotation i's counts are ``buf[bound_off[i]:bound_off[i] + n_out[i]]``."""
     bound_off = _ann_bounds(xy, poly_off, ann_off)
     buf = np.empty(int(bound_off[-1]), np.uint32)
     n_out = np.zeros(ann_off.size - 1, np.int64)
@@ -141,7 +142,25 @@ def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
     big = xy.size >= _kernels.PARALLEL_MIN_WORK // 20
     f = _polys_fill_par if big else _polys_fill_ser
     f(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out)
-    return _compact(buf, bound_off, n_out)
+    return buf, bound_off, n_out
+
+
+def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
+    return _compact(*_polys_to_slots(xy, poly_off, ann_off, heights, widths))
+
+
+@numba.njit(cache=True, nogil=True)
+def _interleave(src_a, start_a, len_a, rows_a, src_b, start_b, len_b, rows_b, off):
+    """One counts array in row order from two sources: row ``rows_a[k]`` takes
+    ``src_a[start_a[k]:start_a[k] + len_a[k]]`` (likewise b); ``off`` the row offsets."""
+    out = np.empty(off[-1], np.uint32)
+    for k in range(rows_a.size):
+        o = off[rows_a[k]]
+        out[o : o + len_a[k]] = src_a[start_a[k] : start_a[k] + len_a[k]]
+    for k in range(rows_b.size):
+        o = off[rows_b[k]]
+        out[o : o + len_b[k]] = src_b[start_b[k] : start_b[k] + len_b[k]]
+    return out
 
 
 def _check_polygon(p: Any, names, i: int, k: int) -> np.ndarray:
@@ -491,36 +510,53 @@ def table_from_flat(
     absent = np.flatnonzero(kind < 0)
     if absent.size:
         raise InvalidRLEError(f"{_label(names, int(absent[0]))}: no segmentation")
-    parts: list[tuple[np.ndarray, RLETable]] = []
     rle_h = flat.height.astype(np.int64)
     rle_w = flat.width.astype(np.int64)
     rle = kind > 0
-    for k in (1, 0):
-        idx = np.flatnonzero(rle if k else kind == 0)
-        if idx.size == 0:
-            continue
-        if k:
-            t = _flat_counts(flat, idx, rle_h[idx], rle_w[idx], names)
-        else:
-            if hs is None or ws is None:
-                raise InvalidPolygonError(
-                    f"{_label(names, int(idx[0]))}: polygons need the image size (h, w)"
-                )
-            t = _flat_polygons(flat, idx, hs[idx], ws[idx])
-        parts.append((idx, t))
-    if len(parts) == 1:
-        table = parts[0][1]
-    elif not parts:
-        table = concat_tables([])
+    if rle.all():
+        table = _flat_counts(flat, np.arange(n), rle_h, rle_w, names)
+    elif hs is None or ws is None:
+        first = int(np.flatnonzero(~rle)[0])
+        raise InvalidPolygonError(f"{_label(names, first)}: polygons need the image size (h, w)")
+    elif not rle.any():
+        table = _flat_polygons(flat, np.arange(n), hs, ws)
     else:
-        idx = np.concatenate([ix for ix, _ in parts])
-        cat = concat_tables([t for _, t in parts])
-        inv = np.empty(n, np.int64)
-        inv[idx] = np.arange(n)
-        table = take(cat, inv)
+        table = _flat_mixed(flat, rle, hs, ws, rle_h, rle_w, names)
     if hs is not None and ws is not None and n:
         check_sizes(table, hs, ws, names)
     return table
+
+
+def _flat_mixed(flat, rle, hs, ws, rle_h, rle_w, names) -> RLETable:
+    """RLE rows and polygon rows (COCO GT: polygons plus crowd RLEs) into one table.
+
+    The RLE rows' counts are copied from the parser's array and the polygons' from
+    the rasteriser's slots straight to their rows' places: one copy of the counts,
+    not three (compact the polygons, concatenate the kinds, reorder the rows).
+    """
+    rle_idx = np.flatnonzero(rle)
+    poly_idx = np.flatnonzero(~rle)
+    rh, rw = rle_h[rle_idx], rle_w[rle_idx]
+    _check_totals(flat, rle_idx, rh, rw, names)
+    xy, poly_off, ann_off = _polygons_of_rows(flat, poly_idx)
+    h = np.asarray(hs, np.int64)
+    w = np.asarray(ws, np.int64)
+    buf, bound_off, n_out = _polys_to_slots(xy, poly_off, ann_off, h[poly_idx], w[poly_idx])
+    rle_start = flat.cnt_off[rle_idx]
+    rle_len = flat.cnt_off[rle_idx + 1] - rle_start
+    sizes = np.empty(rle.size, np.int64)
+    sizes[rle_idx] = rle_len
+    sizes[poly_idx] = n_out
+    off = np.zeros(rle.size + 1, np.int64)
+    np.cumsum(sizes, out=off[1:])
+    counts = _interleave(
+        flat.cnts, rle_start, rle_len, rle_idx, buf, bound_off[:-1], n_out, poly_idx, off
+    )
+    heights = h.copy()
+    widths = w.copy()
+    heights[rle_idx] = rh
+    widths[rle_idx] = rw
+    return RLETable(counts, off, heights, widths)
 
 
 def _sub_offsets(off: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -531,7 +567,7 @@ def _sub_offsets(off: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return lengths, new
 
 
-def _flat_counts(flat, idx, h, w, names) -> RLETable:
+def _check_totals(flat, idx, h, w, names) -> None:
     # Compressed strings were decoded by the parser; both kinds check the sum here,
     # with the wording of the object path (codec ERR_SUM / lists_to_table).
     bad = np.flatnonzero(flat.total[idx] != h * w)
@@ -541,6 +577,10 @@ def _flat_counts(flat, idx, h, w, names) -> RLETable:
             f"{_label(names, int(idx[b]))}: counts add up to {int(flat.total[idx[b]])}, "
             f"not h*w = {int(h[b] * w[b])}"
         )
+
+
+def _flat_counts(flat, idx, h, w, names) -> RLETable:
+    _check_totals(flat, idx, h, w, names)
     if idx.size == flat.kind.size:
         off, counts = flat.cnt_off, flat.cnts
     else:
@@ -549,17 +589,21 @@ def _flat_counts(flat, idx, h, w, names) -> RLETable:
     return RLETable(counts, off, h, w)
 
 
-def _flat_polygons(flat, idx, h, w) -> RLETable:
+def _polygons_of_rows(flat, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xy, poly_off, ann_off) of rows ``idx`` only, re-based."""
     if idx.size == flat.kind.size:
-        xy, poly_off, ann_off = flat.xy, flat.poly_off, flat.ann_off
-    else:
-        # Polygons of the selected rows only, re-based (their coordinates stay in place).
-        npoly, ann_off = _sub_offsets(flat.ann_off, idx)
-        pidx = np.repeat(flat.ann_off[idx], npoly) + (
-            np.arange(int(ann_off[-1])) - np.repeat(ann_off[:-1], npoly)
-        )
-        _, poly_off = _sub_offsets(flat.poly_off, pidx)
-        xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
+        return flat.xy, flat.poly_off, flat.ann_off
+    npoly, ann_off = _sub_offsets(flat.ann_off, idx)
+    pidx = np.repeat(flat.ann_off[idx], npoly) + (
+        np.arange(int(ann_off[-1])) - np.repeat(ann_off[:-1], npoly)
+    )
+    _, poly_off = _sub_offsets(flat.poly_off, pidx)
+    xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
+    return xy, poly_off, ann_off
+
+
+def _flat_polygons(flat, idx, h, w) -> RLETable:
+    xy, poly_off, ann_off = _polygons_of_rows(flat, idx)
     counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
     return RLETable(counts, off, h, w)
 
