@@ -75,6 +75,24 @@ def _random_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return m
 
 
+def test_rle_rows_carry_area_and_box_as_pycocotools():
+    """All-RLE documents (results): the parser's rleArea / rleToBbox per row."""
+    rng = np.random.default_rng(2)
+    objs = []
+    for i in range(60):
+        h, w = int(rng.integers(2, 40)), int(rng.integers(2, 40))
+        r = mask_util.encode(_random_mask(rng, h, w) * (i % 7 != 0))  # some empty masks
+        objs.append({"size": r["size"], "counts": r["counts"].decode()})
+    s = _parse(json.dumps([{"segmentation": o} for o in objs]))
+    assert s is not None and s.rle_area is not None
+    enc = [{"size": o["size"], "counts": o["counts"].encode()} for o in objs]
+    assert s.rle_area.tolist() == [int(a) for a in mask_util.area(enc)]
+    assert np.array_equal(s.rle_bbox, mask_util.toBbox(enc))
+    # a row that is not a valid RLE (or a polygon) leaves the measuring to the table
+    bad = json.dumps([{"segmentation": objs[0]}, {"segmentation": [[0, 0, 4, 0, 4, 4]]}])
+    assert _parse(bad).rle_area is None
+
+
 def test_rles_and_polygons_match_pycocotools():
     rng = np.random.default_rng(1)
     h, w = 37, 53

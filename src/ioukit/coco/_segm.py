@@ -130,7 +130,13 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     image size, which this hook is not given.
     """
     names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
-    geom = _geometry(_to_table(segs, None, None, names), None)
+    table = _to_table(segs, None, None, names)
+    if isinstance(segs, FlatSegments) and segs.rle_area is not None:
+        # the parser measured every RLE while decoding it (all rows RLE: table rows
+        # are the parsed rows, in order)
+        geom = MaskGeometry(table, segs.rle_bbox, segs.rle_area)
+    else:
+        geom = _geometry(table, None)
     _LOADRES_CACHE["last"] = (segs, geom)
     return geom.area.astype(np.float64), geom.bbox.copy()
 

@@ -44,7 +44,7 @@ import numba
 import numpy as np
 
 from .._numba_start import light_numba_start
-from ..rle._kernels import PARALLEL_MIN_WORK, twins
+from ..rle._kernels import PARALLEL_MIN_WORK, _bbox_one, twins
 from . import _jsonkernel as _k
 
 light_numba_start()  # before any cached kernel loads (see there)
@@ -299,7 +299,8 @@ def _count_impl(buf, spans, first, sizes, key_counts, key_size):
 
 
 def _fill_impl(buf, spans, first, x_off, ann_off, cnt_off, xy, poly_off, cnts,
-               kind, hh, ww, totals, status, key_counts, key_size):  # fmt: skip
+               kind, hh, ww, totals, status, key_counts, key_size,
+               rle_area, rle_bbox, rle_geom):  # fmt: skip
     for r in numba.prange(spans.shape[0]):
         st, _, _, _, _, kd, h, w, tot = _row(
             buf, spans[r, 0], spans[r, 1], first[r], True, xy, x_off[r], poly_off, ann_off[r],
@@ -310,6 +311,17 @@ def _fill_impl(buf, spans, first, x_off, ann_off, cnt_off, xy, poly_off, cnts,
         kind[r] = kd
         hh[r] = h
         ww[r] = w
+        # An RLE's area and box (maskApi rleArea / rleToBbox) while its counts are
+        # still in cache: results need both (loadRes), and a second pass over all
+        # counts would read them from memory again.
+        rle_geom[r] = 0
+        if st == 0 and kd != KIND_POLY and kd != KIND_ABSENT and h > 0 and w > 0 and tot == h * w:
+            a = 0
+            for j in range(cnt_off[r] + 1, cnt_off[r + 1], 2):
+                a += cnts[j]
+            rle_area[r] = a
+            _bbox_one(cnts, cnt_off[r], cnt_off[r + 1], h, w, rle_bbox[r])
+            rle_geom[r] = 1
 
 
 _count_ser, _count_par = twins(_count_impl)
@@ -348,6 +360,9 @@ class FlatSegments(Sequence):
     height, width : int64 (n,)  an RLE's ``size`` (0 for polygons)
     total : int64 (n,)        sum of an RLE's counts (to check against h * w)
     buf, spans                the document and the (n, 2) value spans (for indexing)
+    rle_area : int64 (n,), rle_bbox : float64 (n, 4)
+                              every row's area and box (maskApi rleArea, rleToBbox), when
+                              every row is a valid RLE (counts summing to h*w > 0); else None
 
     RLE items are ``json.loads`` of their bytes; polygons come back as lists of
     floats (integers written without a fraction too).
@@ -364,6 +379,8 @@ class FlatSegments(Sequence):
     total: np.ndarray
     buf: Any
     spans: np.ndarray
+    rle_area: np.ndarray | None = None
+    rle_bbox: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.kind.size)
@@ -429,12 +446,16 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
     ww = np.zeros(n, np.int64)
     total = np.zeros(n, np.int64)
     status = np.zeros(n, np.int64)
+    rle_area = np.zeros(n, np.int64)
+    rle_bbox = np.zeros((n, 4), np.float64)
+    rle_geom = np.zeros(n, np.uint8)
     (_fill_par if par else _fill_ser)(
         u8, spans, first, x_off, ann_off, cnt_off, xy, poly_off, cnts,
-        kind, hh, ww, total, status, _COUNTS, _SIZE,
+        kind, hh, ww, total, status, _COUNTS, _SIZE, rle_area, rle_bbox, rle_geom,
     )  # fmt: skip
     if status.any():
         return None
+    geom_all = bool(rle_geom.all())
     slow = np.flatnonzero(np.isnan(xy))
     if slow.size:
         rows = np.searchsorted(x_off, slow, side="right") - 1
@@ -445,4 +466,5 @@ def parse_segmentations(buf: Any, spans: np.ndarray, first_byte: np.ndarray) -> 
     return FlatSegments(
         kind=kind, xy=xy, poly_off=poly_off, ann_off=ann_off, cnts=cnts, cnt_off=cnt_off,
         height=hh, width=ww, total=total, buf=u8, spans=spans,
+        rle_area=rle_area if geom_all else None, rle_bbox=rle_bbox if geom_all else None,
     )  # fmt: skip
