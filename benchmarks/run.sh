@@ -10,6 +10,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$VENV/bin/pip" install -q -r benchmarks/requirements.txt
     "$VENV/bin/pip" install -q -e ".[dask]"
 fi
+# Byte-compile ioukit's sources as a regular (non-editable) install would: with
+# PYTHONDONTWRITEBYTECODE set, an editable install recompiles them on every import.
+"$VENV/bin/python" -m compileall -q src
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(benchmarks/bench_*.py)
 for s in "${scripts[@]}"; do

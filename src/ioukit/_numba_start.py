@@ -1,8 +1,8 @@
 """Trim Numba's one-time start-up cost when ioukit's kernels load from the cache.
 
 A short job (one COCO evaluation in a fresh process) is dominated by what Numba does
-once per process before the first cached kernel runs, not by the kernels. Three
-pieces of that work are not needed to *load* compiled code, only to *compile* it:
+once per process before the first cached kernel runs, not by the kernels. Several
+pieces of that work are needed to *compile* code, not to *load* compiled code:
 
 1. ``numba.np.arraymath`` probes for BLAS at import by importing ``scipy.linalg``
    (0.2 s, 14 MB). No ioukit kernel calls BLAS.
@@ -10,19 +10,25 @@ pieces of that work are not needed to *load* compiled code, only to *compile* it
    installs all of Numba's typing and lowering registries (~0.07-0.2 s). A cached
    kernel is finished machine code; it needs only the runtime (NRT) that its code
    calls into.
-3. Every cache load lists all symbols the loaded library defines (walking its LLVM
-   module, three FFI calls per function: ~2000 functions over the COCO segm path)
-   into the JIT engine's ``_defined_symbols`` set, which is only asked a handful of
-   questions later (entry points, unresolved-symbol stubs).
+3. Every cache load parses the kernel's LLVM bitcode (kept for linking it into
+   other code later; ~6 ms for a large kernel) and lists all symbols it defines
+   (three FFI calls per function) into the JIT engine's ``_defined_symbols`` set,
+   which is only asked a handful of questions later.
+4. The runtime itself (a small LLVM module of reference-count helpers) is compiled
+   on every process start (~25 ms of LLVM passes and code generation).
+5. Typing a plain ``np.ndarray`` argument on a dispatcher's first call imports
+   ``numpy.ma`` (Numba's masked-array check; ~7 ms on NumPy 2).
 
-:func:`light_numba_start` defers all three to where they are needed: the BLAS
-probe is answered by whether scipy is installed; a cache load on the CPU target
-initialises the NRT but skips the refresh (Numba's compiler refreshes the context
-itself in ``CompilerBase.__init__``, so a cache miss or any later compilation sees
-the full registries as before); and the engine answers "is this symbol defined?"
-for cache-loaded modules by looking that one name up in them. Each change checks
-the Numba internals it touches and leaves Numba as it is where those differ (other
-versions keep their own behaviour, just slower).
+:func:`light_numba_start` defers or caches each of them: the BLAS probe is answered
+by whether scipy is installed; a cache load on the CPU target initialises the NRT
+but skips the refresh (Numba's compiler refreshes the context itself in
+``CompilerBase.__init__``, so a cache miss or any later compilation sees the full
+registries as before); cached bitcode is parsed when something links against it,
+and "is this symbol defined?" is answered by the engine's own symbol table; the
+compiled runtime library is cached beside the kernels; exact ndarrays are typed
+without the masked-array check. Each change checks the Numba internals it touches
+and leaves Numba as it is where those differ (other versions keep their own
+behaviour, just slower).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ _DONE = False
 
 
 def light_numba_start() -> None:
-    """Apply the three start-up trims (idempotent; call before the first kernel loads).
+    """Apply the start-up trims (idempotent; call before the first kernel loads).
 
     >>> light_numba_start()
     >>> light_numba_start()  # a second call changes nothing

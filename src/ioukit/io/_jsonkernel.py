@@ -47,7 +47,7 @@ E_NOTOBJ = 9  # a list element that is not an object / a root that is not an obj
 E_NULL = 10  # null where a typed value is expected
 E_UTF8 = 11  # invalid UTF-8 or a control character inside a string
 E_EXTRA = 12  # bytes after the root value
-E_SPLIT = 13  # a part scan did not end exactly at its split point (see scan_list_part)
+E_SPLIT = 13  # a part scan did not end exactly at its split point (see scan)
 _NEED_SLOW = 99  # internal: the slow-number table is full, grow it and redo the record
 
 # Field kinds (mirrors _jsonscan.KINDS).
@@ -907,34 +907,6 @@ def _scan_list(
 
 
 @numba.njit(cache=True, nogil=True)
-def scan_list_part(
-    buf, start, stop, fkeys, fkey_off, fkind, fcol, ints, floats, spans, present, f4len
-):
-    """Scan one part of a root-level record list: records from ``buf[start]`` (a ``{``).
-
-    ``stop >= 0``: the part ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
-    end exactly there: the split point was not between two top-level records).
-    ``stop < 0``: the last part, parsed to the list's ``]`` and the end of the document.
-    Fields and column arrays as :func:`scan` for a root list (table 0).
-
-    Returns (status, position, count, ints, floats, spans, present, f4len, slow, n_slow).
-    """
-    n = buf.shape[0]
-    nf = fkind.shape[0]
-    slow = np.empty((64, 5), dtype=np.int64)
-    stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
-    status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
-        buf, start, n, stop, 0, 0, nf, fkeys, fkey_off, fkind, fcol,
-        ints, floats, spans, present, f4len, slow, 0, stack, 0,
-    )  # fmt: skip
-    if status == OK and stop < 0:
-        i = _ws(buf, i, n)
-        if i != n:
-            status = E_EXTRA
-    return (status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow)
-
-
-@numba.njit(cache=True, nogil=True)
 def scan(
     buf,
     root_is_list,
@@ -950,8 +922,10 @@ def scan(
     spans,
     present,
     f4len,
+    start,
+    stop,
 ):
-    """Scan a whole document.
+    """Scan a whole document, or (``start >= 0``) one part of a root record list.
 
     root_is_list: the root is the single record list (table 0); otherwise the root is an
     object whose member tkeys[t] selects table t's record list (the last duplicate wins).
@@ -960,6 +934,13 @@ def scan(
     elements of an over-long float4 list, spans int64, present uint8 per field, f4len
     int64 per float4 field) come from the caller and are replaced by larger copies
     when the rows run out.
+
+    A part (root lists only; table 0) holds the records from ``buf[start]`` (a ``{``):
+    with ``stop >= 0`` it ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
+    end exactly there: the split point was not between two top-level records); with
+    ``stop < 0`` it is the last part, parsed to the list's ``]`` and the end of the
+    document. (One kernel for both uses: the scanner is large, and each compiled
+    entry point costs tens of seconds on a cold cache.)
 
     Returns (status, position, counts, found, ints, floats, spans, present, f4len, slow, n_slow).
     """
@@ -970,6 +951,18 @@ def scan(
     slow = np.empty((64, 5), dtype=np.int64)
     n_slow = 0
     stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
+    if start >= 0:
+        found[0] = True
+        status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
+            buf, start, n, stop, 0, 0, fkind.shape[0], fkeys, fkey_off, fkind, fcol,
+            ints, floats, spans, present, f4len, slow, 0, stack, 0,
+        )  # fmt: skip
+        counts[0] = cnt
+        if status == OK and stop < 0:
+            i = _ws(buf, i, n)
+            if i != n:
+                status = E_EXTRA
+        return (status, i, counts, found, ints, floats, spans, present, f4len, slow, n_slow)
 
     i = _ws(buf, 0, n)
     if i >= n:

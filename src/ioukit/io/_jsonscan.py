@@ -327,13 +327,15 @@ def _scan_parts(u8: np.ndarray, pieces: list[tuple[int, int]], layout: tuple) ->
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4 = layout
+    tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4 = layout
 
     def run(piece: tuple[int, int]) -> Any:
         a, b = piece
         rows = _initial_rows((b if b >= 0 else u8.size) - a)
         work = _work_arrays(rows, n_int, n_float, n_span, fkind.size, n_f4)
-        return _k.scan_list_part(u8, a, b, fkeys, fkey_off, fkind, fcol, *work)
+        return _k.scan(
+            u8, True, tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, *work, a, b
+        )
 
     with ThreadPoolExecutor(len(pieces) - 1) as ex:
         futures = [ex.submit(run, piece) for piece in pieces[1:]]
@@ -392,19 +394,24 @@ def scan_tables(
     if root_is_list and parts > 1:
         pieces = _split_points(u8, parts)
         if pieces is not None:
-            layout = (fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4)
+            layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol) + (
+                n_int,
+                n_float,
+                n_span,
+                n_f4,
+            )
             results = _scan_parts(u8, pieces, layout)
     if results is not None:
         found = np.ones(1, dtype=bool)
         tables_parts = [[]]
-        for _st, _pos, cnt, ints, floats, spans, present, f4len, slow, n_slow in results:
+        for _st, _pos, cnt, _f, ints, floats, spans, present, f4len, slow, n_slow in results:
             _exact_slow_floats(raw, floats, slow[:n_slow])
-            tables_parts[0].append(_Part(int(cnt), ints, floats, spans, present, f4len))
+            tables_parts[0].append(_Part(int(cnt[0]), ints, floats, spans, present, f4len))
     else:
         work = _work_arrays(_initial_rows(u8.size), n_int, n_float, n_span, fkind.size, n_f4)
         (status, pos, counts, found, ints, floats, spans, present, f4len, slow,
          n_slow) = _k.scan(u8, root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off,
-                           fkind, fcol, *work)  # fmt: skip
+                           fkind, fcol, *work, -1, -1)  # fmt: skip
         if status != _k.OK:
             raise ScanFallback(_REASONS.get(int(status), f"status {status}"), int(pos))
         _exact_slow_floats(raw, floats, slow[:n_slow])
