@@ -841,7 +841,7 @@ def _grow_rows(a, cap):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _scan_list(
     buf, i, n, stop, t, f0, f1, fkeys, fkey_off, fkind, fcol,
     ints, floats, spans, present, f4len, slow, n_slow, stack, row0,
@@ -939,8 +939,8 @@ def scan(
     with ``stop >= 0`` it ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
     end exactly there: the split point was not between two top-level records); with
     ``stop < 0`` it is the last part, parsed to the list's ``]`` and the end of the
-    document. (One kernel for both uses: the scanner is large, and each compiled
-    entry point costs tens of seconds on a cold cache.)
+    document. (One kernel, and one call of the record loop, for both uses: the
+    scanner is large, and each compiled copy costs tens of seconds on a cold cache.)
 
     Returns (status, position, counts, found, ints, floats, spans, present, f4len, slow, n_slow).
     """
@@ -951,20 +951,8 @@ def scan(
     slow = np.empty((64, 5), dtype=np.int64)
     n_slow = 0
     stack = np.empty(_MAX_DEPTH, dtype=np.uint8)
-    if start >= 0:
-        found[0] = True
-        status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
-            buf, start, n, stop, 0, 0, fkind.shape[0], fkeys, fkey_off, fkind, fcol,
-            ints, floats, spans, present, f4len, slow, 0, stack, 0,
-        )  # fmt: skip
-        counts[0] = cnt
-        if status == OK and stop < 0:
-            i = _ws(buf, i, n)
-            if i != n:
-                status = E_EXTRA
-        return (status, i, counts, found, ints, floats, spans, present, f4len, slow, n_slow)
-
-    i = _ws(buf, 0, n)
+    part = start >= 0  # (root lists only) records from buf[start], not the whole list
+    i = start if part else _ws(buf, 0, n)
     if i >= n:
         return (E_SYNTAX, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
     if root_is_list:
@@ -1012,21 +1000,26 @@ def scan(
                 return (-j, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
             i = j
         else:
-            if i >= n or buf[i] != 91:
-                return (E_NOTLIST, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
-            # A repeated key replaces the earlier list (json keeps the last duplicate).
+            if not part:
+                if i >= n or buf[i] != 91:
+                    return (
+                        E_NOTLIST, i, counts, found, ints, floats, spans, present, f4len, slow, 0
+                    )  # fmt: skip
+                # A repeated key replaces the earlier list (json keeps the last duplicate).
+                counts[t] = 0
+                n_keep = 0
+                for k in range(n_slow):
+                    if slow[k, 0] != t:
+                        slow[n_keep] = slow[k]
+                        n_keep += 1
+                n_slow = n_keep
+                i = _ws(buf, i + 1, n)
             found[t] = True
-            counts[t] = 0
-            n_keep = 0
-            for k in range(n_slow):
-                if slow[k, 0] != t:
-                    slow[n_keep] = slow[k]
-                    n_keep += 1
-            n_slow = n_keep
-            i = _ws(buf, i + 1, n)
+            # One call site: the record loop is large, and each inlined copy costs
+            # compile time on a cold cache.
             status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
-                buf, i, n, -1, t, tfield_off[t], tfield_off[t + 1], fkeys, fkey_off, fkind,
-                fcol, ints, floats, spans, present, f4len, slow, n_slow, stack, 0,
+                buf, i, n, stop if part else -1, t, tfield_off[t], tfield_off[t + 1], fkeys,
+                fkey_off, fkind, fcol, ints, floats, spans, present, f4len, slow, n_slow, stack, 0,
             )  # fmt: skip
             if status != OK:
                 return (status, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
@@ -1043,6 +1036,8 @@ def scan(
             i += 1
             break
         return (E_SYNTAX, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
+    if part and stop >= 0:
+        return (OK, i, counts, found, ints, floats, spans, present, f4len, slow, n_slow)
     i = _ws(buf, i, n)
     if i != n:
         return (E_EXTRA, i, counts, found, ints, floats, spans, present, f4len, slow, 0)
