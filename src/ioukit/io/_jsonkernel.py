@@ -844,9 +844,9 @@ def _grow_rows(a, cap):
 @numba.njit(cache=True, inline="always")
 def _scan_list(
     buf, i, n, stop, t, f0, f1, fkeys, fkey_off, fkind, fcol,
-    ints, floats, spans, present, f4len, slow, n_slow, stack, row0,
+    ints, floats, spans, present, f4len, slow, n_slow, stack,
 ):  # fmt: skip
-    """Parse the records of a list into rows row0, row0 + 1, ... of table t's columns.
+    """Parse the records of a list into rows 0, 1, ... of table t's columns.
 
     ``buf[i]`` is the first non-blank byte after the list's ``[`` (or, for a part,
     the ``{`` of its first record). With ``stop < 0`` the list is parsed to its ``]``
@@ -857,7 +857,7 @@ def _scan_list(
 
     Returns (status, i, row count, ints, floats, spans, present, f4len, slow, n_slow).
     """
-    row = row0
+    row = 0
     if stop < 0 and i < n and buf[i] == 93:
         return (OK, i + 1, row, ints, floats, spans, present, f4len, slow, n_slow)
     while True:
@@ -1019,7 +1019,7 @@ def scan(
             # compile time on a cold cache.
             status, i, cnt, ints, floats, spans, present, f4len, slow, n_slow = _scan_list(
                 buf, i, n, stop if part else -1, t, tfield_off[t], tfield_off[t + 1], fkeys,
-                fkey_off, fkind, fcol, ints, floats, spans, present, f4len, slow, n_slow, stack, 0,
+                fkey_off, fkind, fcol, ints, floats, spans, present, f4len, slow, n_slow, stack,
             )  # fmt: skip
             if status != OK:
                 return (status, i, counts, found, ints, floats, spans, present, f4len, slow, 0)

@@ -317,7 +317,9 @@ def _work_arrays(
     )
 
 
-def _scan_parts(u8: np.ndarray, pieces: list[tuple[int, int]], layout: tuple) -> list | None:
+def _scan_parts(
+    u8: np.ndarray, pieces: list[tuple[int, int]], layout: tuple, widths: tuple
+) -> list | None:
     """Scan the pieces of a root list at once (one thread each); None unless all are OK.
 
     The kernel releases the GIL, so the pieces run in parallel. Any other status than
@@ -327,15 +329,14 @@ def _scan_parts(u8: np.ndarray, pieces: list[tuple[int, int]], layout: tuple) ->
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, n_int, n_float, n_span, n_f4 = layout
+    n_int, n_float, n_span, n_f4 = widths
+    n_fields = layout[5].size  # (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
 
     def run(piece: tuple[int, int]) -> Any:
         a, b = piece
         rows = _initial_rows((b if b >= 0 else u8.size) - a)
-        work = _work_arrays(rows, n_int, n_float, n_span, fkind.size, n_f4)
-        return _k.scan(
-            u8, True, tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, *work, a, b
-        )
+        work = _work_arrays(rows, n_int, n_float, n_span, n_fields, n_f4)
+        return _k.scan(u8, True, *layout, *work, a, b)
 
     with ThreadPoolExecutor(len(pieces) - 1) as ex:
         futures = [ex.submit(run, piece) for piece in pieces[1:]]
@@ -394,13 +395,8 @@ def scan_tables(
     if root_is_list and parts > 1:
         pieces = _split_points(u8, parts)
         if pieces is not None:
-            layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol) + (
-                n_int,
-                n_float,
-                n_span,
-                n_f4,
-            )
-            results = _scan_parts(u8, pieces, layout)
+            layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
+            results = _scan_parts(u8, pieces, layout, (n_int, n_float, n_span, n_f4))
     if results is not None:
         found = np.ones(1, dtype=bool)
         tables_parts = [[]]

@@ -514,12 +514,14 @@ def table_from_flat(
     rle_w = flat.width.astype(np.int64)
     rle = kind > 0
     if rle.all():
-        table = _flat_counts(flat, np.arange(n), rle_h, rle_w, names)
+        _check_totals(flat, np.arange(n), rle_h, rle_w, names)
+        table = RLETable(flat.cnts, flat.cnt_off, rle_h, rle_w)
     elif hs is None or ws is None:
         first = int(np.flatnonzero(~rle)[0])
         raise InvalidPolygonError(f"{_label(names, first)}: polygons need the image size (h, w)")
     elif not rle.any():
-        table = _flat_polygons(flat, np.arange(n), hs, ws)
+        counts, off = _polys_to_counts(flat.xy, flat.poly_off, flat.ann_off, hs, ws)
+        table = RLETable(counts, off, hs, ws)
     else:
         table = _flat_mixed(flat, rle, hs, ws, rle_h, rle_w, names)
     if hs is not None and ws is not None and n:
@@ -579,20 +581,8 @@ def _check_totals(flat, idx, h, w, names) -> None:
         )
 
 
-def _flat_counts(flat, idx, h, w, names) -> RLETable:
-    _check_totals(flat, idx, h, w, names)
-    if idx.size == flat.kind.size:
-        off, counts = flat.cnt_off, flat.cnts
-    else:
-        _, off = _sub_offsets(flat.cnt_off, idx)
-        counts = _gather_u32(flat.cnts, flat.cnt_off, idx, off)
-    return RLETable(counts, off, h, w)
-
-
 def _polygons_of_rows(flat, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(xy, poly_off, ann_off) of rows ``idx`` only, re-based."""
-    if idx.size == flat.kind.size:
-        return flat.xy, flat.poly_off, flat.ann_off
     npoly, ann_off = _sub_offsets(flat.ann_off, idx)
     pidx = np.repeat(flat.ann_off[idx], npoly) + (
         np.arange(int(ann_off[-1])) - np.repeat(ann_off[:-1], npoly)
@@ -600,21 +590,6 @@ def _polygons_of_rows(flat, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     _, poly_off = _sub_offsets(flat.poly_off, pidx)
     xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
     return xy, poly_off, ann_off
-
-
-def _flat_polygons(flat, idx, h, w) -> RLETable:
-    xy, poly_off, ann_off = _polygons_of_rows(flat, idx)
-    counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
-    return RLETable(counts, off, h, w)
-
-
-@numba.njit(cache=True)
-def _gather_u32(src, offsets, order, new_off):
-    out = np.empty(new_off[-1], np.uint32)
-    for k in range(order.size):
-        i = order[k]
-        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
-    return out
 
 
 @numba.njit(cache=True)
