@@ -14,6 +14,9 @@ Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 - :mod:`ioukit.report`  HTML report and plots; :mod:`ioukit.cli` the ``ioukit`` command
 - :mod:`ioukit.errors`  the exception hierarchy
 
+The compiled kernels split large work over OpenMP threads (all cores by default):
+:func:`get_num_threads` / :func:`set_num_threads`, ``OMP_NUM_THREADS`` or threadpoolctl.
+
 The suppression functions are re-exported here: ``ioukit.nms`` is both the package
 and (callable) the function ``ioukit.nms.nms``.
 
@@ -58,11 +61,20 @@ _NMS_FUNCTIONS = {
     "weighted_boxes_fusion",
 }
 
-__all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_NMS_FUNCTIONS)]
+_THREAD_FUNCTIONS = {"get_num_threads", "set_num_threads"}
+
+__all__ = [
+    "__version__",
+    *sorted(_SUBMODULES),
+    *sorted(_NMS_FUNCTIONS),
+    *sorted(_THREAD_FUNCTIONS),
+]
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562 lazy loading: Numba kernels and torch are only imported when used.
+    # PEP 562 lazy loading: kernels and torch are only imported when used.
+    if name in _THREAD_FUNCTIONS:
+        return getattr(importlib.import_module("._threads", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in _NMS_FUNCTIONS:
