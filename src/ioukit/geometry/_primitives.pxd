@@ -120,3 +120,16 @@ cdef inline real box_iou_legacy(real ax1, real ay1, real ax2, real ay2,
     inter = iw * ih
     return inter / (box_area_legacy(ax1, ay1, ax2, ay2) + box_area_legacy(bx1, by1, bx2, by2)
                     - inter)
+
+
+# ------------------------------------------------------ DIoU distance penalty
+cdef inline double diou_penalty(double ax1, double ay1, double ax2, double ay2,
+                                double bx1, double by1, double bx2, double by2,
+                                double eps) noexcept nogil:
+    """Zheng et al. 2020 (DIoU) penalty rho^2 / (c^2 + eps) in float64: rho the distance
+    of the two box centres, c the diagonal of their smallest enclosing box (xyxy)."""
+    cdef double dx = (ax1 + ax2) * 0.5 - (bx1 + bx2) * 0.5
+    cdef double dy = (ay1 + ay2) * 0.5 - (by1 + by2) * 0.5
+    cdef double cw = _max(ax2, bx2) - _min(ax1, bx1)
+    cdef double ch = _max(ay2, by2) - _min(ay1, by1)
+    return (dx * dx + dy * dy) / ((cw * cw + ch * ch) + eps)
