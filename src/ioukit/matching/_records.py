@@ -1,0 +1,61 @@
+"""Match records: what a matcher says about every detection.
+
+Flags use the COCO engine's codes (``ioukit.coco._match``): 0 false positive,
+1 true positive, 2 ignored (counted neither way, e.g. a VOC detection on a difficult GT
+or a COCO detection on a crowd region).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FP", "TP", "IGNORED", "MatchRecords"]
+
+FP, TP, IGNORED = 0, 1, 2
+
+
+@dataclass
+class MatchRecords:
+    """Per-detection outcome of a matcher, aligned with ``groups.dt_index``.
+
+    Attributes
+    ----------
+    dt_row : int64 (Nd,)       detection row (``groups.dt_index``)
+    flags : uint8 (Nd, T)      0 FP, 1 TP, 2 ignored, per IoU threshold
+    gt_row : int64 (Nd, T)     GT row matched (TP) or hit (ignored); -1 for FP
+    best_gt : int64 (Nd,)      the detection's best-IoU GT row (-1 without GT)
+    best_iou : float64 (Nd,)   its IoU (0 without GT)
+    iou_thresholds : float64 (T,)
+
+    Example
+    -------
+    >>> r = MatchRecords(np.array([3]), np.array([[TP]], np.uint8), np.array([[0]]),
+    ...                  np.array([0]), np.array([0.7]), np.array([0.5]))
+    >>> r.by_row(4)["flags"][:, 0].tolist()  # rows without a record are FP, gt -1
+    [0, 0, 0, 1]
+    """
+
+    dt_row: np.ndarray
+    flags: np.ndarray
+    gt_row: np.ndarray
+    best_gt: np.ndarray
+    best_iou: np.ndarray
+    iou_thresholds: np.ndarray
+
+    def by_row(self, n_dt: int) -> dict[str, np.ndarray]:
+        """The records scattered to detection-row order (``n_dt`` rows).
+
+        Rows that no group holds get flag FP, GT -1 and IoU 0.
+        """
+        t = len(self.iou_thresholds)
+        out = {
+            "flags": np.full((n_dt, t), FP, np.uint8),
+            "gt_row": np.full((n_dt, t), -1, np.int64),
+            "best_gt": np.full(n_dt, -1, np.int64),
+            "best_iou": np.zeros(n_dt, np.float64),
+        }
+        for name, arr in out.items():
+            arr[self.dt_row] = getattr(self, name)
+        return out

@@ -1,0 +1,50 @@
+"""Metrics: precision/recall curves, average precision and F1 from match records.
+
+Layer 3 of the evaluation engine (docs/architecture.md, docs/metrics.md): it reads the
+records a matcher writes (``ioukit.matching``: per detection a score and a flag, 0 FP,
+1 TP, 2 ignored) and imports nothing above it.
+
+- :func:`precision_recall_curve` ranks records (stable, best score first) and counts
+  them: :class:`PRCurve`;
+- :func:`average_precision` integrates a curve: ``"voc11"`` (VOC2007 11-point),
+  ``"all_point"`` (VOC2010+), ``"coco101"`` (pycocotools), each bit-exact with its
+  reference; :func:`interpolated_precision` is the COCO step alone;
+- :func:`f1`, :func:`f1_from_counts`, :func:`best_f1`.
+
+Example
+-------
+>>> import numpy as np
+>>> from ioukit import metrics
+>>> c = metrics.precision_recall_curve(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1]), 2)
+>>> metrics.average_precision(c.recall, c.precision, "all_point")
+0.8333333333333333
+>>> metrics.best_f1(c)["f1"]
+0.8
+"""
+
+from __future__ import annotations
+
+from ._ap import (
+    COCO101_RECALLS,
+    INTERPOLATIONS,
+    VOC11_RECALLS,
+    average_precision,
+    interpolated_precision,
+)
+from ._curve import PRECISION_RULES, PRCurve, precision_recall_curve, rank
+from ._f1 import best_f1, f1, f1_from_counts
+
+__all__ = [
+    "PRCurve",
+    "precision_recall_curve",
+    "rank",
+    "PRECISION_RULES",
+    "average_precision",
+    "interpolated_precision",
+    "INTERPOLATIONS",
+    "VOC11_RECALLS",
+    "COCO101_RECALLS",
+    "f1",
+    "f1_from_counts",
+    "best_f1",
+]
