@@ -28,31 +28,33 @@ def test_segm_matches_pycocotools_exactly(coco100):
     assert np.asarray(r.stats).tolist() == stats
 
 
-@pytest.mark.parametrize("layer", ["omp", "workqueue"])
-def test_segm_files_load_under_each_threading_layer(coco100, layer):
-    # GT and results are parsed on two threads only where the threading layer takes
-    # concurrent parallel launches (workqueue aborts on them): both give the reference
+@pytest.mark.parametrize("threads", [1, 4])
+def test_segm_files_load_with_each_thread_count(coco100, threads):
+    # GT and results are parsed on two Python threads, and each kernel may split its
+    # work across OpenMP threads: with every kernel forced onto its threaded path
+    # (PARALLEL_MIN_WORK = 0), concurrent parallel launches give the reference too
     import os
     import subprocess
     import sys
 
     script = (
-        "import json, sys, numpy as np, numba\n"
+        "import json, sys, numpy as np\n"
+        "import ioukit.rle._kernels as k\n"
+        "k.PARALLEL_MIN_WORK = 0  # every kernel takes its threaded path\n"
         "from ioukit import coco\n"
+        "from ioukit._threads import get_num_threads\n"
         "d = sys.argv[1]\n"
         f"r = coco.evaluate(d + '/{GT}', d + '/{SEGM}', iou_type='segm')\n"
         "exp = np.load(d + '/expected_segm.npz')\n"
         "assert all(np.array_equal(getattr(r, k), exp[k]) for k in ('precision', 'recall'))\n"
-        "print(numba.threading_layer())\n"
+        "print(get_num_threads())\n"
     )
-    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     p = subprocess.run(
         [sys.executable, "-c", script, str(coco100)], capture_output=True, text=True, env=env
     )
-    if p.returncode != 0 and layer == "omp" and "No threading layer could be loaded" in p.stderr:
-        pytest.skip("OpenMP threading layer not available here")
     assert p.returncode == 0, p.stderr[-2000:]
-    assert p.stdout.strip() == layer
+    assert p.stdout.strip() == str(threads)
 
 
 def _boundary_reference(coco100, dilation_ratio: float):

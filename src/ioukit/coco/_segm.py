@@ -25,18 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
-from .._numba_start import light_numba_start
+from .._threads import get_num_threads
 from ..errors import DatasetError
 from ..io._jsonseg import FlatSegments
 from ..rle import _kernels
 from ..rle._api import boundary_table, dilation_width
 from ..rle._table import RLETable, check_sizes, table_from_flat, table_from_objects
+from . import _segm_kernels
 from ._geometry import Groups, IouPlugin, register_iou_type
-
-light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["MaskGeometry", "boundary_iou_type", "segm_iou_type"]
 
@@ -141,48 +139,18 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     return geom.area.astype(np.float64), geom.bbox.copy()
 
 
-def _grouped_impl(
-    cd, od, bbd, ad, cg, og, bbg, ag, crowd, dt_index, dt_off, gt_index, gt_off, iou_off, mode
-):
-    # mode 0: mask IoU; 1: min(mask, boundary) is done by the caller on two buffers.
-    out = np.zeros(iou_off[-1], np.float64)
-    n_groups = dt_off.size - 1
-    for g in numba.prange(n_groups):
-        d0 = dt_off[g]
-        nd = dt_off[g + 1] - d0
-        g0 = gt_off[g]
-        ng = gt_off[g + 1] - g0
-        base = iou_off[g]
-        for i in range(nd):
-            D = dt_index[d0 + i]
-            for j in range(ng):
-                G = gt_index[g0 + j]
-                if mode == 1 and crowd[G]:
-                    continue
-                out[base + i * ng + j] = _kernels._pair_iou(
-                    cd,
-                    od[D],
-                    od[D + 1],
-                    bbd[D],
-                    ad[D],
-                    cg,
-                    og[G],
-                    og[G + 1],
-                    bbg[G],
-                    ag[G],
-                    crowd[G],
-                )
-    return out
-
-
-_grouped_ser, _grouped_par = _kernels.twins(_grouped_impl)
-
-
 def _grouped_kernel(cd, od, bbd, ad, cg, og, bbg, ag, crowd, *args):
+    """The compiled grouped mask IoU (``_segm_kernels.grouped_iou``) on contiguous arrays."""
     # One thread for small evaluations: the pool's wake-up costs more than it saves.
     work = cd.size + cg.size + int(args[4][-1]) * 50
-    f = _grouped_par if work >= _kernels.PARALLEL_MIN_WORK else _grouped_ser
-    return f(cd, od, bbd, ad, cg, og, bbg, ag, crowd, *args)
+    nt = get_num_threads() if work >= _kernels.PARALLEL_MIN_WORK else 1
+    return _segm_kernels.grouped_iou(
+        np.ascontiguousarray(cd, np.uint32), np.ascontiguousarray(od, np.int64),
+        np.ascontiguousarray(bbd, np.float64), np.ascontiguousarray(ad, np.int64),
+        np.ascontiguousarray(cg, np.uint32), np.ascontiguousarray(og, np.int64),
+        np.ascontiguousarray(bbg, np.float64), np.ascontiguousarray(ag, np.int64),
+        crowd, *args, nt,
+    )  # fmt: skip
 
 
 def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:
@@ -208,7 +176,7 @@ def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:
 
 def _grouped(dt: MaskGeometry, gt: MaskGeometry, groups: Groups, boundary: bool) -> np.ndarray:
     _check_sizes(dt, gt, groups)
-    crowd = np.ascontiguousarray(groups.gt_iscrowd, dtype=np.bool_)
+    crowd = np.ascontiguousarray(groups.gt_iscrowd, dtype=np.bool_).view(np.uint8)
     args = (
         np.ascontiguousarray(groups.dt_index, np.int64),
         np.ascontiguousarray(groups.dt_offsets, np.int64),
@@ -228,22 +196,8 @@ def _grouped(dt: MaskGeometry, gt: MaskGeometry, groups: Groups, boundary: bool)
         gt.boundary.counts, gt.boundary.offsets, gt.boundary_bbox, gt.boundary_area,
         crowd, *args, 1,
     )  # fmt: skip
-    crowd_cell = _crowd_cells(crowd, *args)
+    crowd_cell = _segm_kernels.crowd_cells(crowd, *args)
     return np.where(crowd_cell, ious, np.minimum(ious, b))
-
-
-@numba.njit(cache=True)
-def _crowd_cells(crowd, dt_index, dt_off, gt_index, gt_off, iou_off):
-    out = np.zeros(iou_off[-1], np.bool_)
-    for g in range(dt_off.size - 1):
-        nd = dt_off[g + 1] - dt_off[g]
-        g0 = gt_off[g]
-        ng = gt_off[g + 1] - g0
-        base = iou_off[g]
-        for i in range(nd):
-            for j in range(ng):
-                out[base + i * ng + j] = crowd[gt_index[g0 + j]]
-    return out
 
 
 def segm_iou_type() -> IouPlugin:

@@ -14,6 +14,8 @@ with ``&counts[0]`` of a ``const uint32_t[::1]`` memoryview (``s == e`` reads no
 
 from libc.stdint cimport int64_t, uint32_t
 
+from ioukit.geometry._primitives cimport box_iou_coco
+
 
 cdef inline int64_t rle_area_one(const uint32_t* counts, int64_t s,
                                  int64_t e) noexcept nogil:
@@ -133,3 +135,26 @@ cdef inline int64_t rle_intersection(const uint32_t* counts_a, int64_t sa_, int6
             eb = sb + counts_b[ib + 2]
             ib += 2
     return inter
+
+
+cdef inline double rle_pair_iou(const uint32_t* counts_d, int64_t sd, int64_t ed,
+                                const double* bb_d, int64_t area_d,
+                                const uint32_t* counts_g, int64_t sg, int64_t eg,
+                                const double* bb_g, int64_t area_g,
+                                bint crowd) noexcept nogil:
+    """maskApi.c rleIou for one (detection, GT) pair with their xywh boxes and areas.
+
+    As in the C code, bbIou filters: only pairs whose boxes overlap are walked. A crowd
+    GT divides by the detection's area; otherwise by the union, which is exactly
+    |d| + |g| - |d & g| (both masks' counts cover the same h * w pixels; the loaders
+    check it). Disjoint masks give 0.
+    """
+    cdef int64_t inter, uni
+    if not box_iou_coco(bb_d[0], bb_d[1], bb_d[2], bb_d[3],
+                        bb_g[0], bb_g[1], bb_g[2], bb_g[3], crowd) > 0:
+        return 0.0
+    inter = rle_intersection(counts_d, sd, ed, counts_g, sg, eg)
+    if inter == 0:
+        return 0.0
+    uni = area_d if crowd else area_d + area_g - inter
+    return <double>inter / <double>uni

@@ -4,7 +4,7 @@ An RLE is a dict ``{"size": [h, w], "counts": bytes}``; the counts alternate
 background / foreground run lengths over the pixels in column-major order
 (starting with background), compressed into COCO's ASCII string. Every function
 gives the same bytes and numbers as pycocotools 2.0.11 (maskApi.c), with
-compiled Numba kernels that work on the runs themselves.
+compiled (Cython) kernels that work on the runs themselves.
 
 Example
 -------

@@ -196,21 +196,6 @@ def _is_boxes(x: Any) -> bool:
     )
 
 
-def _box_iou(d: np.ndarray, g: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    # maskApi.c bbIou, the same float64 operations in the same order.
-    d = d[:, None, :]
-    g = g[None, :, :]
-    da = d[..., 2] * d[..., 3]
-    ga = g[..., 2] * g[..., 3]
-    w = np.minimum(d[..., 2] + d[..., 0], g[..., 2] + g[..., 0]) - np.maximum(d[..., 0], g[..., 0])
-    h = np.minimum(d[..., 3] + d[..., 1], g[..., 3] + g[..., 1]) - np.maximum(d[..., 1], g[..., 1])
-    i = w * h
-    u = np.where(crowd[None, :], da, da + ga - i)
-    ok = (w > 0) & (h > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok, i / np.where(ok, u, 1.0), 0.0)
-
-
 def iou_tables(dt: RLETable, gt: RLETable, iscrowd: np.ndarray) -> np.ndarray:
     """(m, n) IoU of two tables, crowd flags per GT (maskApi.c rleIou)."""
     bad_d = (dt.heights[:, None] != gt.heights[None, :]) | (
@@ -281,7 +266,7 @@ def iou(
     if box_d and box_g:
         d = np.asarray(dt, np.float64).reshape(-1, 4)
         g = np.asarray(gt, np.float64).reshape(-1, 4)
-        return _box_iou(d, g, crowd)
+        return _kernels.box_iou_matrix(d, g, crowd)
     if box_d or box_g:
         raise InvalidParameterError("dt and gt must both be boxes or both be masks")
     return iou_tables(_table(list(dt), size), _table(list(gt), size), crowd)

@@ -13,14 +13,10 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 
-from .._numba_start import light_numba_start
 from ..errors import InvalidMaskError, InvalidPolygonError, InvalidRLEError, ShapeMismatchError
 from . import _codec, _kernels
-
-light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["RLETable", "table_from_objects", "table_from_counts", "table_to_dicts"]
 
@@ -74,93 +70,15 @@ def _size_of(obj: dict, names, i: int) -> tuple[int, int]:
     return h, w
 
 
-@numba.njit(cache=True)
-def _ann_bounds(xy, poly_off, ann_off):
-    # Upper bound of each annotation's count list: a polygon has at most one run
-    # boundary per pixel column its (x5 upsampled) edges pass, plus the ends.
-    n = ann_off.size - 1
-    out = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        tot = 1
-        for p in range(ann_off[i], ann_off[i + 1]):
-            s = poly_off[p]
-            k = (poly_off[p + 1] - s) // 2
-            b = 3
-            for j in range(k):
-                jn = j + 1 if j + 1 < k else 0
-                x0 = _kernels._c_int(5.0 * xy[s + 2 * j] + 0.5)
-                x1 = _kernels._c_int(5.0 * xy[s + 2 * jn] + 0.5)
-                b += (abs(x1 - x0) + 2) // 5 + 3  # as the cap in poly_to_counts
-            tot += b + 1
-        out[i + 1] = out[i] + tot
-    return out
-
-
-@numba.njit(cache=True)
-def _ann_counts(xy, poly_off, p0, p1, h, w):
-    # maskApi.c rleFrPoly per polygon, then rleMerge (union): COCO.annToRLE.
-    cur = _kernels.poly_to_counts(xy[poly_off[p0] : poly_off[p0 + 1]], h, w)
-    for p in range(p0 + 1, p1):
-        b = _kernels.poly_to_counts(xy[poly_off[p] : poly_off[p + 1]], h, w)
-        out = np.empty(cur.size + b.size + 1, np.uint32)
-        m = _kernels._merge_two(cur, b, False, out)
-        cur = out[:m].copy()
-    return cur
-
-
-def _polys_fill_impl(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out):
-    n = ann_off.size - 1
-    for i in numba.prange(n):
-        c = _ann_counts(xy, poly_off, ann_off[i], ann_off[i + 1], heights[i], widths[i])
-        # Each annotation writes only inside its own bounded slot of buf.
-        base = bound_off[i]
-        for q in range(c.size):
-            buf[base + q] = c[q]
-        n_out[i] = c.size
-
-
-_polys_fill_ser, _polys_fill_par = _kernels.twins(_polys_fill_impl)
-
-
-@numba.njit(cache=True)
-def _compact(buf, bound_off, n_out):
-    off = np.zeros(n_out.size + 1, np.int64)
-    for i in range(n_out.size):
-        off[i + 1] = off[i] + n_out[i]
-    counts = np.empty(off[-1], np.uint32)
-    for i in range(n_out.size):
-        counts[off[i] : off[i + 1]] = buf[bound_off[i] : bound_off[i] + n_out[i]]
-    return counts, off
-
-
 def _polys_to_slots(xy, poly_off, ann_off, heights, widths):
     """Rasterise: annotation i's counts are ``buf[bound_off[i]:bound_off[i] + n_out[i]]``."""
-    bound_off = _ann_bounds(xy, poly_off, ann_off)
-    buf = np.empty(int(bound_off[-1]), np.uint32)
-    n_out = np.zeros(ann_off.size - 1, np.int64)
     # Rasterising costs ~ the upsampled perimeter: parallel only for many vertices.
     big = xy.size >= _kernels.PARALLEL_MIN_WORK // 20
-    f = _polys_fill_par if big else _polys_fill_ser
-    f(xy, poly_off, ann_off, heights, widths, bound_off, buf, n_out)
-    return buf, bound_off, n_out
+    return _kernels.polys_to_slots(xy, poly_off, ann_off, heights, widths, big)
 
 
 def _polys_to_counts(xy, poly_off, ann_off, heights, widths):
-    return _compact(*_polys_to_slots(xy, poly_off, ann_off, heights, widths))
-
-
-@numba.njit(cache=True, nogil=True)
-def _interleave(src_a, start_a, len_a, rows_a, src_b, start_b, len_b, rows_b, off):
-    """One counts array in row order from two sources: row ``rows_a[k]`` takes
-    ``src_a[start_a[k]:start_a[k] + len_a[k]]`` (likewise b); ``off`` the row offsets."""
-    out = np.empty(off[-1], np.uint32)
-    for k in range(rows_a.size):
-        o = off[rows_a[k]]
-        out[o : o + len_a[k]] = src_a[start_a[k] : start_a[k] + len_a[k]]
-    for k in range(rows_b.size):
-        o = off[rows_b[k]]
-        out[o : o + len_b[k]] = src_b[start_b[k] : start_b[k] + len_b[k]]
-    return out
+    return _kernels.compact(*_polys_to_slots(xy, poly_off, ann_off, heights, widths))
 
 
 def _check_polygon(p: Any, names, i: int, k: int) -> np.ndarray:
@@ -240,20 +158,28 @@ def strings_to_table(
 ) -> RLETable:
     """Decode compressed ``counts`` strings (``bytes`` or ``str``) into a table."""
     raw = None
-    if all(type(s) is str for s in strings):
+    kinds = set(map(type, strings))
+    if kinds == {str}:
         try:
             # One join + one encode: no per-string bytes copies (ASCII keeps lengths).
             raw = "".join(strings).encode("ascii")
             seq: Sequence = strings
         except UnicodeEncodeError:
             raw = None
+    elif kinds <= {bytes}:
+        raw = b"".join(strings)
+        seq = strings
     if raw is None:
         seq = [s.encode("ascii", "replace") if isinstance(s, str) else bytes(s) for s in strings]
         raw = b"".join(seq)
     lengths = np.fromiter(map(len, seq), np.int64, len(seq))
     offsets = np.zeros(len(seq) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    buf = np.frombuffer(raw, np.uint8)
+    return _decode_table(np.frombuffer(raw, np.uint8), offsets, heights, widths, names, index_map)
+
+
+def _decode_table(buf, offsets, heights, widths, names=None, index_map=None) -> RLETable:
+    """Decode strings packed in ``buf`` (uint8) at ``offsets`` into a table, validated."""
     h = np.asarray(heights, np.int64)
     w = np.asarray(widths, np.int64)
     hw = h * w
@@ -338,17 +264,8 @@ def take(table: RLETable, order: np.ndarray) -> RLETable:
     sizes = np.diff(table.offsets)[order]
     off = np.zeros(order.size + 1, np.int64)
     np.cumsum(sizes, out=off[1:])
-    counts = _gather(table.counts, table.offsets, order, off)
+    counts = _kernels.gather_u32(table.counts, table.offsets, order, off)
     return RLETable(counts, off, table.heights[order], table.widths[order])
-
-
-@numba.njit(cache=True)
-def _gather(counts, offsets, order, new_off):
-    out = np.empty(new_off[-1], np.uint32)
-    for k in range(order.size):
-        i = order[k]
-        out[new_off[k] : new_off[k + 1]] = counts[offsets[i] : offsets[i + 1]]
-    return out
 
 
 def _all_compressed(objs: Sequence[Any]) -> tuple[list, np.ndarray] | None:
@@ -382,6 +299,13 @@ def table_from_objects(
     n = len(objs)
     hs = None if heights is None else np.asarray(heights, np.int64).reshape(-1)
     ws = None if widths is None else np.asarray(widths, np.int64).reshape(-1)
+    packed = _codec.pack_compressed(objs)
+    if packed is not None:
+        # Compressed RLE dicts only (pycocotools' usual input): one compiled gather.
+        table = _decode_table(*packed, names)
+        if hs is not None and ws is not None and n:
+            check_sizes(table, hs, ws, names)
+        return table
     fast = _all_compressed(objs)
     if fast is not None:
         table = strings_to_table(fast[0], fast[1][:, 0], fast[1][:, 1], names)
@@ -551,7 +475,7 @@ def _flat_mixed(flat, rle, hs, ws, rle_h, rle_w, names) -> RLETable:
     sizes[poly_idx] = n_out
     off = np.zeros(rle.size + 1, np.int64)
     np.cumsum(sizes, out=off[1:])
-    counts = _interleave(
+    counts = _kernels.interleave(
         flat.cnts, rle_start, rle_len, rle_idx, buf, bound_off[:-1], n_out, poly_idx, off
     )
     heights = h.copy()
@@ -588,14 +512,5 @@ def _polygons_of_rows(flat, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.arange(int(ann_off[-1])) - np.repeat(ann_off[:-1], npoly)
     )
     _, poly_off = _sub_offsets(flat.poly_off, pidx)
-    xy = _gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
+    xy = _kernels.gather_f64(flat.xy, flat.poly_off, pidx, poly_off)
     return xy, poly_off, ann_off
-
-
-@numba.njit(cache=True)
-def _gather_f64(src, offsets, order, new_off):
-    out = np.empty(new_off[-1], np.float64)
-    for k in range(order.size):
-        i = order[k]
-        out[new_off[k] : new_off[k + 1]] = src[offsets[i] : offsets[i + 1]]
-    return out
