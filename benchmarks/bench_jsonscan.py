@@ -8,8 +8,8 @@ then times, for each file, bytes -> columns:
 
 * ``json.load`` (plus building the columns with NumPy),
 * msgspec typed ``Struct`` decoding of only the needed fields (+ columns),
-* ``ioukit.io._jsonscan`` cold (fresh Numba cache: compile included, separate
-  process) and warm (compiled kernels loaded from the on-disk cache).
+* ``ioukit.io._jsonscan`` on its first call in a fresh process (import included;
+  the kernels are compiled at install, so nothing is compiled here) and warm.
 
 Every method's columns are checked against ``json.load`` bit for bit; the table is
 printed, never asserted. Run: ``bash benchmarks/run.sh benchmarks/bench_jsonscan.py``.
@@ -18,10 +18,8 @@ printed, never asserted. Run: ``bash benchmarks/run.sh benchmarks/bench_jsonscan
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -260,24 +258,26 @@ def main() -> None:
             ("msgspec typed + NumPy columns", float("nan"), float("nan"), str(_equal(ref, ms_out)))
         )
 
-    # Cold: a fresh process with an empty Numba cache, so compilation is included.
-    with tempfile.TemporaryDirectory() as tmp:
-        code = (
-            "import time; t0 = time.perf_counter();"
-            "from ioukit.io._jsonscan import scan_coco_gt, scan_coco_results;"
-            f"g = scan_coco_gt(open({str(GT_PATH)!r}, 'rb').read());"
-            f"d = scan_coco_results(open({str(DT_PATH)!r}, 'rb').read());"
-            "print(time.perf_counter() - t0)"
-        )
-        env = dict(os.environ, NUMBA_CACHE_DIR=tmp)
-        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        cold = float(p.stdout.strip()) if p.returncode == 0 else float("nan")
+    # First call: a fresh process (import + both scans), best of a few.
+    code = (
+        "import time; t0 = time.perf_counter();"
+        "from ioukit.io._jsonscan import scan_coco_gt, scan_coco_results;"
+        f"g = scan_coco_gt(open({str(GT_PATH)!r}, 'rb').read());"
+        f"d = scan_coco_results(open({str(DT_PATH)!r}, 'rb').read());"
+        "print(time.perf_counter() - t0)"
+    )
+    cold = float("inf")
+    for _ in range(3):
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if p.returncode != 0:
-            print("cold run failed:", p.stderr[-2000:])
+            print("first-call run failed:", p.stderr[-2000:])
+            cold = float("nan")
+            break
+        cold = min(cold, float(p.stdout.strip()))
 
     from ioukit.io._jsonscan import scan_coco_gt, scan_coco_results
 
-    scan_coco_gt(b'{"images": []}')  # load the cached kernels
+    scan_coco_gt(b'{"images": []}')  # import and first call done: now warm
     t_sc_gt, g = _best(lambda: scan_coco_gt(gt_bytes))
     t_sc_dt, d = _best(lambda: scan_coco_results(dt_bytes))
     sc_out = {
@@ -311,7 +311,7 @@ def main() -> None:
         tot = a + b if a == a else (json_total if "json.loads +" in name else ms_total)
         print(f"{name:40s} {a:8.3f} {b:10.3f} {tot:8.3f} {json_total / tot:7.1f}  {ok}")
     print(f"{'ioukit scanner, warm, 2 threads':40s} {'':8s} {'':10s} {t_par:8.3f}")
-    print(f"{'ioukit scanner, cold (compile + run)':40s} {'':8s} {'':10s} {cold:8.3f}")
+    print(f"{'ioukit scanner, first call (fresh process)':40s} {'':8s} {'':10s} {cold:8.3f}")
     if ms_total == ms_total:
         print(
             f"\nscanner vs msgspec+columns: {ms_total / sc_total:.1f}x faster; "

@@ -351,6 +351,19 @@ def test_float_kernel_many_random_tokens():
     assert len(todo) < 0.01 * len(toks)
 
 
+def test_eisel_lemire_table_is_truncated_powers_of_ten():
+    """The compiled 128-bit table (Go strconv's detailedPowersOfTen), from its definition."""
+    hi, lo = _jsonkernel._pow10_128_table()
+    for k, q in enumerate(range(-348, 348)):
+        if q >= 0:
+            v = 10**q
+            m = v >> (v.bit_length() - 128) if v.bit_length() > 128 else v << (128 - v.bit_length())
+        else:
+            d = 10**-q
+            m = (1 << (d.bit_length() + 127)) // d  # floor(2**(bits+127) / d): 128 bits
+        assert (int(hi[k]), int(lo[k])) == (m >> 64, m & (2**64 - 1)), q
+
+
 # ---------------------------------------------------------------- specific semantics
 
 

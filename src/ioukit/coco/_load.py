@@ -363,11 +363,11 @@ def _flat_segments(buf: bytes, res: Any) -> Any:
 
 
 def _scan_threads() -> int:
-    """Threads for scanning a results file (Numba's thread count: NUMBA_NUM_THREADS,
-    ``numba.set_num_threads``)."""
-    import numba
+    """Threads for scanning a results file: the compiled kernels' thread count
+    (``OMP_NUM_THREADS``, :func:`ioukit.set_num_threads`, threadpoolctl)."""
+    from .._threads import get_num_threads
 
-    return int(numba.get_num_threads())
+    return int(get_num_threads())
 
 
 def _scan_dt(buf: bytes) -> dict | None:
@@ -599,14 +599,12 @@ def load_pair(
     from concurrent.futures import ThreadPoolExecutor
 
     if needs_segmentation:
-        raw = None
-        if _parallel_kernels_threadsafe():
-            with ThreadPoolExecutor(1) as ex:
-                fut = ex.submit(lambda: _scan_dt_segm_raw(_map_file(dt_path)))
-                gt = load_gt(gt_path, needs_segmentation=True)
-                raw = fut.result()
-        else:  # one file after the other (load_dt scans the results itself)
+        # The segmentation parser's OpenMP loops may run in both threads at once: each
+        # calling thread gets its own OpenMP team.
+        with ThreadPoolExecutor(1) as ex:
+            fut = ex.submit(lambda: _scan_dt_segm_raw(_map_file(dt_path)))
             gt = load_gt(gt_path, needs_segmentation=True)
+            raw = fut.result()
         if raw is not None:
             return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
         return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
@@ -627,23 +625,6 @@ def load_pair(
     if dcols is not None:
         return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
     return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)
-
-
-def _parallel_kernels_threadsafe() -> bool:
-    """Whether two threads may run Numba parallel kernels at once.
-
-    The segmentation parser is a parallel kernel; OpenMP and TBB take concurrent
-    launches, Numba's fallback "workqueue" layer aborts the process on them. Starts
-    the thread pool (the first parallel kernel would) to learn which layer it is.
-    """
-    try:
-        import numba
-        from numba.np.ufunc import parallel
-
-        parallel._launch_threads()
-        return numba.threading_layer() in ("omp", "tbb")
-    except Exception:  # noqa: BLE001 - unknown Numba layout: stay sequential
-        return False
 
 
 def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:

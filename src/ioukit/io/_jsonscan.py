@@ -144,7 +144,7 @@ def _as_u8(buf: Any) -> np.ndarray:
         u8 = np.frombuffer(buf, dtype=np.uint8)
     else:
         raise InvalidParameterError(f"buf must be bytes-like; got {type(buf).__name__}")
-    # Always read-only, so the kernel is compiled (and cached) for one array type only.
+    # Read-only: the scanner never writes to the document (its buffer is taken as const).
     u8.flags.writeable = False
     return u8
 
@@ -336,7 +336,7 @@ def _scan_parts(
         a, b = piece
         rows = _initial_rows((b if b >= 0 else u8.size) - a)
         work = _work_arrays(rows, n_int, n_float, n_span, n_fields, n_f4)
-        return _k.scan(u8, True, *layout, *work, a, b)
+        return _k.scan(u8, True, layout, work, a, b)
 
     with ThreadPoolExecutor(len(pieces) - 1) as ex:
         futures = [ex.submit(run, piece) for piece in pieces[1:]]
@@ -405,9 +405,9 @@ def scan_tables(
             tables_parts[0].append(_Part(int(cnt[0]), ints, floats, spans, present, f4len))
     else:
         work = _work_arrays(_initial_rows(u8.size), n_int, n_float, n_span, fkind.size, n_f4)
+        layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
         (status, pos, counts, found, ints, floats, spans, present, f4len, slow,
-         n_slow) = _k.scan(u8, root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off,
-                           fkind, fcol, *work, -1, -1)  # fmt: skip
+         n_slow) = _k.scan(u8, root_is_list, layout, work, -1, -1)  # fmt: skip
         if status != _k.OK:
             raise ScanFallback(_REASONS.get(int(status), f"status {status}"), int(pos))
         _exact_slow_floats(raw, floats, slow[:n_slow])
