@@ -21,8 +21,6 @@ are correctly rounded by both, exactly like ``json.load``.
 
 from __future__ import annotations
 
-import gc
-import json
 import mmap
 import os
 import stat
@@ -30,14 +28,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import numpy as np
 
 from ..errors import (
     DatasetError,
     DuplicateIdError,
     InvalidBoxesError,
-    MalformedJSONError,
     MissingFieldError,
     UnknownIdError,
 )
@@ -102,103 +98,6 @@ class DtTable:
     source: str = "<list>"
 
 
-# ---------------------------------------------------------------- msgspec schemas
-class _Img(msgspec.Struct):
-    id: int
-    height: int | float = 0
-    width: int | float = 0
-
-
-class _Cat(msgspec.Struct):
-    id: int
-    name: str = ""
-
-
-class _Ann(msgspec.Struct):
-    id: int
-    image_id: int
-    category_id: int
-    bbox: list[float]
-    area: float
-    iscrowd: int | bool
-
-
-class _AnnSeg(msgspec.Struct):
-    id: int
-    image_id: int
-    category_id: int
-    bbox: list[float]
-    area: float
-    iscrowd: int | bool
-    segmentation: Any
-
-
-class _Gt(msgspec.Struct):
-    images: list[_Img]
-    categories: list[_Cat]
-    annotations: list[_Ann] = []
-
-
-class _GtSeg(msgspec.Struct):
-    images: list[_Img]
-    categories: list[_Cat]
-    annotations: list[_AnnSeg] = []
-
-
-class _AnnFast(msgspec.Struct, gc=False):
-    id: int
-    image_id: int
-    category_id: int
-    bbox: tuple[float, float, float, float]
-    area: float
-    iscrowd: int | bool
-
-
-class _GtFast(msgspec.Struct, gc=False):
-    images: list[_Img]
-    categories: list[_Cat]
-    annotations: list[_AnnFast] = []
-
-
-class _ResFast(msgspec.Struct, gc=False):
-    image_id: int
-    category_id: int
-    score: float
-    bbox: tuple[float, float, float, float]
-
-
-class _Res(msgspec.Struct):
-    image_id: int
-    category_id: int
-    score: float
-    bbox: list[float] | None = None
-
-
-class _ResSeg(msgspec.Struct):
-    image_id: int
-    category_id: int
-    score: float
-    bbox: list[float] | None = None
-    segmentation: Any = None
-
-
-_DEC_CACHE: dict[Any, Any] = {}
-
-
-def _decoder(typ: Any) -> msgspec.json.Decoder:
-    dec = _DEC_CACHE.get(typ)
-    if dec is None:
-        dec = _DEC_CACHE[typ] = msgspec.json.Decoder(typ)
-    return dec
-
-
-def _msgspec_error(e: msgspec.ValidationError, source: str) -> DatasetError:
-    msg = str(e)
-    if "missing required field" in msg:
-        return MissingFieldError(f"{source}: {msg}")
-    return DatasetError(f"{source}: {msg}")
-
-
 def _map_file(path: str | os.PathLike) -> bytes | mmap.mmap:
     """A file's bytes for the scanner: memory-mapped read-only where it is a regular file.
 
@@ -219,49 +118,6 @@ def _map_file(path: str | os.PathLike) -> bytes | mmap.mmap:
                 return f.read()
     except OSError as e:
         raise DatasetError(f"cannot read {os.fspath(path)}: {e}") from e
-
-
-def _decode_json(buf: bytes | mmap.mmap, source: str, typ: Any, fast_typ: Any = None) -> Any:
-    if fast_typ is not None:
-        # strict schema (4-number boxes everywhere) decodes fastest; anything else
-        # takes the general schema below, which also words the errors
-        gc_was = gc.isenabled()
-        gc.disable()
-        try:
-            return _decoder(fast_typ).decode(buf)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            pass
-        finally:
-            if gc_was:
-                gc.enable()
-    try:
-        return _decoder(typ).decode(buf)
-    except msgspec.ValidationError as e:
-        raise _msgspec_error(e, source) from None
-    except msgspec.DecodeError:
-        pass
-    # msgspec rejects what json.load accepts (NaN, Infinity) and reports malformed
-    # input by byte offset only: the stdlib gives the line and column.
-    try:
-        obj = json.loads(buf if isinstance(buf, bytes) else bytes(buf))
-    except json.JSONDecodeError as e:
-        raise MalformedJSONError(
-            f"{source}: malformed JSON at line {e.lineno}, column {e.colno} (char {e.pos}): {e.msg}"
-        ) from None
-    except UnicodeDecodeError as e:
-        raise MalformedJSONError(f"{source}: not UTF-8 text at byte {e.start}") from None
-    return _convert(obj, typ, source)
-
-
-def _plain(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    tolist = getattr(o, "tolist", None)  # torch / jax scalars and arrays
-    if tolist is not None:
-        return tolist()
-    raise TypeError(f"{type(o).__name__} is not JSON-like")
 
 
 _GT_SCAN: Any = None
@@ -389,22 +245,6 @@ def _scan_dt(buf: bytes) -> dict | None:
     }
 
 
-def _convert(obj: Any, typ: Any, source: str) -> Any:
-    try:
-        return msgspec.convert(obj, type=typ)
-    except msgspec.ValidationError as e:
-        first = e
-    # NumPy / torch scalars are not Python numbers to msgspec: make them plain, retry
-    try:
-        plain = json.loads(json.dumps(obj, default=_plain))
-    except (TypeError, ValueError):
-        raise _msgspec_error(first, source) from None
-    try:
-        return msgspec.convert(plain, type=typ)
-    except msgspec.ValidationError as e:
-        raise _msgspec_error(e, source) from None
-
-
 def _check_bbox_lengths(bboxes: list, what: str, ids: Any, source: str) -> None:
     bad = [i for i, b in enumerate(bboxes) if b is not None and len(b) != 4]
     if bad:
@@ -469,7 +309,9 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     """
     if isinstance(gt, GtTable):
         return gt
-    typ = _GtSeg if needs_segmentation else _Gt
+    from . import _schemas as S  # msgspec: only when the scanner leaves the work
+
+    typ = S.GtSeg if needs_segmentation else S.Gt
     cols = None
     segs = None
     if isinstance(gt, (str, os.PathLike)):
@@ -479,11 +321,11 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
         if cols is not None and needs_segmentation:
             segs = cols["segs"]
         if cols is None:
-            d = _decode_json(buf, source, typ, None if needs_segmentation else _GtFast)
+            d = S.decode_json(buf, source, typ, None if needs_segmentation else S.GtFast)
         del buf
     elif isinstance(gt, dict):
         source = "<gt dict>"
-        d = _convert(gt, typ, source)
+        d = S.convert(gt, typ, source)
     else:
         raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
     if cols is None:
@@ -495,10 +337,12 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
 
 
 def _gt_columns(d: Any) -> dict:
+    from . import _schemas as S
+
     anns = d.annotations
     n = len(anns)
     bboxes = [a.bbox for a in anns]
-    if not isinstance(d, _GtFast):  # the fast schema has 4-tuples only
+    if not isinstance(d, S.GtFast):  # the fast schema has 4-tuples only
         bad = [i for i, b in enumerate(bboxes) if len(b) != 4]
         if bad:
             i = bad[0]
@@ -664,7 +508,9 @@ def load_dt(
         return _load_dt_array(dt, gt)
     if hasattr(dt, "__array__") and not isinstance(dt, (list, tuple, str, os.PathLike)):
         return _load_dt_array(np.asarray(dt), gt)
-    typ = list[_ResSeg] if needs_segmentation else list[_Res]
+    from . import _schemas as S  # msgspec: only when the scanner leaves the work
+
+    typ = list[S.ResSeg] if needs_segmentation else list[S.Res]
     if isinstance(dt, (str, os.PathLike)):
         source = os.fspath(dt)
         buf = _map_file(dt)
@@ -677,11 +523,11 @@ def load_dt(
             out = _scan_dt_segm(buf, gt, source, segm_area_bbox)
             if out is not None:
                 return out
-        res = _decode_json(buf, source, typ, None if needs_segmentation else list[_ResFast])
+        res = S.decode_json(buf, source, typ, None if needs_segmentation else list[S.ResFast])
         del buf
     elif isinstance(dt, (list, tuple)):
         source = "<results list>"
-        res = _convert(list(dt), typ, source)
+        res = S.convert(list(dt), typ, source)
     else:
         raise DatasetError(
             "detections must be a path, a list of dicts or an (N, 7) array; "
@@ -702,13 +548,13 @@ def load_dt(
 
     bboxes = [r.bbox for r in res]
     if box_mode:
-        fast = n > 0 and isinstance(res[0], _ResFast)
+        fast = n > 0 and isinstance(res[0], S.ResFast)
         missing = [] if fast else [i for i, b in enumerate(bboxes) if b is None]
         if missing:
             raise MissingFieldError(
                 f"{source}: {rid(missing[0])} has no 'bbox' (results[0] has one)"
             )
-        if not (n and isinstance(res[0], _ResFast)):
+        if not (n and isinstance(res[0], S.ResFast)):
             _check_bbox_lengths(bboxes, "", rid, source)
         bbox = _bbox_array(bboxes)
         _check_box_values(bbox, "", rid, source)
