@@ -155,6 +155,37 @@ def add_eval_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """``--protocol`` and the Pascal VOC options (``ioukit.cli._voc``)."""
+    p.add_argument(
+        "--protocol",
+        choices=("coco", "voc"),
+        default="coco",
+        help="coco (default) or voc: GT is then a VOC Annotations folder and DT a results "
+        "path with {cls} for the class name (or a COCO-style JSON pair), and --iou-thrs "
+        "defaults to 0.5; see docs/voc.md",
+    )
+    g = p.add_argument_group("Pascal VOC (--protocol voc)")
+    g.add_argument(
+        "--metric",
+        choices=("voc07", "voc12"),
+        default="voc07",
+        help="voc07: 11-point AP (default); voc12: all-point AP",
+    )
+    g.add_argument(
+        "--image-set", metavar="FILE", help="ImageSets/Main/<set>.txt (default: all XML)"
+    )
+    g.add_argument("--classes", metavar="A,B,...", help="classes to evaluate (default: all in GT)")
+    g.add_argument(
+        "--use-difficult", action="store_true", help="count difficult objects as regular GT"
+    )
+    g.add_argument(
+        "--inclusive",
+        action="store_true",
+        help="match at IoU >= threshold (MATLAB devkit) instead of > (py-faster-rcnn)",
+    )
+
+
 def add_execution_options(p: argparse.ArgumentParser) -> None:
     """How the work runs (where distributed-evaluation options belong)."""
     p.add_argument(
@@ -242,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", metavar="OUT.json", help="write all results as JSON ('-' for stdout)"
     )
     out.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
+    add_protocol_options(pe)
     add_execution_options(pe)
 
     pc = sub.add_parser(

@@ -204,6 +204,10 @@ def _counts(result: Any) -> tuple[int, int, int, int]:
 # --------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
     """``ioukit eval [GT DT]``: summary, per-class table, JSON and HTML report."""
+    if getattr(args, "protocol", "coco") == "voc":
+        from ._voc import cmd_eval_voc
+
+        return cmd_eval_voc(args, pr)
     progress = Progress.for_terminal(args.quiet)
     params = eval_params(args)
     exec_kw = execution_kwargs(args)
