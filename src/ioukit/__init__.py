@@ -10,6 +10,9 @@ Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 - :mod:`ioukit.losses`  IoU-family regression losses (torch / JAX autograd)
 - :mod:`ioukit.nms`     NMS, batched NMS, Soft-NMS, DIoU-NMS, Matrix-NMS, WBF
 - :mod:`ioukit.coco`    COCO-style AP/AR identical to pycocotools, streaming evaluator
+- :mod:`ioukit.voc`     Pascal VOC AP (11-point and all-point), as the devkit computes it
+- :mod:`ioukit.matching`  greedy matching rules over (image, category) groups
+- :mod:`ioukit.metrics` PR curves, average precision (coco101, voc11, all_point), F1
 - :mod:`ioukit.distributed`  the same evaluation sharded over Dask (``dask`` extra)
 - :mod:`ioukit.report`  HTML report and plots; :mod:`ioukit.cli` the ``ioukit`` command
 - :mod:`ioukit.errors`  the exception hierarchy
@@ -52,6 +55,10 @@ _SUBMODULES = {
     "io",
     "synthetic",
     "check",
+    "voc",
+    "metrics",
+    "matching",
+    "geometry",
 }
 _NMS_FUNCTIONS = {
     "batched_nms",
