@@ -17,217 +17,26 @@ Along that order (pycocotools cocoeval.py ``accumulate``):
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from .._numba_start import light_numba_start
+from .._threads import get_num_threads
+from ._accumulate_kernel import accumulate_kernel
 from ._order import counting_order, score_desc_order
-
-light_numba_start()  # before any cached kernel loads (see there)
 
 __all__ = ["accumulate_arrays", "summarize_stats", "summary_lines"]
 
 
-@numba.njit(cache=True, nogil=True)
-def _accumulate_category(
-    k,
-    c0,
-    c1,
-    by_rows,
-    inv,
-    rank,
-    flags,
-    score,
-    num_gt,
-    max_dets,
-    rec_thrs,
-    eps,
-    precision,
-    recall,
-    scores,
-):
-    # Only true-positive steps move recall and can hold a maximum of the precision
-    # envelope (between them tp is fixed and fp grows, so precision only falls), so
-    # both are evaluated there alone, with the same float operations as pycocotools.
-    n_a = flags.shape[1]
-    n_t = flags.shape[2]
-    n_m = max_dets.size
-    n_r = rec_thrs.size
-    max_n = c1 - c0
-    sc = np.empty(max_n)
-    sel = np.empty(max_n, dtype=np.int64)
-    tp_pos = np.empty((n_t, max_n + 1), dtype=np.int64)
-    fp_at = np.empty((n_t, max_n + 1), dtype=np.int64)
-    nt = np.empty(n_t, dtype=np.int64)
-    fp_x = np.empty(n_t, dtype=np.int64)
-    env = np.empty(max_n + 1)
-    cr = np.empty(n_r, dtype=np.int64)
-    # The category's flags put once, in score order, into [A, n, T]: the passes below
-    # read them in order. Rows are read in storage order (by_rows) and scattered to
-    # their score position (inv) inside this small, cached block: a gather in score
-    # order would miss the cache on every record. uniform[a, n] is the flag a record
-    # has at every threshold (0 false positive, 2 ignored), or 3 when they differ or
-    # are true positives: most records of a large set are false positives or ignored
-    # at every threshold, and the passes count those once rather than per threshold.
-    block = np.empty((n_a, max_n, n_t), dtype=np.uint8)
-    uniform = np.empty((n_a, max_n), dtype=np.uint8)
-    for n in range(max_n):
-        row = by_rows[c0 + n]
-        q = inv[row]
-        for a in range(n_a):
-            f0 = flags[row, a, 0]
-            u = f0 if f0 != 1 else 3
-            for t in range(n_t):
-                f = flags[row, a, t]
-                block[a, q, t] = f
-                if f != f0:
-                    u = 3
-            uniform[a, q] = u
-    for m in range(n_m):
-        if m > 0:
-            # the same records as the previous maxDets (every image keeps fewer
-            # detections of this category than both limits): the same arrays follow
-            same = True
-            for n in range(max_n):
-                if (rank[c0 + n] < max_dets[m]) != (rank[c0 + n] < max_dets[m - 1]):
-                    same = False
-                    break
-            if same:
-                for a in range(n_a):
-                    for t in range(n_t):
-                        recall[t, k, a, m] = recall[t, k, a, m - 1]
-                        for r in range(n_r):
-                            precision[t, r, k, a, m] = precision[t, r, k, a, m - 1]
-                            scores[t, r, k, a, m] = scores[t, r, k, a, m - 1]
-                continue
-        nd = 0
-        for n in range(max_n):
-            if rank[c0 + n] < max_dets[m]:
-                sel[nd] = n
-                sc[nd] = score[c0 + n]
-                nd += 1
-        for a in range(n_a):
-            npig = num_gt[k, a]
-            if npig == 0:
-                continue
-            # searchsorted(rc, v, 'left') with rc[n] = (#tp up to n) / npig lands on the
-            # c-th true positive, c the least count with c / npig >= v: it depends on
-            # npig and v only, so it is found once here (0 stands for v <= 0: index 0)
-            for r in range(n_r):
-                v = rec_thrs[r]
-                if v <= 0.0:
-                    cr[r] = 0
-                    continue
-                c = min(max(int(np.ceil(v * npig)), 1), npig + 1)
-                while c > 1 and float(c - 1) / npig >= v:
-                    c -= 1
-                while c <= npig and float(c) / npig < v:
-                    c += 1
-                cr[r] = c
-            # one pass for all thresholds: where each true positive falls and the
-            # false-positive count there (fp_common for all thresholds + fp_x[t])
-            fp_common = 0
-            for t in range(n_t):
-                nt[t] = 0
-                fp_x[t] = 0
-            for n in range(nd):
-                q = sel[n]
-                u = uniform[a, q]
-                if u == 0:
-                    fp_common += 1
-                elif u == 3:
-                    for t in range(n_t):
-                        f = block[a, q, t]
-                        if f == 1:
-                            tp_pos[t, nt[t]] = n
-                            fp_at[t, nt[t]] = fp_common + fp_x[t]
-                            nt[t] += 1
-                        elif f == 0:
-                            fp_x[t] += 1
-            for t in range(n_t):
-                ntt = nt[t]
-                for c in range(ntt):
-                    # pr = tp / (fp + tp + spacing(1)) at the c-th true positive
-                    tpf = float(c + 1)
-                    env[c] = tpf / (float(fp_at[t, c]) + tpf + eps)
-                # rc[-1] = tp / npig
-                recall[t, k, a, m] = float(ntt) / npig if nd else 0.0
-                for c in range(ntt - 2, -1, -1):
-                    if env[c + 1] > env[c]:
-                        env[c] = env[c + 1]
-                for r in range(n_r):
-                    c = cr[r]
-                    if c == 0 and nd > 0:
-                        pos = 0
-                        prv = env[0] if ntt > 0 else 0.0
-                    elif c == 0 or c > ntt:
-                        # past the end: pycocotools' try/except leaves the rest at 0
-                        for r2 in range(r, n_r):
-                            precision[t, r2, k, a, m] = 0.0
-                            scores[t, r2, k, a, m] = 0.0
-                        break
-                    else:
-                        pos = tp_pos[t, c - 1]
-                        prv = env[c - 1]
-                    precision[t, r, k, a, m] = prv
-                    scores[t, r, k, a, m] = sc[pos]
+def _category_order(cat_off: np.ndarray, n_thr: int) -> np.ndarray:
+    """Categories dealt out round-robin by size (largest first), ``n_thr`` ways.
 
+    The kernel's parallel loop gives each thread one static block of this order, so
+    every thread gets a similar share of large and small categories.
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _accumulate_kernel(
-    cat, score_in, rank_in, flags, num_gt, max_dets, rec_thrs, eps, n_thr, precision, recall, scores
-):
-    # precision, recall, scores: the outputs, filled with -1 by the caller
-    n_k = num_gt.shape[0]
-    # Record order: best score first (radix sort), then by category (counting sort),
-    # both stable, so within a category the records' (image, rank) order breaks ties
-    # as pycocotools' merge sort of the concatenated images does. by_rows keeps each
-    # category's records in storage order; perm has them in score order.
-    by_rows, cat_off = counting_order(cat, n_k, np.arange(cat.size))
-    perm, _ = counting_order(cat, n_k, score_desc_order(score_in))
-    # position of every record in its category's score order; scores and ranks in it
-    inv = np.empty(perm.size, dtype=np.int64)
-    score = np.empty(perm.size)
-    rank = np.empty(perm.size, dtype=np.int64)
-    for k in numba.prange(n_k):
-        for n in range(cat_off[k], cat_off[k + 1]):
-            inv[perm[n]] = n - cat_off[k]
-            score[n] = score_in[perm[n]]
-            rank[n] = rank_in[perm[n]]
-    # categories are independent; dealt out round-robin by size so that the threads'
-    # static prange blocks get similar work
-    # (sizes by a loop, not np.diff: that would pull numba.np.arraymath in when the
-    # cached kernel loads, ~9 ms of a fresh process's first evaluation)
-    neg_size = np.empty(n_k, dtype=np.int64)
-    for k in range(n_k):
-        neg_size[k] = cat_off[k] - cat_off[k + 1]
-    by_size = np.argsort(neg_size, kind="mergesort")
-    cat_order = np.empty(n_k, dtype=np.int64)
-    j = 0
-    for i in range(n_thr):
-        for q in range(i, n_k, n_thr):
-            cat_order[j] = by_size[q]
-            j += 1
-    for j in numba.prange(n_k):
-        k = cat_order[j]
-        _accumulate_category(
-            k,
-            cat_off[k],
-            cat_off[k + 1],
-            by_rows,
-            inv,
-            rank,
-            flags,
-            score,
-            num_gt,
-            max_dets,
-            rec_thrs,
-            eps,
-            precision,
-            recall,
-            scores,
-        )
-    return precision, recall, scores
+    >>> _category_order(np.array([0, 1, 11, 14, 20]), 2).tolist()
+    [1, 2, 3, 0]
+    """
+    by_size = np.argsort(cat_off[:-1] - cat_off[1:], kind="stable")
+    return np.concatenate([by_size[i::n_thr] for i in range(n_thr)]).astype(np.int64)
 
 
 def accumulate_arrays(
@@ -266,20 +75,32 @@ def accumulate_arrays(
     precision = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
     recall = np.full((n_t, n_k, n_a, n_m), -1.0)
     scores = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
-    return _accumulate_kernel(
-        np.ascontiguousarray(cat, dtype=np.int64),
+    cat = np.ascontiguousarray(cat, dtype=np.int64)
+    # Record order: best score first (radix sort), then by category (counting sort),
+    # both stable, so within a category the records' (image, rank) order breaks ties
+    # as pycocotools' merge sort of the concatenated images does. by_rows keeps each
+    # category's records in storage order; perm has them in score order.
+    by_rows, cat_off = counting_order(cat, n_k, np.arange(cat.size))
+    perm, _ = counting_order(cat, n_k, score_desc_order(score))
+    n_thr = max(get_num_threads(), 1)
+    accumulate_kernel(
+        cat_off,
+        by_rows,
+        perm,
+        _category_order(cat_off, n_thr),
         np.ascontiguousarray(score, dtype=np.float64),
         np.ascontiguousarray(rank, dtype=np.int64),
-        np.ascontiguousarray(flags),
+        np.ascontiguousarray(flags, dtype=np.uint8),
         np.ascontiguousarray(num_gt, dtype=np.int64),
-        np.asarray(max_dets, dtype=np.int64),
-        np.ascontiguousarray(rec_thrs, dtype=np.float64),
+        np.ascontiguousarray(max_dets, dtype=np.int64).reshape(-1),
+        np.ascontiguousarray(rec_thrs, dtype=np.float64).reshape(-1),
         float(np.spacing(1)),
-        max(numba.get_num_threads(), 1),
+        n_thr,
         precision,
         recall,
         scores,
     )
+    return precision, recall, scores
 
 
 _SUMMARY_ROWS = (

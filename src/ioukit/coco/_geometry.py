@@ -26,13 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
-from .._numba_start import light_numba_start
 from ..errors import InvalidParameterError
-
-light_numba_start()  # before any cached kernel loads (see there)
+from ._bbox_kernel import bbox_grouped_iou
 
 __all__ = [
     "Groups",
@@ -182,53 +179,20 @@ def grouped_iou_from_pairwise(
 
 
 # ------------------------------------------------------------------------- bbox
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _bbox_grouped_kernel(dt_box, gt_box, dt_index, dt_off, gt_index, gt_off, iou_off, crowd):
-    out = np.zeros(iou_off[-1], dtype=np.float64)
-    for g in numba.prange(dt_off.size - 1):
-        d0 = dt_off[g]
-        nd = dt_off[g + 1] - d0
-        g0 = gt_off[g]
-        ng = gt_off[g + 1] - g0
-        base = iou_off[g]
-        for j in range(ng):
-            G = gt_index[g0 + j]
-            gx = gt_box[G, 0]
-            gy = gt_box[G, 1]
-            gw = gt_box[G, 2]
-            gh = gt_box[G, 3]
-            ga = gw * gh
-            iscrowd = crowd[G]
-            for i in range(nd):
-                D = dt_index[d0 + i]
-                dx = dt_box[D, 0]
-                dy = dt_box[D, 1]
-                dw = dt_box[D, 2]
-                dh = dt_box[D, 3]
-                # pycocotools maskApi.c bbIou, operation for operation
-                da = dw * dh
-                w = min(dw + dx, gw + gx) - max(dx, gx)
-                if w <= 0:
-                    continue
-                h = min(dh + dy, gh + gy) - max(dy, gy)
-                if h <= 0:
-                    continue
-                inter = w * h
-                u = da if iscrowd else da + ga - inter
-                out[base + i * ng + j] = inter / u
-    return out
-
-
 def _bbox_grouped(dt_geom: np.ndarray, gt_geom: np.ndarray, groups: Groups) -> np.ndarray:
-    return _bbox_grouped_kernel(
-        dt_geom,
-        gt_geom,
-        groups.dt_index,
-        groups.dt_offsets,
-        groups.gt_index,
-        groups.gt_offsets,
-        groups.iou_offsets,
-        groups.gt_iscrowd,
+    # compiled: pycocotools bbIou per pair (ioukit.geometry._primitives.box_iou_coco)
+    def i64(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    return bbox_grouped_iou(
+        np.ascontiguousarray(dt_geom, dtype=np.float64).reshape(-1, 4),
+        np.ascontiguousarray(gt_geom, dtype=np.float64).reshape(-1, 4),
+        i64(groups.dt_index),
+        i64(groups.dt_offsets),
+        i64(groups.gt_index),
+        i64(groups.gt_offsets),
+        i64(groups.iou_offsets),
+        np.ascontiguousarray(groups.gt_iscrowd, dtype=np.bool_).view(np.uint8),
     )
 
 
