@@ -83,7 +83,7 @@ def _call_args(lib: str, op: str, n: int):
 def child_memory(lib: str, op: str, n: int) -> None:
     """Runs in a subprocess: prints the peak RSS growth (MB) of one call."""
     f, args = _call_args(lib, op, n)
-    f(*_call_args(lib, op, 200)[1], 0.5)  # warm up (JIT cache load, lazy imports)
+    f(*_call_args(lib, op, 200)[1], 0.5)  # warm up (lazy imports, first allocations)
     base = _rss_kb("VmRSS:")
     with open("/proc/self/clear_refs", "w") as fh:  # reset the high-water mark
         fh.write("5")

@@ -11,8 +11,8 @@ Functions (each takes NumPy arrays, lists, or torch tensors on any device):
 
 Every function returns kept indices by decreasing score; equal scores keep the
 lower index first (a stable sort) on every backend. NumPy inputs and CPU tensors
-run in Numba kernels (:mod:`ioukit.nms._kernels`); CUDA tensors run the
-vectorised torch code in :mod:`ioukit.nms._torch` and stay on their device.
+run in compiled (Cython) kernels (:mod:`ioukit.nms._kernels`); CUDA tensors run
+the vectorised torch code in :mod:`ioukit.nms._torch` and stay on their device.
 
 The package is also callable as its main function, so a top-level
 ``ioukit.nms`` can be both this package and ``nms``:

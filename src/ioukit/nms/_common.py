@@ -1,7 +1,7 @@
 """Input coercion and validation shared by every suppression function.
 
 Public functions accept NumPy arrays, torch tensors (any device) and plain lists.
-NumPy inputs (and CPU tensors, through a zero-copy view) go to the Numba kernels;
+NumPy inputs (and CPU tensors, through a zero-copy view) go to the compiled kernels;
 CUDA tensors go to the vectorised torch code in :mod:`ioukit.nms._torch`.
 """
 

@@ -33,18 +33,9 @@ def _run_greedy(
     eps: float = 0.0,
 ) -> np.ndarray:
     order = stable_desc_order(s)
-    lab = _dense_labels(labels) if labels is not None else np.zeros(1, np.int64)
-    zero = b.dtype.type(0)
-    if thr < 0:
-        # thr < 0 suppresses even disjoint boxes: no sparse search applies.
-        return K.greedy_dense(b, order, lab, labels is not None, thr, zero, mode, beta, eps)
-    # Strip height / "normal" width: twice the median size (see greedy_nms).
-    hs = 2.0 * float(np.median(b[:, 3].astype(np.float64) - b[:, 1]))
-    ws = 2.0 * float(np.median(b[:, 2].astype(np.float64) - b[:, 0]))
-    xorder = np.argsort(b[:, 0])
-    return K.greedy_nms(
-        b, order, xorder, lab, labels is not None, thr, zero, mode, beta, eps, hs, ws
-    )
+    lab = _dense_labels(labels) if labels is not None else None
+    # thr >= 0: sparse candidate search; thr < 0 (even disjoint boxes suppress): every pair.
+    return K.greedy_nms(b, order, lab, thr, mode, beta, eps)
 
 
 def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:

@@ -75,9 +75,9 @@ def matrix_nms(
     denominator floored at 1e-6). The outer ``min(1, ...)`` is what the reference
     code's full-matrix minimum amounts to. Ties in score: lower index first.
 
-    Boxes run in an O(N)-memory Numba kernel (pairs visited twice, no matrix);
-    masks use one float32 matrix product (N x N, inherent to the method: use it on
-    a pre-selected top-k as SOLOv2 does).
+    Boxes run in an O(N)-memory compiled kernel (the pairs of each class visited
+    twice, no matrix); masks use one float32 matrix product (N x N, inherent to the
+    method: use it on a pre-selected top-k as SOLOv2 does).
 
     Args:
         boxes_or_masks: (N, 4) ``xyxy`` boxes, or (N, H, W) binary masks.
@@ -125,7 +125,7 @@ def matrix_nms(
     if is_mask:
         decay = _numpy_mask_decay(m[order], None if lab is None else lab[order], kcode, sig)
     else:
-        lab_o = np.zeros(n, np.int64) if lab is None else lab[order]
+        lab_o = None if lab is None else lab[order]
         decay = K.matrix_nms_boxes(b[order].astype(np.float64), lab_o, kcode, sig, MATRIX_EPS)
     new = s[order].astype(np.float64) * decay
     return _finish(order, new, score_threshold, scores, x)

@@ -86,8 +86,5 @@ def soft_nms(
     b64 = b.astype(np.float64)
     if b64.shape[0] == 0:
         return wrap_index(np.zeros(0, np.int64), boxes), wrap_values(s.copy(), scores)
-    hs = 2.0 * float(np.median(b64[:, 3] - b64[:, 1]))
-    ws = 2.0 * float(np.median(b64[:, 2] - b64[:, 0]))
-    xorder = np.argsort(b64[:, 0])
-    keep, dec = K.soft_nms(b64, s.copy(), nt, sig, thr, _METHODS[method], xorder, hs, ws)
+    keep, dec = K.soft_nms(b64, s.copy(), nt, sig, thr, _METHODS[method])
     return wrap_index(keep, boxes), wrap_values(dec, scores)

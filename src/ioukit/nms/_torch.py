@@ -1,9 +1,10 @@
 """Device-agnostic torch implementations (used for CUDA tensors).
 
-CPU tensors go through the Numba kernels (zero-copy); this module is what runs
-on a GPU. It is written in plain torch ops so it also runs on CPU tensors, which
-is how the test suite checks it against the Numba path: same keep lists, bit for
-bit, because every IoU is computed with the same sequence of IEEE operations.
+CPU tensors go through the compiled kernels (:mod:`ioukit.nms._kernels`, zero-copy);
+this module is what runs on a GPU. It is written in plain torch ops so it also runs
+on CPU tensors, which is how the test suite checks it against the compiled path:
+same keep lists, bit for bit, because every IoU is computed with the same sequence
+of IEEE operations (:func:`_box_iou_tv`, the torch twin of the kernels' primitive).
 
 Greedy NMS here is *blocked*: boxes are sorted by score and processed B rows at
 a time. For a block the (B, N - start) suppression relation is computed in one
@@ -87,20 +88,25 @@ def _threshold_in(dtype: torch.dtype, thr: float, device: torch.device) -> torch
     return t
 
 
-def _pair_iou(r: torch.Tensor, c: torch.Tensor, ar: torch.Tensor, ac: torch.Tensor) -> torch.Tensor:
-    # torchvision nms_kernel_impl's arithmetic, one op at a time (no fusion, no +1).
-    xx1 = torch.maximum(r[:, None, 0], c[None, :, 0])
-    yy1 = torch.maximum(r[:, None, 1], c[None, :, 1])
-    xx2 = torch.minimum(r[:, None, 2], c[None, :, 2])
-    yy2 = torch.minimum(r[:, None, 3], c[None, :, 3])
-    w = (xx2 - xx1).clamp_min(0)
-    h = (yy2 - yy1).clamp_min(0)
-    inter = w * h
-    return inter / ((ar[:, None] + ac[None, :]) - inter)
+def _box_iou_tv(
+    a: torch.Tensor, b: torch.Tensor, area_a: torch.Tensor, area_b: torch.Tensor
+) -> torch.Tensor:
+    """(A, B) IoU of xyxy boxes ``a`` (A, 4) and ``b`` (B, 4) with their areas, unguarded.
+
+    torchvision ``nms_kernel_impl``'s ``ovr``, one op at a time (no fusion, no +1, the
+    boxes' dtype): the torch twin of ``box_iou_tv_nms`` in
+    ``ioukit/geometry/_primitives.pxd``, which torch code cannot ``cimport``. Every torch
+    path here computes box IoU through this function, so it cannot drift from the kernels.
+    """
+    w = torch.minimum(a[:, None, 2], b[None, :, 2]) - torch.maximum(a[:, None, 0], b[None, :, 0])
+    h = torch.minimum(a[:, None, 3], b[None, :, 3]) - torch.maximum(a[:, None, 1], b[None, :, 1])
+    inter = w.clamp_min(0) * h.clamp_min(0)
+    return inter / ((area_a[:, None] + area_b[None, :]) - inter)
 
 
 def _diou_penalty(r: torch.Tensor, c: torch.Tensor, beta: float, eps: float) -> torch.Tensor:
-    # Zheng et al. 2020 (DIoU penalty): rho^2 / c^2 in float64, as in the Numba kernel.
+    # Zheng et al. 2020 (DIoU penalty): rho^2 / (c^2 + eps) in float64, operation for
+    # operation as diou_penalty in geometry/_primitives.pxd.
     r = r.to(torch.float64)
     c = c.to(torch.float64)
     dx = (r[:, None, 0] + r[:, None, 2]) * 0.5 - (c[None, :, 0] + c[None, :, 2]) * 0.5
@@ -140,7 +146,7 @@ def greedy(
         m = end - start
         rows = sb[start:end]
         cols = sb[start:]
-        ovr = _pair_iou(rows, cols, area[start:end], area[start:])
+        ovr = _box_iou_tv(rows, cols, area[start:end], area[start:])
         if mode == K.MODE_IOU:
             sup = ovr > t_iou
         else:
@@ -229,11 +235,8 @@ def soft_nms(
         if bool(s[i] < s[mp]):
             for t in (b, idx, s, area):
                 t[[i, mp]] = t[[mp, i]]
-        rest = b[i + 1 :]
-        w = (torch.minimum(b[i, 3], rest[:, 3]) - torch.maximum(b[i, 1], rest[:, 1])).clamp_min(0)
-        h = (torch.minimum(b[i, 2], rest[:, 2]) - torch.maximum(b[i, 0], rest[:, 0])).clamp_min(0)
-        inter = w * h
-        ovr = inter / ((area[i] + area[i + 1 :]) - inter)
+        # (The reference multiplies the y overlap by the x overlap; IEEE products commute.)
+        ovr = _box_iou_tv(b[i : i + 1], b[i + 1 :], area[i : i + 1], area[i + 1 :])[0]
         if method == 1:
             wt = torch.where(ovr > nt, 1.0 - ovr, torch.ones_like(ovr))
         else:
@@ -252,17 +255,11 @@ def matrix_decay(
         f = x.reshape(n, -1).to(torch.float32)
         inter = (f @ f.T).to(torch.float64)
         area = f.sum(1).to(torch.float64)
+        iou = inter / ((area[:, None] + area[None, :]) - inter)
     else:
         b = x.to(torch.float64)
         area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-        w = torch.minimum(b[:, None, 2], b[None, :, 2]) - torch.maximum(
-            b[:, None, 0], b[None, :, 0]
-        )
-        h = torch.minimum(b[:, None, 3], b[None, :, 3]) - torch.maximum(
-            b[:, None, 1], b[None, :, 1]
-        )
-        inter = w.clamp_min(0) * h.clamp_min(0)
-    iou = inter / ((area[:, None] + area[None, :]) - inter)
+        iou = _box_iou_tv(b, b, area, area)
     same = torch.ones_like(iou, dtype=torch.bool)
     if labels is not None:
         same = labels[:, None] == labels[None, :]

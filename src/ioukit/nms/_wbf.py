@@ -176,7 +176,6 @@ def weighted_boxes_fusion(
         np.ascontiguousarray(wc[r]),
         np.ascontiguousarray(md[r]),
         np.asarray(offsets, np.int64),
-        nm,
         w64,
         float(wsum),
         float(wmax),
