@@ -119,7 +119,7 @@ def decode(rles: RLE | Sequence[RLE]) -> np.ndarray:
         raise ShapeMismatchError(
             f"rle[{i}]: size {[int(t.heights[i]), int(t.widths[i])]} differs from rle[0]'s {[h, w]}"
         )
-    out = np.empty((t.n, h * w), np.uint8)
+    out = np.zeros((t.n, h * w), np.uint8)  # decode_into writes the foreground only
     _kernels.decode_into(t.counts, t.offsets, out)
     # (n, w, h) C order is (h, w, n) Fortran order, pycocotools' layout.
     masks = out.reshape(t.n, w, h).transpose(2, 1, 0)

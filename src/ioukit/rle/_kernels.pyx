@@ -220,24 +220,25 @@ def encode_stack(m3):
 
 # ----------------------------------------------------------------------- decode
 def decode_into(const uint32_t[::1] counts, const int64_t[::1] offsets, uint8_t[:, ::1] out):
-    """maskApi.c rleDecode into ``out`` (n, h*w) uint8, column-major per row."""
+    """maskApi.c rleDecode into ``out`` (n, h*w) uint8, column-major per row.
+
+    ``out`` must be zero-filled (``np.zeros``): only the foreground runs are written,
+    so the pages of a large background are never touched (calloc'd memory).
+    """
     cdef Py_ssize_t n = offsets.shape[0] - 1
     cdef int64_t hw = out.shape[1]
     cdef Py_ssize_t i
     cdef int64_t j, p, c
-    cdef uint8_t v
     with nogil:
         for i in range(n):
             p = 0
-            v = 0
             for j in range(offsets[i], offsets[i + 1]):
                 c = counts[j]
                 if c > hw - p:  # never past the row (the loaders check the sums)
                     c = hw - p
-                if c > 0:
-                    memset(&out[i, 0] + p, v, c)
+                if (j - offsets[i]) % 2 == 1 and c > 0:
+                    memset(&out[i, 0] + p, 1, c)
                 p += c
-                v = 1 - v
 
 
 # ------------------------------------------------------------------ area, bbox
@@ -324,28 +325,91 @@ cdef int64_t _merge_two(const uint32_t* a, int64_t na, const uint32_t* b, int64_
     return m
 
 
+cdef bint _canonical(const uint32_t* counts, const int64_t* offsets,
+                     Py_ssize_t n) noexcept nogil:
+    # Whether every RLE is in rleEncode's form: no zero run after the first count.
+    cdef Py_ssize_t i
+    cdef int64_t j
+    for i in range(n):
+        for j in range(offsets[i] + 1, offsets[i + 1]):
+            if counts[j] == 0:
+                return False
+    return True
+
+
+cdef int64_t _merge_pairs(const uint32_t* src, const int64_t* off, Py_ssize_t k,
+                          bint intersect, uint32_t* dst, int64_t* dst_off) noexcept nogil:
+    # One level of the merge tree: RLE 2i and 2i + 1 of src into RLE i of dst (an odd
+    # last one is copied); returns the number of RLEs in dst.
+    cdef Py_ssize_t p, r = 0
+    cdef int64_t q = 0
+    for p in range(0, k - 1, 2):
+        dst_off[r] = q
+        q += _merge_two(src + off[p], off[p + 1] - off[p], src + off[p + 1],
+                        off[p + 2] - off[p + 1], intersect, dst + q)
+        r += 1
+    if k % 2 == 1:
+        dst_off[r] = q
+        memcpy(dst + q, src + off[k - 1], (off[k] - off[k - 1]) * sizeof(uint32_t))
+        q += off[k] - off[k - 1]
+        r += 1
+    dst_off[r] = q
+    return r
+
+
 def merge_many(const uint32_t[::1] counts, const int64_t[::1] offsets, bint intersect):
-    """maskApi.c rleMerge over all RLEs of the table (same size checked by the caller)."""
-    cdef Py_ssize_t n = offsets.shape[0] - 1
+    """maskApi.c rleMerge over all RLEs of the table (same size checked by the caller).
+
+    The C code merges left to right, walking the growing result once per RLE. When
+    every RLE is in rleEncode's form (no zero run after the first count), the merges
+    run as a balanced tree instead (pairs, then pairs of pairs): a union or an
+    intersection of canonical RLEs is the canonical RLE of the pixel set, whatever
+    the order, so the bytes are the same, with log2(n) passes over the runs.
+    """
+    cdef Py_ssize_t n = offsets.shape[0] - 1, k
+    cdef int64_t o0 = offsets[0], total = offsets[n] - offsets[0]
+    cdef const uint32_t* pc = &counts[0]
     # A merge has at most as many counts as its two inputs together: two buffers of
     # the table's size (plus one) hold every intermediate result.
-    buf = np.empty((2, counts.shape[0] + 2), np.uint32)
+    buf = np.empty((2, total + 2), np.uint32)
+    offs = np.empty((2, n + 1), np.int64)
     cdef uint32_t[:, ::1] b = buf
+    cdef int64_t[:, ::1] ob = offs
     cdef uint32_t* cur = &b[0, 0]
     cdef uint32_t* nxt = &b[1, 0]
+    cdef int64_t* cur_off = &ob[0, 0]
+    cdef int64_t* nxt_off = &ob[1, 0]
     cdef uint32_t* t
-    cdef const uint32_t* pc = &counts[0]
-    cdef int64_t k = offsets[1] - offsets[0]
+    cdef int64_t* to
+    cdef int64_t m = offsets[1] - offsets[0]
     cdef Py_ssize_t i
-    if k > 0:
-        memcpy(cur, pc + offsets[0], k * sizeof(uint32_t))
     with nogil:
-        for i in range(1, n):
-            k = _merge_two(cur, k, pc + offsets[i], offsets[i + 1] - offsets[i], intersect, nxt)
-            t = cur
-            cur = nxt
-            nxt = t
-    return buf[0 if cur == &b[0, 0] else 1, :k].copy()
+        if n > 2 and _canonical(pc, &offsets[0], n):
+            if total > 0:
+                memcpy(cur, pc + o0, total * sizeof(uint32_t))
+            for i in range(n + 1):
+                cur_off[i] = offsets[i] - o0
+            k = n
+            while k > 1:
+                k = _merge_pairs(cur, cur_off, k, intersect, nxt, nxt_off)
+                t = cur
+                cur = nxt
+                nxt = t
+                to = cur_off
+                cur_off = nxt_off
+                nxt_off = to
+            m = cur_off[1]
+        else:
+            # maskApi.c's order: left to right.
+            if m > 0:
+                memcpy(cur, pc + o0, m * sizeof(uint32_t))
+            for i in range(1, n):
+                m = _merge_two(cur, m, pc + offsets[i], offsets[i + 1] - offsets[i],
+                               intersect, nxt)
+                t = cur
+                cur = nxt
+                nxt = t
+    return buf[0 if cur == &b[0, 0] else 1, :m].copy()
 
 
 # -------------------------------------------------------------------------- iou
@@ -434,12 +498,15 @@ cdef inline int64_t _crossing(int64_t pu, int64_t pv, int64_t cu, int64_t cv, in
                               int64_t w, int64_t* xs_out, int64_t* ys_out,
                               int64_t m) noexcept nogil:
     # maskApi.c rleFrPoly, "get points along y-boundary and downsample", for one step.
+    # floor and ceil of non-negative values as integer truncation (no libm call: the
+    # portable build has no SSE4.1 rounding instruction); same values.
     cdef double xd, yd
+    cdef int64_t yi
     if cu == pu:
         return m
     xd = <double>(cu if cu < pu else cu - 1)
     xd = (xd + 0.5) / 5.0 - 0.5
-    if floor(xd) != xd or xd < 0 or xd > w - 1:
+    if xd < 0 or xd > w - 1 or <double>(<int64_t>xd) != xd:  # C: floor(xd) != xd
         return m
     yd = <double>(cv if cv < pv else pv)
     yd = (yd + 0.5) / 5.0 - 0.5
@@ -447,9 +514,11 @@ cdef inline int64_t _crossing(int64_t pu, int64_t pv, int64_t cu, int64_t cv, in
         yd = 0.0
     elif yd > h:
         yd = <double>h
-    yd = ceil(yd)
+    yi = <int64_t>yd
+    if <double>yi < yd:  # C: ceil(yd)
+        yi += 1
     xs_out[m] = <int64_t>xd
-    ys_out[m] = <int64_t>yd
+    ys_out[m] = yi
     return m + 1
 
 
@@ -460,18 +529,33 @@ cdef inline int64_t _u_at(int64_t xs, double s, int64_t dy, bint flip,
     return _c_int(xs + s * t + 0.5)
 
 
+cdef inline bint _reached(int64_t xs, double s, int64_t dy, bint flip, int64_t d,
+                          int64_t target, bint rising) noexcept nogil:
+    # Whether step d's u has reached target: u >= target (rising) or u <= target.
+    cdef int64_t u = _u_at(xs, s, dy, flip, d)
+    return u >= target if rising else u <= target
+
+
 cdef int64_t _first_step(int64_t xs, double s, int64_t dy, bint flip, int64_t target,
-                         bint rising) noexcept nogil:
-    # Smallest step d in [1, dy] with u(d) >= target (rising) or <= target (falling).
-    cdef int64_t lo = 1, hi = dy, mid, u
-    while lo < hi:
-        mid = (lo + hi) // 2
-        u = _u_at(xs, s, dy, flip, mid)
-        if (u >= target) if rising else (u <= target):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+                         bint rising, int64_t lo) noexcept nogil:
+    # Smallest step d in [lo, dy] whose u has reached target (dy if none). Along the
+    # edge u moves monotonically towards its end, so "reached" is false, then true, in
+    # d: start from the straight line's answer and step to the exact first d (the
+    # exact u, so the same d as a bisection over [1, dy], for lo at most that d).
+    cdef double t = (target - 0.5 - xs) / s
+    cdef double de = dy - t if flip else t
+    cdef int64_t d
+    if not de > lo:
+        d = lo
+    elif de >= dy:
+        d = dy
+    else:
+        d = <int64_t>de
+    while d > lo and _reached(xs, s, dy, flip, d - 1, target, rising):
+        d -= 1
+    while d < dy and not _reached(xs, s, dy, flip, d, target, rising):
+        d += 1
+    return d
 
 
 cdef inline int64_t _y_major_crossing(int64_t xs, int64_t ys, double s, int64_t dy,
@@ -543,21 +627,23 @@ cdef int64_t _poly_crossings(const int64_t* x, const int64_t* y, int64_t k, int6
                 m = _crossing(pu, pv, cu, t0 + ys, h, w, cx, cy, m)
             have_prev = True
             # |s| < 1: u moves by at most one per step and monotonically, so each
-            # pixel-centre column U is entered at exactly one step, found by bisection.
+            # pixel-centre column U is entered at exactly one step, the first whose u
+            # reaches U (later columns are entered later: the search starts there).
             tl = 0 if flip else dy
             u_end = _c_int(xs + s * tl + 0.5)
+            d = 1
             if u_end > cu:
                 first_u = cu + 1 + _pymod(3 - (cu + 1), 5)
                 uu = first_u
                 while uu <= u_end:
-                    d = _first_step(xs, s, dy, flip, uu, True)
+                    d = _first_step(xs, s, dy, flip, uu, True, d)
                     m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
                     uu += 5
             elif u_end < cu:
                 first_u = cu - 1 - _pymod(cu - 1 - 2, 5)
                 uu = first_u
                 while uu >= u_end:
-                    d = _first_step(xs, s, dy, flip, uu, False)
+                    d = _first_step(xs, s, dy, flip, uu, False, d)
                     m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
                     uu -= 5
             pu = u_end
