@@ -135,6 +135,14 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def _kernels_line() -> str:
+    """How ioukit's compiled kernels run here (threads), for the versions table."""
+    from .. import _threads
+
+    omp = "OpenMP" if _threads.has_openmp() else "no OpenMP"
+    return f"Cython, {omp}, {_threads.get_num_threads()} threads"
+
+
 def _figure(svg: str, caption: str = "", name: str = "") -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return f'<figure class="chart" data-chart="{escape(name)}">{svg}{cap}</figure>'
@@ -419,7 +427,7 @@ def _params_section(
         ("ioukit", _version("ioukit")),
         ("python", platform.python_version()),
         ("numpy", _version("numpy")),
-        ("numba", _version("numba")),
+        ("kernels", _kernels_line()),
         ("platform", platform.platform()),
     ]
     left = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in kv)
