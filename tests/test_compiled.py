@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,7 @@ SRC = Path(ioukit.__file__).parent
 
 def _pyx_modules() -> list[str]:
     return sorted(
-        "ioukit." + ".".join(p.relative_to(SRC).with_suffix("").parts)
-        for p in SRC.rglob("*.pyx")
+        "ioukit." + ".".join(p.relative_to(SRC).with_suffix("").parts) for p in SRC.rglob("*.pyx")
     )
 
 
@@ -105,3 +105,20 @@ def test_results_do_not_depend_on_thread_count():
         for x, y in zip(outs[0], o):
             assert np.array_equal(np.asarray(x), np.asarray(y))
 
+
+def test_build_without_a_compiler_names_what_is_missing(tmp_path):
+    pytest.importorskip("Cython")
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "src" / "ioukit").mkdir(parents=True)
+    (tmp_path / "setup.py").write_text((repo / "setup.py").read_text())
+    pyx = Path(_threads.__file__).with_name("_threads.pyx")
+    if not pyx.exists():
+        pyx = repo / "src" / "ioukit" / "_threads.pyx"
+    (tmp_path / "src" / "ioukit" / "_threads.pyx").write_text(pyx.read_text())
+    env = dict(os.environ, CC="ioukit-no-such-cc")
+    out = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "no C compiler found (looked for 'ioukit-no-such-cc')" in out.stderr + out.stdout
