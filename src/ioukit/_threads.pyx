@@ -22,6 +22,11 @@ cdef extern from *:
     void omp_set_num_threads(int n) nogil
     int IOUKIT_HAVE_OPENMP
 
+# Below this much work (RLE runs, JSON bytes) a kernel runs on the calling thread:
+# waking the thread pool costs more than it saves (much more on a busy machine). Read by
+# ioukit.rle's kernels, the segmentation parser (ioukit.io._jsonseg) and coco's mask IoU.
+PARALLEL_MIN_WORK = 2_000_000
+
 
 def get_num_threads() -> int:
     """Threads a compiled kernel uses when it splits work (OpenMP's max threads).

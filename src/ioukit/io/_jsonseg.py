@@ -45,8 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import get_num_threads
-from ..rle._kernels import PARALLEL_MIN_WORK
+from .._threads import PARALLEL_MIN_WORK, get_num_threads
 from . import _segkernel
 
 __all__ = ["FlatSegments", "parse_segmentations", "KIND_POLY", "KIND_STR", "KIND_LIST"]

@@ -34,12 +34,10 @@ from ioukit.geometry._runs cimport (
 
 import numpy as np
 
-from ioukit._threads import get_num_threads
-
-# Below this many runs a kernel runs on one thread: waking the thread pool costs
-# more than it saves (and much more on a busy machine). Also read by rle._codec,
-# rle._table and io._jsonseg.
-PARALLEL_MIN_WORK = 2_000_000
+# PARALLEL_MIN_WORK: below this many runs a kernel runs on one thread (waking the
+# thread pool costs more than it saves). One value for every kernel, kept in
+# ioukit._threads; re-exported here for rle._codec and rle._table.
+from ioukit._threads import PARALLEL_MIN_WORK, get_num_threads
 
 __all__ = [
     "PARALLEL_MIN_WORK",
