@@ -7,7 +7,9 @@ between the group's detections (already sorted by score, stable, and truncated t
 crowd GT scored as intersection over the detection's area.
 
 The result is one flat float64 buffer: group ``g`` occupies
-``ious[iou_offsets[g] : iou_offsets[g + 1]]`` as a row-major ``D_g x G_g`` block.
+``ious[iou_offsets[g] : iou_offsets[g + 1]]`` as a row-major ``D_g x G_g`` block (the
+layout of :class:`ioukit.matching.Groups`, which the matchers read). A protocol without
+crowd regions (LVIS) hands the plug-in a ``gt_iscrowd`` of all False.
 
 "bbox" lives here. Mask types ("segm", "boundary") register themselves from
 ``ioukit.coco._segm`` with :func:`register_iou_type`; :func:`get_iou_type` imports
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..matching import Groups  # the one group layout (ioukit.matching._groups)
 from ._bbox_kernel import bbox_grouped_iou
 
 __all__ = [
@@ -39,32 +42,6 @@ __all__ = [
     "iou_types",
     "grouped_iou_from_pairwise",
 ]
-
-
-@dataclass
-class Groups:
-    """Index of the (image, category) groups being evaluated.
-
-    Attributes
-    ----------
-    dt_index : int64 (Nd,)   detection rows, group by group, score-sorted and truncated
-    dt_offsets : int64 (n_groups + 1,)
-    gt_index : int64 (Ng,)   GT rows, group by group, in file order
-    gt_offsets : int64 (n_groups + 1,)
-    iou_offsets : int64 (n_groups + 1,)  start of each D_g x G_g block in the IoU buffer
-    gt_iscrowd : bool (G_all,)  crowd flag of every GT row (indexed by gt_index values)
-    """
-
-    dt_index: np.ndarray
-    dt_offsets: np.ndarray
-    gt_index: np.ndarray
-    gt_offsets: np.ndarray
-    iou_offsets: np.ndarray
-    gt_iscrowd: np.ndarray
-
-    @property
-    def n_groups(self) -> int:
-        return len(self.dt_offsets) - 1
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 An :class:`EvalState` holds, for every kept detection (the best ``maxDets[-1]`` of
 each image and category), its image id, category index, score, rank within its image
 and category, and its outcome per area range and IoU threshold; plus, per category
-and area range, the number of non-ignored GT. No boxes are kept.
+and area range, the number of non-ignored GT. No boxes are kept. Optionally
+(``keep_matches=True``) it also keeps the match records: which detection row each
+record is, and per IoU threshold the matched GT id and its IoU (area range "all").
 
 States of disjoint image sets merge by concatenation; :func:`accumulate` sorts the
 records itself, so the result does not depend on merge order or on how images were
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +44,13 @@ class EvalState:
     num_dt : int64 (K,)       detections per category, before the maxDets cut
     fix_zero_id : bool
     category_names : dict[int, str]
+    matches : dict or None    match records, aligned with the records (``keep_matches``):
+        ``dt_row`` int64 (N,) the detection's row in the results (input order);
+        ``gt_id`` int64 (N, T) the GT matched at each IoU threshold (area range "all"),
+        -1 for none; ``iou`` float64 (N, T) its IoU, NaN for none; ``best_gt_id`` int64
+        (N,) / ``best_iou`` float64 (N,) the best-IoU GT of the same image and category
+        (-1 / 0 without GT). See :meth:`match_table`.
+    protocol : str            "coco", or the protocol whose rules made the records
 
     Example
     -------
@@ -60,10 +70,16 @@ class EvalState:
     num_dt: np.ndarray
     fix_zero_id: bool = False
     category_names: dict[int, str] = field(default_factory=dict)
+    matches: dict[str, np.ndarray] | None = None
+    protocol: str = "coco"
 
     @classmethod
     def empty(
-        cls, params: Params, fix_zero_id: bool = False, category_names: dict | None = None
+        cls,
+        params: Params,
+        fix_zero_id: bool = False,
+        category_names: dict | None = None,
+        protocol: str = "coco",
     ) -> EvalState:
         """A state covering no image (the identity of :meth:`merge`)."""
         k = len(params.catIds) if params.useCats else 1
@@ -80,24 +96,13 @@ class EvalState:
             num_dt=np.zeros(k, np.int64),
             fix_zero_id=fix_zero_id,
             category_names=dict(category_names or {}),
+            protocol=protocol,
         )
 
     @property
     def nbytes(self) -> int:
         """Memory held by the record arrays."""
-        return sum(
-            a.nbytes
-            for a in (
-                self.image_ids,
-                self.dt_image_id,
-                self.dt_category,
-                self.dt_score,
-                self.dt_rank,
-                self.dt_flags,
-                self.num_gt,
-                self.num_dt,
-            )
-        )
+        return sum(a.nbytes for a in self.to_arrays().values())
 
     def merge(self, other: EvalState) -> EvalState:
         """Combine with the state of a disjoint set of images.
@@ -108,8 +113,9 @@ class EvalState:
         return merge_states([self, other])
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The record arrays by name (e.g. for ``np.savez`` or a Dask shard)."""
-        return {
+        """The record arrays by name (e.g. for ``np.savez`` or a Dask shard); the match
+        records, when kept, as ``match_<name>``."""
+        out = {
             "image_ids": self.image_ids,
             "dt_image_id": self.dt_image_id,
             "dt_category": self.dt_category,
@@ -119,6 +125,79 @@ class EvalState:
             "num_gt": self.num_gt,
             "num_dt": self.num_dt,
         }
+        for name, arr in (self.matches or {}).items():
+            out[f"match_{name}"] = arr
+        return out
+
+    def match_table(self, iou_threshold: float | None = None, *, as_frame: bool = False) -> Any:
+        """The match records, one row per kept detection, in results (input) order.
+
+        Columns: ``dt_row`` (the detection's index in the results), ``image_id``,
+        ``category_id``, ``score``, ``best_gt_id``, ``best_iou``, and per IoU threshold
+        (area range "all") ``flag`` (0 false positive, 1 true positive, 2 ignored),
+        ``gt_id`` (-1: none) and ``iou`` (NaN: none): (N, T) arrays, or (N,) with
+        ``iou_threshold`` (one of ``params.iouThrs``, matched within 1e-9). With
+        ``as_frame`` a pandas DataFrame: one row per detection with ``iou_threshold``,
+        else one row per (detection, threshold) with an ``iou_threshold`` column.
+
+        Raises InvalidParameterError when the state was made without ``keep_matches``.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+        ...       "annotations": [{"id": 7, "image_id": 1, "category_id": 1,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+        >>> dts = [{"image_id": 1, "category_id": 1, "bbox": [50, 50, 5, 5], "score": 0.3},
+        ...        {"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 9], "score": 0.9}]
+        >>> r = evaluate(gt, dts, keep_matches=True)
+        >>> m = r.state.match_table(0.5)
+        >>> m["dt_row"].tolist(), m["gt_id"].tolist(), m["iou"].tolist(), m["flag"].tolist()
+        ([0, 1], [-1, 7], [nan, 0.9], [0, 1])
+        """
+        if self.matches is None:
+            raise InvalidParameterError(
+                "no match records: evaluate with keep_matches=True to keep them"
+            )
+        p = self.params
+        thr = np.asarray(p.iouThrs, dtype=np.float64)
+        lbl = list(p.areaRngLbl)
+        a = lbl.index("all") if "all" in lbl else 0
+        order = np.argsort(self.matches["dt_row"], kind="stable")
+        cats = np.asarray(p.catIds, dtype=np.int64) if p.useCats else np.array([-1])
+        cols: dict[str, np.ndarray] = {
+            "dt_row": self.matches["dt_row"][order],
+            "image_id": self.dt_image_id[order],
+            "category_id": cats[self.dt_category[order]] if cats.size else self.dt_category,
+            "score": self.dt_score[order],
+            "best_gt_id": self.matches["best_gt_id"][order],
+            "best_iou": self.matches["best_iou"][order],
+        }
+        per_t = {
+            "flag": self.dt_flags[order, a, :],
+            "gt_id": self.matches["gt_id"][order],
+            "iou": self.matches["iou"][order],
+        }
+        if iou_threshold is not None:
+            hit = np.flatnonzero(np.abs(thr - float(iou_threshold)) <= 1e-9)
+            if hit.size == 0:
+                raise InvalidParameterError(
+                    f"IoU threshold {iou_threshold} not in iouThrs {thr.tolist()}"
+                )
+            t = int(hit[0])
+            cols.update({k: v[:, t] for k, v in per_t.items()})
+            if not as_frame:
+                return cols
+            import pandas as pd
+
+            return pd.DataFrame(cols).assign(iou_threshold=thr[t])
+        if not as_frame:
+            return {**cols, **per_t, "iou_thresholds": thr.copy()}
+        import pandas as pd
+
+        n, n_t = per_t["flag"].shape
+        long = {k: np.repeat(v, n_t) for k, v in cols.items()}
+        long["iou_threshold"] = np.tile(thr, n)
+        long.update({k: v.reshape(-1) for k, v in per_t.items()})
+        return pd.DataFrame(long)
 
 
 def merge_states(states: Iterable[EvalState]) -> EvalState:
@@ -137,6 +216,10 @@ def merge_states(states: Iterable[EvalState]) -> EvalState:
     first = states[0]
     fp = first.params.fingerprint()
     for s in states[1:]:
+        if s.protocol != first.protocol:
+            raise InvalidParameterError(
+                f"cannot merge a {first.protocol!r} state with a {s.protocol!r} state"
+            )
         if s.params.fingerprint() != fp or s.fix_zero_id != first.fix_zero_id:
             raise InvalidParameterError(
                 "cannot merge evaluation states made with different parameters "
@@ -161,6 +244,8 @@ def merge_states(states: Iterable[EvalState]) -> EvalState:
         names.update(s.category_names)
     return EvalState(
         params=replace(first.params, imgIds=[int(i) for i in image_ids]),
+        matches=_merge_matches(states, rec),
+        protocol=first.protocol,
         image_ids=image_ids,
         dt_image_id=img[rec],
         dt_category=cat[rec],
@@ -172,3 +257,19 @@ def merge_states(states: Iterable[EvalState]) -> EvalState:
         fix_zero_id=first.fix_zero_id,
         category_names=names,
     )
+
+
+def _merge_matches(states: list[EvalState], rec: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The states' match records concatenated and put in the merged record order.
+
+    States without records merge only where they hold no detection (an empty state is
+    the identity of the merge); otherwise the result would lack records for some rows.
+    """
+    kept = [s for s in states if s.matches is not None]
+    if not kept:
+        return None
+    if any(s.matches is None and s.dt_score.size for s in states):
+        raise InvalidParameterError(
+            "cannot merge states with and without match records (keep_matches)"
+        )
+    return {name: np.concatenate([s.matches[name] for s in kept])[rec] for name in kept[0].matches}

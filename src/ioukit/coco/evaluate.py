@@ -6,26 +6,41 @@ The engine in three steps, each usable on its own (e.g. one call of
 1. :func:`load_gt` / :func:`load_dt` -> columns;
 2. :func:`evaluate_images` -> :class:`EvalState` (per-image match records);
 3. :func:`accumulate` -> :class:`CocoResult`.
+
+Step 2 is protocol-neutral: :func:`evaluate_groups` groups the rows by (category,
+image), scores the pairs with the IoU plug-in and runs the greedy rule of
+:func:`ioukit.matching.match_coco` with the flags of a :class:`MatchRules`. COCO's
+rules are :func:`coco_rules`; LVIS (``ioukit.lvis``) builds its own.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import DatasetError, InvalidParameterError
+from ..matching import Groups
+from ..matching._coco import _match_coco
 from ._accumulate import accumulate_arrays, summarize_stats
-from ._geometry import Groups, get_iou_type
+from ._geometry import get_iou_type
 from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
-from ._match import match_groups
 from ._order import group_detections
 from ._params import Params, area_bounds, make_params
 from ._state import EvalState
 from .result import CocoResult
 
-__all__ = ["evaluate", "evaluate_images", "accumulate", "prepare"]
+__all__ = [
+    "evaluate",
+    "evaluate_images",
+    "evaluate_groups",
+    "accumulate",
+    "prepare",
+    "MatchRules",
+    "coco_rules",
+]
 
 
 def prepare(
@@ -135,6 +150,50 @@ def _cat_lookup(cat_ids: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray,
     return k.astype(np.int64, copy=False), cat_pos.astype(np.int64, copy=False), ok
 
 
+@dataclass(frozen=True)
+class MatchRules:
+    """What a protocol sets in the engine (:func:`evaluate_groups`), row by row.
+
+    Attributes
+    ----------
+    protocol : str               recorded in the state (states of two protocols never merge)
+    gt_ignore : bool (G,)        GT ignored by the matcher (COCO: ``iscrowd``)
+    gt_reusable : bool (G,)      GT that stay free once matched (COCO: ``iscrowd``)
+    gt_crowd_iou : bool (G,)     GT the IoU plug-in scores as crowd regions, i.e.
+                                 intersection over the detection's area (COCO: ``iscrowd``)
+    gt_keep : bool (G,) or None  GT rows evaluated (None: all)
+    dt_keep : bool (N,) or None  detection rows evaluated (None: all)
+    dt_ignore_unmatched : bool (N,) or None
+                                 detections ignored where they match nothing
+    max_det_per_group : int or None
+                                 detections kept per (image, category), best first
+                                 (COCO: ``maxDets[-1]``); None keeps all
+    """
+
+    protocol: str
+    gt_ignore: np.ndarray
+    gt_reusable: np.ndarray
+    gt_crowd_iou: np.ndarray
+    gt_keep: np.ndarray | None = None
+    dt_keep: np.ndarray | None = None
+    dt_ignore_unmatched: np.ndarray | None = None
+    max_det_per_group: int | None = None
+
+
+def coco_rules(gt: GtTable, params: Params) -> MatchRules:
+    """pycocotools' rules: crowd GT are ignored, reusable and scored as crowd regions;
+    ``maxDets[-1]`` detections per (image, category).
+
+    >>> from ioukit.coco import prepare
+    >>> g, d, p = prepare({"images": [{"id": 1}], "categories": [{"id": 1}],
+    ...                    "annotations": []}, [])
+    >>> coco_rules(g, p).max_det_per_group
+    100
+    """
+    crowd = np.ascontiguousarray(gt.ann_iscrowd, dtype=bool)
+    return MatchRules("coco", crowd, crowd, crowd, max_det_per_group=int(params.maxDets[-1]))
+
+
 def evaluate_images(
     gt: GtTable,
     dt: DtTable,
@@ -143,6 +202,7 @@ def evaluate_images(
     *,
     fix_zero_id: bool = False,
     geometry: tuple[Any, Any] | None = None,
+    keep_matches: bool = False,
 ) -> EvalState:
     """Match detections to GT on a set of images (``COCOeval.evaluate``) -> :class:`EvalState`.
 
@@ -158,6 +218,10 @@ def evaluate_images(
         records the match as id 0, i.e. unmatched; reproduced by default).
     geometry : (dt_geom, gt_geom), optional
         Geometry prepared once by the IoU plug-in, reused across shards.
+    keep_matches : bool
+        Also keep the match records (detection row, matched GT id and IoU per IoU
+        threshold at area range "all"; ``EvalState.matches``): about 16 bytes per
+        detection and threshold more.
 
     Example
     -------
@@ -170,6 +234,43 @@ def evaluate_images(
     >>> s.dt_flags[0, 0].tolist()  # true positive at all 10 IoU thresholds
     [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     """
+    return evaluate_groups(
+        gt,
+        dt,
+        params,
+        coco_rules(gt, params),
+        image_ids,
+        fix_zero_id=fix_zero_id,
+        geometry=geometry,
+        keep_matches=keep_matches,
+    )
+
+
+def _record_area(p: Params) -> int:
+    """Area range of the match records: "all" (or the first range)."""
+    lbl = list(p.areaRngLbl)
+    return lbl.index("all") if "all" in lbl else 0
+
+
+def evaluate_groups(
+    gt: GtTable,
+    dt: DtTable,
+    params: Params,
+    rules: MatchRules,
+    image_ids: Any = None,
+    *,
+    fix_zero_id: bool = False,
+    geometry: tuple[Any, Any] | None = None,
+    keep_matches: bool = False,
+) -> EvalState:
+    """The engine's step 2 under a protocol's :class:`MatchRules` -> :class:`EvalState`.
+
+    Groups the selected rows by (category, image) (detections best score first,
+    stable, cut to ``rules.max_det_per_group``), scores every group's pairs with the
+    ``params.iouType`` plug-in and matches them with the COCO greedy rule and the
+    rules' flags, at every area range and IoU threshold. See :func:`evaluate_images`
+    for the other arguments.
+    """
     p = params
     plugin = get_iou_type(p.iouType)
     _trim_heap()
@@ -181,11 +282,18 @@ def evaluate_images(
     n_k = len(p.catIds) if p.useCats else 1
     areas = area_bounds(p)
     n_a = areas.shape[0]
+    max_det = rules.max_det_per_group
+    if max_det is None:  # no cut: no group holds more than every detection
+        max_det = max(int(dt.score.size), 1)
 
     # ground truth of the selected images and categories, grouped by (category, image)
     g_img, g_ok = _positions(gt.ann_image_id, imgs)
     g_k, g_cpos, g_cok = _cat_lookup(gt.ann_category_id, p)
-    g_rows = np.flatnonzero(g_ok & g_cok)
+    g_sel = g_ok & g_cok
+    if rules.gt_keep is not None:
+        g_sel &= rules.gt_keep
+    g_rows = np.flatnonzero(g_sel)
+    del g_sel
     g_key = g_k[g_rows] * n_img + g_img[g_rows]
     # within a group: catIds order (useCats=0 concatenates categories), then file order
     g_sort = (
@@ -195,32 +303,35 @@ def evaluate_images(
     gt_key = g_key[g_sort]
     del g_img, g_ok, g_cpos, g_cok, g_rows, g_key, g_sort
 
-    # non-ignored GT per (category, area): crowd or area outside [lo, hi] is ignored
+    # non-ignored GT per (category, area): ignored or area outside [lo, hi] is not counted
     g_area = gt.ann_area[gt_index]
-    g_crowd = gt.ann_iscrowd[gt_index]
+    g_ig = rules.gt_ignore[gt_index]
     g_kk = g_k[gt_index]
     num_gt = np.zeros((n_k, n_a), np.int64)
     for a in range(n_a):
-        keep = ~g_crowd & ~(g_area < areas[a, 0]) & ~(g_area > areas[a, 1])
+        keep = ~g_ig & ~(g_area < areas[a, 0]) & ~(g_area > areas[a, 1])
         num_gt[:, a] = np.bincount(g_kk[keep], minlength=n_k)[:n_k]
-    del g_k, g_area, g_crowd, g_kk
+    del g_k, g_area, g_ig, g_kk
 
     # detections: grouped, best score first (stable: ties keep catIds then file order).
     # Temporaries are compacted and dropped as soon as used: they are most of this
     # step's peak memory (one int64 per detection each).
     d_img, d_ok = _positions(dt.image_id, imgs)
     d_k, d_cpos, d_cok = _cat_lookup(dt.category_id, p)
-    d_rows = np.flatnonzero(d_ok & d_cok)
-    del d_ok, d_cok
+    d_sel = d_ok & d_cok
+    if rules.dt_keep is not None:
+        d_sel &= rules.dt_keep
+    d_rows = np.flatnonzero(d_sel)
+    del d_ok, d_cok, d_sel
     d_img = d_img[d_rows]
     d_k = d_k[d_rows]
     num_dt = np.bincount(d_k, minlength=n_k)[:n_k].astype(np.int64)
     if p.useCats:
         del d_cpos
         # counting sorts by (category, image), then best score first in each group
-        # (stable: ties keep file order), truncated to maxDets[-1]
+        # (stable: ties keep file order), truncated to max_det
         kept, rank, dt_off, grp_k, grp_img = group_detections(
-            d_k, d_img, dt.score[d_rows], n_k, n_img, p.maxDets[-1]
+            d_k, d_img, dt.score[d_rows], n_k, n_img, max_det
         )
         del d_img, d_k
         dt_index = d_rows[kept]
@@ -241,14 +352,14 @@ def evaluate_images(
         starts = np.flatnonzero(np.r_[True, d_key[1:] != d_key[:-1]]) if d_key.size else d_key
         grp_len = np.diff(np.r_[starts, d_key.size])
         rank = np.arange(d_key.size) - np.repeat(starts, grp_len)
-        keep = rank < p.maxDets[-1]
+        keep = rank < max_det
         dt_index = d_rows[keep].astype(np.int64, copy=False)
         del d_rows
         rank = rank[keep]
         dt_key = d_key[keep]
         keys = d_key[starts]
         del d_key, keep, starts
-        kept_len = np.minimum(grp_len, p.maxDets[-1])
+        kept_len = np.minimum(grp_len, max_det)
         del grp_len
         dt_off = np.r_[0, np.cumsum(kept_len)].astype(np.int64)
     gt_off_lo = np.searchsorted(gt_key, keys, side="left")
@@ -271,18 +382,30 @@ def evaluate_images(
         gt_index=grp_gt_index.astype(np.int64, copy=False),
         gt_offsets=gt_off,
         iou_offsets=iou_off,
-        gt_iscrowd=np.ascontiguousarray(gt.ann_iscrowd, dtype=bool),
+        gt_iscrowd=rules.gt_crowd_iou,
     )
     if geometry is None:
         geometry = (plugin.prepare_dt(dt, gt), plugin.prepare_gt(gt))
     ious = plugin.grouped_iou(geometry[0], geometry[1], groups)
     del geometry
     matchable = gt.ann_id != 0 if not fix_zero_id else np.ones(gt.ann_id.size, bool)
-    flags = match_groups(
-        ious, groups, gt.ann_iscrowd, gt.ann_area, matchable, dt.area, p.iouThrs, areas
+    u8 = _flag_bytes
+    flags, rec = _match_coco(
+        ious,
+        groups,
+        u8(rules.gt_ignore),
+        u8(rules.gt_reusable),
+        gt.ann_area,
+        u8(matchable),
+        dt.area,
+        _NO_FLAGS if rules.dt_ignore_unmatched is None else u8(rules.dt_ignore_unmatched),
+        np.ascontiguousarray(p.iouThrs, dtype=np.float64),
+        areas,
+        _record_area(p) if keep_matches else None,
     )
     del ious, groups, matchable
-    from dataclasses import replace
+    matches = None if rec is None else _match_columns(rec, gt)
+    del rec
 
     return EvalState(
         params=replace(p, imgIds=[int(i) for i in imgs]),
@@ -296,7 +419,36 @@ def evaluate_images(
         num_dt=num_dt,
         fix_zero_id=fix_zero_id,
         category_names=dict(gt.category_names),
+        matches=matches,
+        protocol=rules.protocol,
     )
+
+
+_NO_FLAGS = np.zeros(0, np.uint8)
+
+
+def _flag_bytes(a: np.ndarray) -> np.ndarray:
+    """A per-row bool flag array as the kernel's uint8 (a view where it is already bool)."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8) if a.dtype == np.bool_ else (a != 0).astype(np.uint8)
+
+
+def _match_columns(rec: Any, gt: GtTable) -> dict[str, np.ndarray]:
+    """The kernel's records (GT rows) as the state's columns (GT ids; -1 for none)."""
+
+    def ids(rows: np.ndarray) -> np.ndarray:
+        out = np.full(rows.shape, -1, np.int64)
+        hit = rows >= 0
+        out[hit] = gt.ann_id[rows[hit]]
+        return out
+
+    return {
+        "dt_row": rec.dt_row,
+        "gt_id": ids(rec.gt_row),
+        "iou": rec.iou,
+        "best_gt_id": ids(rec.best_gt),
+        "best_iou": rec.best_iou,
+    }
 
 
 def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
@@ -313,6 +465,11 @@ def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
     -1.0
     """
     p = state.params
+    if state.protocol != "coco":
+        raise InvalidParameterError(
+            f"this state holds {state.protocol!r} match records; accumulate it with "
+            f"ioukit.{state.protocol}"
+        )
     precision, recall, scores = accumulate_arrays(
         state.dt_category,
         state.dt_score,
@@ -343,6 +500,7 @@ def evaluate(
     *,
     fix_zero_id: bool = False,
     fix_summary: bool = False,
+    keep_matches: bool = False,
     **params: Any,
 ) -> CocoResult:
     """COCO evaluation of detections ``dt`` against ground truth ``gt``.
@@ -364,6 +522,9 @@ def evaluate(
         Count matches to a GT annotation with id 0 (pycocotools loses them).
     fix_summary : bool
         ``stats[0]`` at ``maxDets[-1]`` rather than the literal 100.
+    keep_matches : bool
+        Keep the match records for :meth:`CocoResult.matches` (off by default: about
+        16 bytes per detection and IoU threshold).
     **params
         ``imgIds, catIds, iouThrs, recThrs, areaRng, areaRngLbl, maxDets, useCats``.
 
@@ -382,5 +543,5 @@ def evaluate(
     0.9
     """
     g, d, p = prepare(gt, dt, iou_type, **params)
-    state = evaluate_images(g, d, p, fix_zero_id=fix_zero_id)
+    state = evaluate_images(g, d, p, fix_zero_id=fix_zero_id, keep_matches=keep_matches)
     return accumulate(state, fix_summary=fix_summary)

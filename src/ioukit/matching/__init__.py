@@ -7,8 +7,14 @@ and nothing above. A matcher walks (image, category) *groups* laid out flat
 threshold a flag (:data:`FP` 0, :data:`TP` 1, :data:`IGNORED` 2) and the matched GT
 row, plus the detection's best GT and its IoU.
 
-Rules: :func:`match_voc` (Pascal VOC devkit / py-faster-rcnn). The COCO rule lives in
-``ioukit.coco`` for now, on the same group layout.
+Rules (one compiled module, ``ioukit.matching._greedy``):
+
+- :func:`match_coco`: pycocotools' ``evaluateImg`` rule, with per-row flags (ignored
+  GT, reusable GT, detections ignored when unmatched) and area ranges; the COCO engine
+  (``ioukit.coco``) runs on it;
+- :func:`match_lvis`: the same rule with LVIS' flags (no crowd regions, the GT's
+  ``ignore`` field, not-exhaustive categories), used by ``ioukit.lvis``;
+- :func:`match_voc`: Pascal VOC devkit / py-faster-rcnn (best GT only, taken GT: FP).
 
 Example
 -------
@@ -25,6 +31,7 @@ Example
 
 from __future__ import annotations
 
+from ._coco import match_coco, match_lvis
 from ._groups import Groups, build_groups
 from ._iou import grouped_box_iou
 from ._records import FP, IGNORED, TP, MatchRecords
@@ -34,6 +41,8 @@ __all__ = [
     "Groups",
     "build_groups",
     "grouped_box_iou",
+    "match_coco",
+    "match_lvis",
     "match_voc",
     "MatchRecords",
     "FP",

@@ -9,8 +9,9 @@ one category. The layout is flat so one compiled call handles every group:
 - ``iou_offsets[g]``: where group ``g``'s row-major ``D_g x G_g`` IoU block starts in
   a flat float64 buffer (``iou_offsets[g + 1] - iou_offsets[g] == D_g * G_g``).
 
-This is the layout of the COCO engine (``ioukit.coco._geometry.Groups``), with the same
-fields in the same order.
+The COCO engine (``ioukit.coco``, re-exported as ``ioukit.coco.Groups``) and the LVIS
+and VOC protocols all use this one class; the COCO engine builds it with its own
+counting sorts (``ioukit.coco._order``), keeping ``maxDets[-1]`` detections per group.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class Groups:
     gt_index : int64 (Ng,)   GT rows, group by group, in input order
     gt_offsets : int64 (n_groups + 1,)
     iou_offsets : int64 (n_groups + 1,)  start of each D_g x G_g block in the IoU buffer
-    gt_iscrowd : bool (G_all,) or None  crowd flag of every GT row (COCO; None elsewhere)
+    gt_iscrowd : bool (G_all,) or None  crowd flag of every GT row: the IoU plug-ins
+        score crowd GT as intersection over the detection's area (COCO; None or all
+        False elsewhere)
 
     Example
     -------
