@@ -130,7 +130,7 @@ class EvalState:
         return out
 
     def match_table(self, iou_threshold: float | None = None, *, as_frame: bool = False) -> Any:
-        """The match records, one row per kept detection, in results (input) order.
+        """The match records, one row per kept detection, by image id, then results order.
 
         Columns: ``dt_row`` (the detection's index in the results), ``image_id``,
         ``category_id``, ``score``, ``best_gt_id``, ``best_iou``, and per IoU threshold
@@ -161,7 +161,8 @@ class EvalState:
         thr = np.asarray(p.iouThrs, dtype=np.float64)
         lbl = list(p.areaRngLbl)
         a = lbl.index("all") if "all" in lbl else 0
-        order = np.argsort(self.matches["dt_row"], kind="stable")
+        # by image, then detection row (the results order within an image)
+        order = np.lexsort((self.matches["dt_row"], self.dt_image_id))
         cats = np.asarray(p.catIds, dtype=np.int64) if p.useCats else np.array([-1])
         cols: dict[str, np.ndarray] = {
             "dt_row": self.matches["dt_row"][order],

@@ -193,6 +193,9 @@ class CocoEvaluator:
         As in :func:`ioukit.coco.evaluate`.
     batch_images : int
         Images buffered before matching (their boxes / RLEs are dropped after).
+    keep_matches : bool
+        Keep the match records for ``compute().matches()``; there ``dt_row`` and
+        ``gt_id`` are positions in the image's ``update`` arrays (detections and GT).
     **params
         ``iouThrs, recThrs, areaRng, areaRngLbl, maxDets, useCats``.
 
@@ -227,6 +230,7 @@ class CocoEvaluator:
         fix_zero_id: bool = False,
         fix_summary: bool = False,
         batch_images: int = 256,
+        keep_matches: bool = False,
         **params: Any,
     ) -> None:
         plugin = get_iou_type(iou_type)  # InvalidParameterError for unknown names
@@ -257,6 +261,7 @@ class CocoEvaluator:
         self.fix_zero_id = fix_zero_id
         self.fix_summary = fix_summary
         self.batch_images = int(batch_images)
+        self.keep_matches = bool(keep_matches)
         self._masks = bool(plugin.needs_segmentation)
         self._states: list[EvalState] = []
         self._pending: list[tuple] = []
@@ -458,7 +463,12 @@ class CocoEvaluator:
             maxDets=p.maxDets,
             useCats=p.useCats,
         )
-        self._states.append(evaluate_images(gt, dt, p_batch, fix_zero_id=self.fix_zero_id))
+        st = evaluate_images(
+            gt, dt, p_batch, fix_zero_id=self.fix_zero_id, keep_matches=self.keep_matches
+        )
+        if st.matches is not None:
+            _positions_in_image(st.matches, ng, nd, int(ann_id[0]) if n else 0)
+        self._states.append(st)
 
     @property
     def state(self) -> EvalState:
@@ -485,3 +495,20 @@ class CocoEvaluator:
     def reset(self) -> None:
         """Forget every image."""
         self._states, self._pending, self._seen = [], [], set()
+
+
+def _positions_in_image(matches: dict, ng: np.ndarray, nd: np.ndarray, first_id: int) -> None:
+    """A batch's match records with rows and GT ids as positions in each image's arrays.
+
+    The batch's detections are its images' ``update`` arrays concatenated (``nd`` per
+    image), and its GT ids run from ``first_id`` over its GT likewise (``ng``).
+    """
+    d_pos = np.arange(int(nd.sum())) - np.repeat(np.cumsum(nd) - nd, nd)
+    g_pos = np.arange(int(ng.sum())) - np.repeat(np.cumsum(ng) - ng, ng)
+    matches["dt_row"] = d_pos[matches["dt_row"]]
+    for name in ("gt_id", "best_gt_id"):
+        ids = matches[name]
+        hit = ids >= 0
+        out = np.full(ids.shape, -1, np.int64)
+        out[hit] = g_pos[ids[hit] - first_id]
+        matches[name] = out

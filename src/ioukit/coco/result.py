@@ -261,6 +261,30 @@ class CocoResult:
         out["overall"] = _f1_point(st.dt_score[order], flags[order], int(ngt.sum()))
         return out
 
+    # ----------------------------------------------------------------- matches
+    def matches(self, iou_threshold: float | None = None, *, as_frame: bool = False) -> Any:
+        """The match records: per kept detection, the GT it matched and the IoU.
+
+        Needs ``evaluate(..., keep_matches=True)``. A dict of arrays (or a pandas
+        DataFrame with ``as_frame=True``): ``dt_row``, ``image_id``, ``category_id``,
+        ``score``, ``best_gt_id``, ``best_iou`` and, per IoU threshold (area range
+        "all"), ``flag`` (0 FP, 1 TP, 2 ignored), ``gt_id`` (-1: none), ``iou`` (NaN:
+        none); see :meth:`ioukit.coco.EvalState.match_table`.
+
+        >>> from ioukit.coco import evaluate
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+        ...       "annotations": [{"id": 4, "image_id": 1, "category_id": 1,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+        >>> r = evaluate(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 8],
+        ...                    "score": 0.9}], keep_matches=True)
+        >>> m = r.matches()
+        >>> m["gt_id"][0].tolist()  # matched at IoU 0.50 ... 0.80, not above
+        [4, 4, 4, 4, 4, 4, 4, -1, -1, -1]
+        >>> float(r.matches(0.5)["iou"][0])
+        0.8
+        """
+        return self.state.match_table(iou_threshold, as_frame=as_frame)
+
     # ------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-able Python objects (arrays as nested lists).
