@@ -32,11 +32,11 @@ import numpy as np
 
 from ..errors import (
     DatasetError,
-    DuplicateIdError,
     InvalidBoxesError,
     MissingFieldError,
     UnknownIdError,
 )
+from . import _rules as R
 
 __all__ = ["GtTable", "DtTable", "load_gt", "load_dt", "load_pair"]
 
@@ -74,6 +74,66 @@ class GtTable:
     source: str = "<dict>"
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        image_ids: Any,
+        category_ids: Any,
+        ann_id: Any,
+        ann_image_id: Any,
+        ann_category_id: Any,
+        ann_bbox: Any,
+        ann_area: Any,
+        ann_iscrowd: Any,
+        image_heights: Any = None,
+        image_widths: Any = None,
+        category_names: Any = None,
+        ann_segmentation: list | None = None,
+        source: str = "<gt columns>",
+    ) -> GtTable:
+        """Ground truth from columns, checked as :func:`load_gt` checks a file.
+
+        The same rules and messages as the JSON loader (:mod:`ioukit.coco._rules`):
+        finite non-negative boxes, finite areas, unique image / category / annotation
+        ids, annotations referring to known images and categories; a ``UserWarning``
+        for annotation id 0. Heights and widths default to 0 (unknown);
+        ``category_names`` is a sequence aligned with ``category_ids`` or a mapping
+        from id to name (default: empty names).
+
+        Example
+        -------
+        >>> g = GtTable.from_columns(image_ids=[1], category_ids=[3], ann_id=[5],
+        ...                          ann_image_id=[1], ann_category_id=[3],
+        ...                          ann_bbox=[[0, 0, 2, 4]], ann_area=[8], ann_iscrowd=[0])
+        >>> g.ann_bbox.tolist(), g.category_names
+        ([[0.0, 0.0, 2.0, 4.0]], {3: ''})
+        """
+        image_ids = np.asarray(image_ids, dtype=np.int64).reshape(-1)
+        category_ids = np.asarray(category_ids, dtype=np.int64).reshape(-1)
+        ann_id = np.asarray(ann_id, dtype=np.int64).reshape(-1)
+        zeros = np.zeros(image_ids.size, np.int64)
+        if category_names is None:
+            names: list = [""] * category_ids.size
+        elif hasattr(category_names, "get"):
+            names = [category_names.get(int(c), "") for c in category_ids]
+        else:
+            names = list(category_names)
+        cols = {
+            "image_ids": image_ids,
+            "heights": zeros if image_heights is None else np.asarray(image_heights, np.int64),
+            "widths": zeros if image_widths is None else np.asarray(image_widths, np.int64),
+            "cat_ids": category_ids,
+            "names": names,
+            "ann_id": ann_id,
+            "ann_img": np.asarray(ann_image_id, dtype=np.int64).reshape(-1),
+            "ann_cat": np.asarray(ann_category_id, dtype=np.int64).reshape(-1),
+            "area": np.asarray(ann_area, dtype=np.float64).reshape(-1),
+            "crowd": np.asarray(ann_iscrowd).reshape(-1) != 0,
+            "bbox": _box_column(ann_bbox, ann_id.size, source),
+        }
+        return _finish_gt(cols, source, ann_segmentation)
+
 
 @dataclass
 class DtTable:
@@ -87,6 +147,10 @@ class DtTable:
     area : float64 (N,)    per ``loadRes``
     segmentation : list | None  (only for mask IoU types)
     source : str
+    loaded_geometry : Any
+        Geometry the IoU plug-in built while loading (``segm_area_bbox``: the RLEs it
+        decoded for loadRes' areas), handed to its ``prepare_dt`` so that nothing is
+        decoded twice; None otherwise. It travels with the table and goes with it.
     """
 
     image_id: np.ndarray
@@ -96,6 +160,56 @@ class DtTable:
     area: np.ndarray
     segmentation: list | None = None
     source: str = "<list>"
+    loaded_geometry: Any = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_columns(
+        cls,
+        gt: GtTable,
+        *,
+        image_id: Any,
+        category_id: Any,
+        bbox: Any,
+        score: Any,
+        area: Any = None,
+        segmentation: list | None = None,
+        source: str = "<dt columns>",
+    ) -> DtTable:
+        """Detections from columns (``bbox`` xywh), checked as :func:`load_dt` checks results.
+
+        The same rules and messages as the JSON loader: finite non-negative boxes,
+        finite scores, image and category ids known to ``gt``. ``area`` defaults to
+        ``w * h`` (``COCO.loadRes``).
+
+        Example
+        -------
+        >>> g = load_gt({"images": [{"id": 1}], "categories": [{"id": 2}], "annotations": []})
+        >>> DtTable.from_columns(g, image_id=[1], category_id=[2], bbox=[[0, 0, 2, 3]],
+        ...                      score=[0.5]).area.tolist()
+        [6.0]
+        """
+        img = np.asarray(image_id, dtype=np.int64).reshape(-1)
+        cols = {
+            "img": img,
+            "cat": np.asarray(category_id, dtype=np.int64).reshape(-1),
+            "bbox": _box_column(bbox, img.size, source),
+            "score": np.asarray(score, dtype=np.float64).reshape(-1),
+        }
+        d = _finish_dt_boxes(cols, gt, source)
+        if area is not None:
+            d.area = np.asarray(area, dtype=np.float64).reshape(-1)
+        d.segmentation = segmentation
+        return d
+
+
+def _box_column(bbox: Any, n: int, source: str) -> np.ndarray:
+    """An (n, 4) float64 box column, or InvalidBoxesError naming the shape."""
+    b = np.asarray(bbox, dtype=np.float64)
+    if b.size == 0 and n == 0:
+        return np.zeros((0, 4), np.float64)
+    if b.ndim != 2 or b.shape != (n, 4):
+        raise InvalidBoxesError(f"{source}: expected boxes of shape ({n}, 4); got {b.shape}")
+    return np.ascontiguousarray(b)
 
 
 def _map_file(path: str | os.PathLike) -> bytes | mmap.mmap:
@@ -245,43 +359,26 @@ def _scan_dt(buf: bytes) -> dict | None:
     }
 
 
-def _check_bbox_lengths(bboxes: list, what: str, ids: Any, source: str) -> None:
-    bad = [i for i, b in enumerate(bboxes) if b is not None and len(b) != 4]
-    if bad:
-        i = bad[0]
-        raise InvalidBoxesError(
-            f"{source}: {what} {ids(i)} has a bbox of length {len(bboxes[i])} "
-            f"(expected 4: [x, y, w, h]): {bboxes[i]!r}"
-        )
+def _check_bbox_lengths(bboxes: list, subject: Any, source: str) -> None:
+    """Raise for the first box (None: absent, not checked) that does not hold 4 numbers."""
+    lengths = np.fromiter((4 if b is None else len(b) for b in bboxes), np.int64, len(bboxes))
+    R.first_error([R.length_rule(lengths, bboxes.__getitem__, subject)], source)
 
 
 def _check_box_values(bbox: np.ndarray, what: str, ids: Any, source: str) -> None:
-    finite = np.isfinite(bbox).all(axis=1)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise InvalidBoxesError(
-            f"{source}: {what} {ids(i)} has a non-finite bbox {bbox[i].tolist()}"
-        )
-    neg = (bbox[:, 2] < 0) | (bbox[:, 3] < 0)
-    if neg.any():
-        i = int(np.flatnonzero(neg)[0])
-        raise InvalidBoxesError(
-            f"{source}: {what} {ids(i)} has a negative width or height: bbox {bbox[i].tolist()}"
-        )
+    """Raise for the first non-finite or negative-size xywh box (``ids(i)`` names row i).
+
+    ``what`` is kept for callers that still pass it; the subject is ``ids(i)``.
+    """
+    R.first_error(R.box_value_rules(bbox, ids), source)
 
 
-def _check_unique(ids: np.ndarray, what: str, source: str) -> None:
-    if ids.size < 2:
-        return
-    order = np.argsort(ids, kind="stable")
-    s = ids[order]
-    dup = np.flatnonzero(s[1:] == s[:-1])
-    if dup.size:
-        j = dup[0]
-        raise DuplicateIdError(
-            f"{source}: duplicate {what} id {int(s[j])} "
-            f"(entries {int(order[j])} and {int(order[j + 1])})"
-        )
+def _ann_subject(ann_id: np.ndarray) -> Any:
+    return lambda i: f"annotation id {int(ann_id[i])} (entry {i})"
+
+
+def _result_subject(img: np.ndarray, what: str = "result") -> Any:
+    return lambda i: f"{what} {i} (image id {int(img[i])})"
 
 
 def _bbox_array(bboxes: list) -> np.ndarray:
@@ -329,24 +426,21 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
     else:
         raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
     if cols is None:
-        cols = _gt_columns(d)
+        cols = _gt_columns(d, source)
         if needs_segmentation:
             segs = [a.segmentation for a in d.annotations]
         del d
     return _finish_gt(cols, source, segs)
 
 
-def _gt_columns(d: Any) -> dict:
+def _gt_columns(d: Any, source: str) -> dict:
     from . import _schemas as S
 
     anns = d.annotations
     n = len(anns)
     bboxes = [a.bbox for a in anns]
     if not isinstance(d, S.GtFast):  # the fast schema has 4-tuples only
-        bad = [i for i, b in enumerate(bboxes) if len(b) != 4]
-        if bad:
-            i = bad[0]
-            return {"bad_bbox": (i, anns[i].id, bboxes[i])}
+        _check_bbox_lengths(bboxes, lambda i: f"annotation id {anns[i].id} (entry {i})", source)
     return {
         "image_ids": np.fromiter((i.id for i in d.images), dtype=np.int64, count=len(d.images)),
         "heights": np.array([i.height for i in d.images], dtype=np.int64),
@@ -364,38 +458,32 @@ def _gt_columns(d: Any) -> dict:
     }
 
 
+def gt_findings(cols: dict) -> list[R.Finding]:
+    """Every rule of :mod:`ioukit.coco._rules` on GT columns (the loader's and check's)."""
+    ann_id = cols["ann_id"]
+    subject = _ann_subject(ann_id)
+    return [
+        *R.box_value_rules(cols["bbox"], subject),
+        *R.area_rules(cols["area"], subject),
+        R.duplicate_id_rule(cols["image_ids"], "image"),
+        R.duplicate_id_rule(cols["cat_ids"], "category"),
+        R.duplicate_id_rule(ann_id, "annotation"),
+        R.unknown_id_rule(cols["ann_img"], cols["image_ids"], "image", subject),
+        R.unknown_id_rule(cols["ann_cat"], cols["cat_ids"], "category", subject),
+        R.id_zero_rule(ann_id, subject),
+    ]
+
+
 def _finish_gt(cols: dict, source: str, segs: list | None) -> GtTable:
-    if "bad_bbox" in cols:
-        i, aid_, b = cols["bad_bbox"]
-        raise InvalidBoxesError(
-            f"{source}: annotation id {aid_} (entry {i}) has a bbox of length {len(b)} "
-            f"(expected 4: [x, y, w, h]): {b!r}"
-        )
     ann_id = cols["ann_id"]
     image_ids, cat_ids = cols["image_ids"], cols["cat_ids"]
     ann_img, ann_cat, area, bbox = cols["ann_img"], cols["ann_cat"], cols["area"], cols["bbox"]
-
-    def aid(i: int) -> str:
-        return f"annotation id {int(ann_id[i])} (entry {i})"
-
-    _check_box_values(bbox, "", aid, source)
-    bad = ~np.isfinite(area)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"{source}: {aid(i)} has a non-finite area {area[i]}")
-    _check_unique(image_ids, "image", source)
-    _check_unique(cat_ids, "category", source)
-    _check_unique(ann_id, "annotation", source)
-    _check_known(ann_img, image_ids, lambda i: f"{source}: {aid(i)} refers to image id", "images")
-    _check_known(
-        ann_cat, cat_ids, lambda i: f"{source}: {aid(i)} refers to category id", "categories"
-    )
-    zero = np.flatnonzero(ann_id == 0)
-    if zero.size:
+    findings = gt_findings(cols)
+    R.first_error(findings, source)
+    zero = findings[-1]
+    if zero:
         warnings.warn(
-            f"{source}: annotation id 0 (entry {int(zero[0])}): pycocotools never counts a "
-            "detection matched to it as a true positive; ioukit reproduces that unless "
-            "evaluate(..., fix_zero_id=True)",
+            f"{source}: {zero.message(int(zero.rows[0]))}",
             UserWarning,
             stacklevel=4,
         )
@@ -472,15 +560,20 @@ def load_pair(
 
 
 def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:
-    if values.size == 0:
-        return
-    ks = np.sort(known)
-    pos = np.searchsorted(ks, values)
-    pos[pos >= ks.size] = 0
-    ok = ks[pos] == values if ks.size else np.zeros(values.shape, dtype=bool)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
+    """Raise ``"<prefix(i)> <value>, which is not in the GT <where>"`` for an unknown id
+    (the streaming evaluator's wording: "GT box 3 has label 7, ...")."""
+    f = R.unknown_id_rule(values, known, "id", str)
+    if f:
+        i = int(f.rows[0])
         raise UnknownIdError(f"{prefix(i)} {int(values[i])}, which is not in the GT {where}")
+
+
+def _dt_findings(img: np.ndarray, cat: np.ndarray, score: np.ndarray, gt: GtTable, subject: Any):
+    return [
+        R.score_rule(score, subject),
+        R.unknown_id_rule(img, gt.image_ids, "image", subject),
+        R.unknown_id_rule(cat, gt.category_ids, "category", subject),
+    ]
 
 
 def load_dt(
@@ -535,6 +628,7 @@ def load_dt(
         )
     n = len(res)
     segs = None
+    geom = None  # what the plug-in built for loadRes' areas (segmentation mode)
     box_mode = n == 0 or (res[0].bbox is not None and len(res[0].bbox) > 0)
     if not box_mode and not needs_segmentation:
         # loadRes' segmentation mode: re-read keeping the segmentations
@@ -543,9 +637,7 @@ def load_dt(
     cat = np.fromiter((r.category_id for r in res), dtype=np.int64, count=n)
     score = np.fromiter((r.score for r in res), dtype=np.float64, count=n)
 
-    def rid(i: int) -> str:
-        return f"result {i} (image id {int(img[i])})"
-
+    rid = _result_subject(img)
     bboxes = [r.bbox for r in res]
     if box_mode:
         fast = n > 0 and isinstance(res[0], S.ResFast)
@@ -555,7 +647,7 @@ def load_dt(
                 f"{source}: {rid(missing[0])} has no 'bbox' (results[0] has one)"
             )
         if not (n and isinstance(res[0], S.ResFast)):
-            _check_bbox_lengths(bboxes, "", rid, source)
+            _check_bbox_lengths(bboxes, rid, source)
         bbox = _bbox_array(bboxes)
         _check_box_values(bbox, "", rid, source)
         # coco.py loadRes: ann['area'] = bb[2]*bb[3]
@@ -579,20 +671,26 @@ def load_dt(
                 f"{source}: results carry segmentations only; their area and box need the "
                 "'segm' IoU type (ioukit.rle)"
             )
-        area, seg_bbox = segm_area_bbox(segs, gt)
-        area = np.asarray(area, dtype=np.float64)
-        seg_bbox = np.asarray(seg_bbox, dtype=np.float64).reshape(n, 4)
+        area, seg_bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n)
         given = [i for i, b in enumerate(bboxes) if b is not None and len(b) > 0]
         if given:
-            _check_bbox_lengths([bboxes[i] for i in given], "", lambda j: rid(given[j]), source)
+            _check_bbox_lengths([bboxes[i] for i in given], lambda j: rid(given[j]), source)
             seg_bbox[given] = np.array([bboxes[i] for i in given], dtype=np.float64)
         bbox = seg_bbox
-    _check_scores(score, rid, source)
-    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
-    _check_known(
-        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
-    )
-    return DtTable(img, cat, bbox, score, area, segs, source)
+    R.first_error(_dt_findings(img, cat, score, gt, rid), source)
+    return DtTable(img, cat, bbox, score, area, segs, source, geom)
+
+
+def _loadres_area_bbox(hook: Any, segs: Any, gt: GtTable, n: int) -> tuple:
+    """``COCO.loadRes``' area and box of segmentation-only results, from the plug-in.
+
+    ``hook(segs, gt)`` returns ``(area (n,), bbox (n, 4))`` and optionally a third item,
+    the geometry it built on the way (kept on the table as ``loaded_geometry``).
+    """
+    out = hook(segs, gt)
+    area = np.asarray(out[0], dtype=np.float64)
+    bbox = np.asarray(out[1], dtype=np.float64).reshape(n, 4)
+    return area, bbox, (out[2] if len(out) > 2 else None)
 
 
 def _scan_dt_segm(buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable | None:
@@ -646,50 +744,39 @@ def _finish_dt_segm(raw: dict, gt: GtTable, source: str, segm_area_bbox: Any) ->
         d.segmentation = segs
         return d
     img, cat, score = cols["img"], cols["cat"], cols["score"]
-
-    def rid(i: int) -> str:
-        return f"result {i} (image id {int(img[i])})"
-
+    rid = _result_subject(img)
     if segm_area_bbox is None:
         raise DatasetError(
             f"{source}: results carry segmentations only; their area and box need the "
             "'segm' IoU type (ioukit.rle)"
         )
-    area, seg_bbox = segm_area_bbox(segs, gt)
-    area = np.asarray(area, dtype=np.float64)
-    bbox = np.asarray(seg_bbox, dtype=np.float64).reshape(n, 4)
+    area, bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n)
     # coco.py loadRes keeps a result's own box where it has one
     bbox[has_box] = cols["bbox"][has_box]
-    _check_scores(score, rid, source)
-    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
-    _check_known(
-        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
-    )
-    return DtTable(img, cat, bbox, score, area, segs, source)
+    R.first_error(_dt_findings(img, cat, score, gt, rid), source)
+    return DtTable(img, cat, bbox, score, area, segs, source, geom)
+
+
+def dt_findings(cols: dict, gt: GtTable) -> list[R.Finding]:
+    """Every rule of :mod:`ioukit.coco._rules` on result columns (the loader's and check's)."""
+    rid = _result_subject(cols["img"])
+    return [
+        *R.box_value_rules(cols["bbox"], rid),
+        *_dt_findings(cols["img"], cols["cat"], cols["score"], gt, rid),
+    ]
 
 
 def _finish_dt_boxes(cols: dict, gt: GtTable, source: str) -> DtTable:
     img, cat, bbox, score = cols["img"], cols["cat"], cols["bbox"], cols["score"]
-
-    def rid(i: int) -> str:
-        return f"result {i} (image id {int(img[i])})"
-
-    _check_box_values(bbox, "", rid, source)
+    R.first_error(dt_findings(cols, gt), source)
     # coco.py loadRes: ann['area'] = bb[2]*bb[3]
     area = bbox[:, 2] * bbox[:, 3]
-    _check_scores(score, rid, source)
-    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
-    _check_known(
-        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
-    )
     return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source)
 
 
 def _check_scores(score: np.ndarray, rid: Any, source: str) -> None:
-    bad = ~np.isfinite(score)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"{source}: {rid(i)} has a non-finite score {score[i]}")
+    """Raise for the first non-finite score (``rid(i)`` names row i)."""
+    R.first_error([R.score_rule(score, rid)], source)
 
 
 def _load_dt_array(arr: np.ndarray, gt: GtTable) -> DtTable:
@@ -708,18 +795,11 @@ def _load_dt_array(arr: np.ndarray, gt: GtTable) -> DtTable:
     img = arr[:, 0].astype(np.int64)
     cat = arr[:, 6].astype(np.int64)
 
-    def rid(i: int) -> str:
-        return f"row {i} (image id {int(img[i])})"
-
+    rid = _result_subject(img, "row")
     bbox_native = arr[:, 1:5]
     bbox = bbox_native.astype(np.float64)
-    _check_box_values(bbox, "", rid, source)
+    score = arr[:, 5].astype(np.float64)
+    R.first_error([*R.box_value_rules(bbox, rid), *_dt_findings(img, cat, score, gt, rid)], source)
     # loadRes computes bb[2]*bb[3] on the array's own scalars (float32 stays float32)
     area = (bbox_native[:, 2] * bbox_native[:, 3]).astype(np.float64)
-    score = arr[:, 5].astype(np.float64)
-    _check_scores(score, rid, source)
-    _check_known(img, gt.image_ids, lambda i: f"{source}: {rid(i)} refers to image id", "images")
-    _check_known(
-        cat, gt.category_ids, lambda i: f"{source}: {rid(i)} refers to category id", "categories"
-    )
     return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source)

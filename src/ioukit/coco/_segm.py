@@ -22,12 +22,12 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .._threads import get_num_threads
+from .._threads import PARALLEL_MIN_WORK, get_num_threads
 from ..errors import DatasetError
 from ..io._jsonseg import FlatSegments
 from ..rle import _kernels
@@ -44,6 +44,8 @@ class MaskGeometry:
     """RLEs of all rows of one side, with their boxes and areas (computed once).
 
     ``boundary`` holds the boundary bands (same layout) for the ``boundary`` type.
+    ``segmentation`` is the object the RLEs were decoded from, when the loader built
+    this geometry (loadRes' areas): the plug-in reuses it only for that same object.
     """
 
     table: RLETable
@@ -52,11 +54,14 @@ class MaskGeometry:
     boundary: RLETable | None = None
     boundary_bbox: np.ndarray | None = None
     boundary_area: np.ndarray | None = None
+    segmentation: Any = None
 
 
 def _geometry(table: RLETable | MaskGeometry, dilation_ratio: float | None) -> MaskGeometry:
     if isinstance(table, MaskGeometry):
-        geom = table  # boxes and areas already computed by loadRes
+        # boxes and areas already computed by loadRes; a copy, so that the loader's
+        # geometry (kept on the DtTable) gets no boundary bands of this evaluation
+        geom = replace(table)
         table = geom.table
     else:
         bb = _kernels.bboxes(table.counts, table.offsets, table.heights, table.widths)
@@ -99,15 +104,13 @@ def _dt_table(dt: Any, gt: Any) -> RLETable | MaskGeometry:
         raise DatasetError(f"{dt.source}: the results were loaded without segmentations")
     h, w = _image_sizes(gt, dt.image_id)
     names = _Names(dt.source, "result {1} (image id {0})", dt.image_id)
-    cached = _LOADRES_CACHE.pop("last", None)
-    if cached is not None and cached[0] is segs:
-        # loadRes already decoded these RLEs for their areas: reuse, do not decode twice.
-        check_sizes(cached[1].table, h, w, names)
-        return cached[1]
+    loaded = getattr(dt, "loaded_geometry", None)
+    if isinstance(loaded, MaskGeometry) and loaded.segmentation is segs:
+        # loadRes already decoded these RLEs for their areas (the loader keeps them on
+        # the table): reuse, do not decode twice.
+        check_sizes(loaded.table, h, w, names)
+        return loaded
     return _to_table(segs, h, w, names)
-
-
-_LOADRES_CACHE: dict[str, tuple[list, MaskGeometry]] = {}
 
 
 class _Names:
@@ -120,12 +123,13 @@ class _Names:
         return f"{self.source}: " + self.fmt.format(int(self.ids[i]), i)
 
 
-def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
+def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray, MaskGeometry]:
     """coco.py loadRes for results without a box: area = maskUtils.area, bbox = toBbox.
 
     pycocotools reads these from the RLE itself (its own ``size``), so only RLE
     dicts (and dense masks) are accepted here; polygon-only results need the
-    image size, which this hook is not given.
+    image size, which this hook is not given. The third item, the decoded RLEs, goes
+    on the loaded table (``DtTable.loaded_geometry``) for :func:`_dt_table`.
     """
     names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
     table = _to_table(segs, None, None, names)
@@ -135,15 +139,15 @@ def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray]:
         geom = MaskGeometry(table, segs.rle_bbox, segs.rle_area)
     else:
         geom = _geometry(table, None)
-    _LOADRES_CACHE["last"] = (segs, geom)
-    return geom.area.astype(np.float64), geom.bbox.copy()
+    geom.segmentation = segs
+    return geom.area.astype(np.float64), geom.bbox.copy(), geom
 
 
 def _grouped_kernel(cd, od, bbd, ad, cg, og, bbg, ag, crowd, *args):
     """The compiled grouped mask IoU (``_segm_kernels.grouped_iou``) on contiguous arrays."""
     # One thread for small evaluations: the pool's wake-up costs more than it saves.
     work = cd.size + cg.size + int(args[4][-1]) * 50
-    nt = get_num_threads() if work >= _kernels.PARALLEL_MIN_WORK else 1
+    nt = get_num_threads() if work >= PARALLEL_MIN_WORK else 1
     return _segm_kernels.grouped_iou(
         np.ascontiguousarray(cd, np.uint32), np.ascontiguousarray(od, np.int64),
         np.ascontiguousarray(bbd, np.float64), np.ascontiguousarray(ad, np.int64),

@@ -409,37 +409,36 @@ def gt_from_columns(
     >>> gt_from_columns(rows, np.array([1]), np.array([2])).ann_area.tolist()
     [4.0]
     """
-    from ..coco._load import _finish_gt
+    from ..coco import GtTable
 
-    image_ids = np.asarray(image_ids, dtype=np.int64)
-    category_ids = np.asarray(category_ids, dtype=np.int64)
-    n = frame.num_rows if isinstance(frame, pa.Table) else len(frame)
-    if n:
-        bbox = np.stack(
-            [_column(frame, c, np.float64, source) for c in ("x", "y", "w", "h")], axis=1
-        )
-    else:
-        bbox = np.zeros((0, 4), np.float64)
-    zeros = np.zeros(image_ids.size, np.int64)
-    cols = {
-        "image_ids": image_ids,
-        "heights": zeros if image_heights is None else np.asarray(image_heights, np.int64),
-        "widths": zeros if image_widths is None else np.asarray(image_widths, np.int64),
-        "cat_ids": category_ids,
-        "names": category_names if category_names is not None else [""] * category_ids.size,
-        "ann_id": _column(frame, "id", np.int64, source),
-        "ann_img": _column(frame, "image_id", np.int64, source),
-        "ann_cat": _column(frame, "category_id", np.int64, source),
-        "area": _column(frame, "area", np.float64, source),
-        "crowd": _column(frame, "iscrowd", np.int64, source) != 0,
-        "bbox": bbox,
-    }
     segs = None
     if needs_segmentation:
         if not _has(frame, "segmentation"):
             raise MissingFieldError(f"{source}: no 'segmentation' column (written without it)")
         segs = _segmentations(frame, source)
-    return _finish_gt(cols, source, segs)
+    return GtTable.from_columns(
+        image_ids=image_ids,
+        category_ids=category_ids,
+        image_heights=image_heights,
+        image_widths=image_widths,
+        category_names=category_names,
+        ann_id=_column(frame, "id", np.int64, source),
+        ann_image_id=_column(frame, "image_id", np.int64, source),
+        ann_category_id=_column(frame, "category_id", np.int64, source),
+        ann_bbox=_boxes(frame, source),
+        ann_area=_column(frame, "area", np.float64, source),
+        ann_iscrowd=_column(frame, "iscrowd", np.int64, source),
+        ann_segmentation=segs,
+        source=source,
+    )
+
+
+def _boxes(frame: Any, source: str) -> np.ndarray:
+    """The x, y, w, h columns as one (n, 4) float64 array."""
+    n = frame.num_rows if isinstance(frame, pa.Table) else len(frame)
+    if not n:
+        return np.zeros((0, 4), np.float64)
+    return np.stack([_column(frame, c, np.float64, source) for c in ("x", "y", "w", "h")], axis=1)
 
 
 def dt_from_columns(
@@ -461,31 +460,28 @@ def dt_from_columns(
     >>> dt_from_columns(rows, g).area.tolist()
     [6.0]
     """
-    from ..coco._load import DtTable, _finish_dt_boxes
+    from ..coco import DtTable
 
-    n = frame.num_rows if isinstance(frame, pa.Table) else len(frame)
-    if n:
-        bbox = np.stack(
-            [_column(frame, c, np.float64, source) for c in ("x", "y", "w", "h")], axis=1
-        )
-    else:
-        bbox = np.zeros((0, 4), np.float64)
-    cols = {
-        "img": _column(frame, "image_id", np.int64, source),
-        "cat": _column(frame, "category_id", np.int64, source),
-        "bbox": bbox,
-        "score": _column(frame, "score", np.float64, source),
-    }
-    d = _finish_dt_boxes(cols, gt, source)
-    area = d.area
-    if _has(frame, "area"):
-        area = _column(frame, "area", np.float64, source)
+    image_id = _column(frame, "image_id", np.int64, source)
+    category_id = _column(frame, "category_id", np.int64, source)
+    bbox = _boxes(frame, source)
+    score = _column(frame, "score", np.float64, source)
+    area = _column(frame, "area", np.float64, source) if _has(frame, "area") else None
     segs = None
     if needs_segmentation:
         if not _has(frame, "segmentation"):
             raise MissingFieldError(f"{source}: no 'segmentation' column (written without it)")
         segs = _segmentations(frame, source)
-    return DtTable(d.image_id, d.category_id, d.bbox, d.score, area, segs, source)
+    return DtTable.from_columns(
+        gt,
+        image_id=image_id,
+        category_id=category_id,
+        bbox=bbox,
+        score=score,
+        area=area,
+        segmentation=segs,
+        source=source,
+    )
 
 
 def _restrict_images(
