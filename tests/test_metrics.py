@@ -305,20 +305,34 @@ def test_best_f1_picks_the_end_of_a_score_run():
     assert math.isnan(best_f1(precision_recall_curve(np.zeros(0), np.zeros(0), 0))["f1"])
 
 
-def test_best_f1_equals_the_coco_rule():
-    # ioukit.coco's f1_optimal helper, read here only as a second opinion
-    try:
-        from ioukit.coco.result import _f1_point
-    except ImportError:  # pragma: no cover - moved by a refactor
-        pytest.skip("ioukit.coco.result._f1_point not available")
+def _brute_best_f1(scores, flags, n_gt):
+    # every threshold "score >= s" counted from scratch; ties in F1 to the higher s
+    best = None
+    for s in sorted(set(scores.tolist()), reverse=True):
+        keep = scores >= s
+        tp, fp = int((flags[keep] == TP).sum()), int((flags[keep] == FP).sum())
+        f = 2 * tp / (tp + fp + n_gt)
+        if best is None or f > best[0]:
+            best = (f, s, tp, fp)
+    return best
+
+
+def test_best_f1_equals_brute_force():
+    # the helper behind ioukit.coco's f1_optimal, against thresholds counted one by one
     rng = np.random.default_rng(3)
     for _ in range(200):
         n = int(rng.integers(0, 30))
         s = np.round(rng.uniform(size=n), 1)
         f = rng.integers(0, 3, n).astype(np.uint8)
         n_gt = int((f == TP).sum() + rng.integers(0, 4))
-        c = precision_recall_curve(s, f, n_gt)
-        want = _f1_point(c.scores, c.flags, n_gt)
-        got = best_f1(c)
-        for k in want:
-            assert got[k] == want[k] or (math.isnan(got[k]) and math.isnan(want[k])), k
+        got = best_f1(precision_recall_curve(s, f, n_gt))
+        if n_gt == 0:
+            assert math.isnan(got["f1"]) and math.isnan(got["threshold"])
+            continue
+        want = _brute_best_f1(s, f, n_gt)
+        if want is None or want[2] == 0:
+            assert got["f1"] == 0.0 and math.isnan(got["threshold"])
+            continue
+        f1_, thr, tp, fp = want
+        assert (got["f1"], got["threshold"]) == (f1_, thr)
+        assert (got["precision"], got["recall"]) == (tp / (tp + fp), tp / n_gt)

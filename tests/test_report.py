@@ -258,7 +258,8 @@ def test_html_without_annotations_and_with_custom_thresholds(data):
 
 def test_result_report_delegate(data, tmp_path):
     gt, dt, res, _ = data
-    out = res.report(tmp_path / "d.html", gt=gt, dt=dt)
+    with pytest.warns(DeprecationWarning, match="write_html"):
+        out = res.report(tmp_path / "d.html", gt=gt, dt=dt)
     assert out.exists() and out.read_text().count('data-chart="confusion"') == 1
 
 

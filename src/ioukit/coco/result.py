@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidParameterError, UnknownIdError
+from ..metrics import best_f1, find_threshold, precision_recall_curve, threshold_index
 from ._accumulate import summary_lines
 from ._params import Params
 
@@ -83,11 +85,8 @@ class CocoResult:
         return lbl.index("all") if "all" in lbl else 0
 
     def _iou_index(self, iou: float) -> int:
-        thr = np.asarray(self.params.iouThrs)
-        hit = np.flatnonzero(np.isclose(thr, iou, rtol=0, atol=1e-9))
-        if hit.size == 0:
-            raise InvalidParameterError(f"IoU threshold {iou} not in iouThrs {thr.tolist()}")
-        return int(hit[0])
+        # one look-up rule for every threshold by value (ioukit.metrics.threshold_index)
+        return threshold_index(self.params.iouThrs, iou)
 
     def _maxdet_index(self, max_dets: int) -> int:
         md = list(self.params.maxDets)
@@ -144,10 +143,11 @@ class CocoResult:
         """
         p = self.params
         m = len(p.maxDets) - 1
-        thr = np.asarray(p.iouThrs)
         a_all = self._all_area()
         lbl = list(p.areaRngLbl)
-        f1 = self.f1_optimal(0.5) if np.isclose(thr, 0.5, atol=1e-9).any() else None
+        t50 = find_threshold(p.iouThrs, 0.5)
+        t75 = find_threshold(p.iouThrs, 0.75)
+        f1 = self.f1_optimal(0.5) if t50 is not None else None
         rows = []
         for k, cid in enumerate(self.cat_ids):
 
@@ -157,14 +157,12 @@ class CocoResult:
                 s = self.precision[:, :, k, a, m]
                 return self._mean_valid(s if t_sel is None else s[t_sel])
 
-            t50 = np.flatnonzero(np.isclose(thr, 0.5, rtol=0, atol=1e-9))
-            t75 = np.flatnonzero(np.isclose(thr, 0.75, rtol=0, atol=1e-9))
             row = {
                 "category_id": int(cid),
                 "name": self.category_names.get(int(cid), str(cid)),
                 "AP": ap(None, a_all),
-                "AP50": ap(t50, a_all) if t50.size else -1.0,
-                "AP75": ap(t75, a_all) if t75.size else -1.0,
+                "AP50": ap([t50], a_all) if t50 is not None else -1.0,
+                "AP75": ap([t75], a_all) if t75 is not None else -1.0,
                 "APs": ap(None, lbl.index("small") if "small" in lbl else None),
                 "APm": ap(None, lbl.index("medium") if "medium" in lbl else None),
                 "APl": ap(None, lbl.index("large") if "large" in lbl else None),
@@ -236,7 +234,10 @@ class CocoResult:
         (van Rijsbergen 1979, F-measure with beta = 1). Ignored detections count
         neither way. ``overall`` pools every category under one threshold
         (micro-average). Ties in F1 go to the higher threshold. NaN where a category
-        has no GT; F1 = 0 with threshold NaN when nothing is matched.
+        has no GT; F1 = 0 with threshold NaN when nothing is matched. The curve and
+        the choice are :func:`ioukit.metrics.precision_recall_curve` and
+        :func:`ioukit.metrics.best_f1` on the records ranked as pycocotools ranks them
+        (score, then image, then rank in the image).
 
         >>> from ioukit.coco import evaluate
         >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
@@ -257,8 +258,8 @@ class CocoResult:
         ngt = st.num_gt[:, a]
         for k, cid in enumerate(self.cat_ids):
             sel = order[st.dt_category[order] == k]
-            out["categories"][int(cid)] = _f1_point(st.dt_score[sel], flags[sel], int(ngt[k]))
-        out["overall"] = _f1_point(st.dt_score[order], flags[order], int(ngt.sum()))
+            out["categories"][int(cid)] = _best_f1(st.dt_score[sel], flags[sel], int(ngt[k]))
+        out["overall"] = _best_f1(st.dt_score[order], flags[order], int(ngt.sum()))
         return out
 
     # ----------------------------------------------------------------- matches
@@ -294,8 +295,7 @@ class CocoResult:
         >>> sorted(evaluate(gt, []).to_dict())[:4]
         ['category_names', 'f1_optimal', 'num_dt', 'num_gt']
         """
-        thr = np.asarray(self.params.iouThrs)
-        f1 = self.f1_optimal(0.5) if np.isclose(thr, 0.5, atol=1e-9).any() else None
+        f1 = self.f1_optimal(0.5) if find_threshold(self.params.iouThrs, 0.5) is not None else None
         if f1 is not None:
             f1 = json.loads(json.dumps(f1, default=float).replace("NaN", "null"))
         per_class = [
@@ -330,40 +330,34 @@ class CocoResult:
         return s
 
     # ------------------------------------------------------- report delegates
+    # Deprecated: the report layer takes the result (ioukit.report.write_html(result,
+    # path), ioukit.report.plot_pr(result)); evaluation does not depend on it. These
+    # aliases are the only upward imports of ioukit.coco, allowlisted in
+    # tests/test_layers.py until they are removed.
     def report(self, path: Any, **kw: Any) -> Any:
-        """Write an HTML report (``ioukit.report.write_html``)."""
+        """Deprecated alias of ``ioukit.report.write_html(result, path, **kw)``."""
+        warnings.warn(
+            "CocoResult.report(path) is deprecated; use ioukit.report.write_html(result, path)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ioukit.report import write_html
 
         return write_html(self, path, **kw)
 
     def plot_pr(self, **kw: Any) -> Any:
-        """Plot PR curves with matplotlib (``ioukit.report.plot_pr``)."""
+        """Deprecated alias of ``ioukit.report.plot_pr(result, **kw)``."""
+        warnings.warn(
+            "CocoResult.plot_pr() is deprecated; use ioukit.report.plot_pr(result)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ioukit.report import plot_pr
 
         return plot_pr(self, **kw)
 
 
-def _f1_point(score: np.ndarray, flags: np.ndarray, n_gt: int) -> dict[str, float]:
-    """Best F1 over thresholds ``score >= s`` for records already sorted by -score."""
-    nan = float("nan")
-    if n_gt == 0:
-        return {"precision": nan, "recall": nan, "f1": nan, "threshold": nan, "num_gt": 0}
-    tp = np.cumsum(flags == 1)
-    fp = np.cumsum(flags == 0)
-    # a threshold keeps whole runs of equal scores: look only at the end of each run
-    ends = np.flatnonzero(np.r_[score[1:] != score[:-1], True]) if score.size else score
-    if ends.size == 0:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0, "threshold": nan, "num_gt": n_gt}
-    tpe = tp[ends].astype(np.float64)
-    fpe = fp[ends].astype(np.float64)
-    f1 = 2 * tpe / (tpe + fpe + n_gt)
-    j = int(np.argmax(f1))
-    if tpe[j] == 0:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0, "threshold": nan, "num_gt": n_gt}
-    return {
-        "precision": float(tpe[j] / (tpe[j] + fpe[j])),
-        "recall": float(tpe[j] / n_gt),
-        "f1": float(f1[j]),
-        "threshold": float(score[ends[j]]),
-        "num_gt": n_gt,
-    }
+def _best_f1(score: np.ndarray, flags: np.ndarray, n_gt: int) -> dict[str, float]:
+    """:func:`ioukit.metrics.best_f1` of records already in rank order (best first)."""
+    # the stable ranking of precision_recall_curve keeps an order that is already sorted
+    return best_f1(precision_recall_curve(score, flags, n_gt))

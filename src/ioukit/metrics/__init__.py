@@ -9,7 +9,9 @@ records a matcher writes (``ioukit.matching``: per detection a score and a flag,
 - :func:`average_precision` integrates a curve: ``"voc11"`` (VOC2007 11-point),
   ``"all_point"`` (VOC2010+), ``"coco101"`` (pycocotools), each bit-exact with its
   reference; :func:`interpolated_precision` is the COCO step alone;
-- :func:`f1`, :func:`f1_from_counts`, :func:`best_f1`.
+- :func:`f1`, :func:`f1_from_counts`, :func:`best_f1`;
+- :func:`threshold_index` / :func:`find_threshold`: an evaluated threshold by value
+  (one tolerance, :data:`THRESHOLD_ATOL`, for every look-up).
 
 Example
 -------
@@ -33,6 +35,7 @@ from ._ap import (
 )
 from ._curve import PRECISION_RULES, PRCurve, precision_recall_curve, rank
 from ._f1 import best_f1, f1, f1_from_counts
+from ._thresholds import THRESHOLD_ATOL, find_threshold, threshold_index
 
 __all__ = [
     "PRCurve",
@@ -47,4 +50,7 @@ __all__ = [
     "f1",
     "f1_from_counts",
     "best_f1",
+    "THRESHOLD_ATOL",
+    "find_threshold",
+    "threshold_index",
 ]

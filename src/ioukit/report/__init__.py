@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError, UnknownIdError
+from ..metrics import find_threshold
 from ._html import render_html
 from .confusion import ConfusionMatrix, confusion_matrix
 from .curves import ap_by_area, f1_confidence, pr_curves
@@ -157,7 +158,11 @@ def plot_pr(
         _, ax = plt.subplots(figsize=(5, 4))
     rec = curves["recall"]
     for spec in iou:
-        key = spec if isinstance(spec, str) else {0.5: "0.5", 0.75: "0.75"}.get(float(spec))
+        if isinstance(spec, str):
+            key = spec
+        else:
+            named = find_threshold((0.5, 0.75), float(spec))
+            key = None if named is None else ("0.5", "0.75")[named]
         if key is None or key not in curves:
             # any other evaluated threshold, read straight from the precision array
             from .curves import iou_index, max_dets_index

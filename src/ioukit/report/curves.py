@@ -3,7 +3,8 @@
 Everything here reads ``precision`` [T,R,K,A,M], ``recall`` [T,K,A,M] and
 ``scores`` [T,R,K,A,M] exactly as pycocotools' ``COCOeval.eval`` holds them, so
 a curve's area is the AP in the summary (COCO AP is the mean of the
-interpolated precision at the 101 recall points).
+interpolated precision at the 101 recall points). The arithmetic they share with
+the evaluation (F1, thresholds looked up by value) is :mod:`ioukit.metrics`'.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from ..metrics import f1 as _f1
+from ..metrics import find_threshold
 
 __all__ = [
     "max_dets_index",
@@ -34,16 +38,17 @@ def max_dets_index(params: Any, max_dets: int = 100) -> int:
 
 
 def iou_index(params: Any, iou: float) -> int | None:
-    """Index of the IoU threshold closest to ``iou`` (within 1e-6), else None.
+    """Index of the IoU threshold ``iou`` in ``params.iouThrs``, else None.
+
+    The look-up of every threshold by value: :func:`ioukit.metrics.find_threshold`
+    (within ``ioukit.metrics.THRESHOLD_ATOL``).
 
     >>> import numpy as np
     >>> from types import SimpleNamespace
     >>> iou_index(SimpleNamespace(iouThrs=np.linspace(.5, .95, 10)), 0.75)
     5
     """
-    thr = np.asarray(params.iouThrs, dtype=float)
-    i = int(np.argmin(np.abs(thr - iou)))
-    return i if abs(thr[i] - iou) < 1e-6 else None
+    return find_threshold(params.iouThrs, iou)
 
 
 def _mean_valid(a: np.ndarray, axis: Any) -> np.ndarray:
@@ -91,7 +96,8 @@ def f1_confidence(
     For a threshold c, a category's recall is the largest of the 101 recall
     points reached by a detection scoring >= c (``scores`` holds that score), and
     its precision the interpolated precision there, so
-    F1(c) = 2 P R / (P + R) (van Rijsbergen 1979, F-measure with beta = 1).
+    F1(c) = 2 P R / (P + R) (van Rijsbergen 1979, F-measure with beta = 1;
+    :func:`ioukit.metrics.f1`).
 
     Returns ``confidence`` (num,), ``f1`` (K, num) (NaN rows for categories
     without ground truth), ``mean`` (num,) over categories with ground truth, and
@@ -132,8 +138,8 @@ def f1_confidence(
         # scores fall as recall rises: the last point with score >= c is the reached recall.
         idx = np.searchsorted(-s, -conf, side="right") - 1
         hit = idx >= 0
-        pi, ri = p[idx[hit]], r[idx[hit]]
-        f1[k, hit] = 2 * pi * ri / np.maximum(pi + ri, np.finfo(float).eps)
+        # p > 0 on reached points, so P + R > 0 and no zero division occurs
+        f1[k, hit] = _f1(p[idx[hit]], r[idx[hit]])
     mean = np.nanmean(f1[has_gt], axis=0) if has_gt.any() else np.zeros(num)
     b = int(np.argmax(mean))
     return {"confidence": conf, "f1": f1, "mean": mean, "best": np.array([conf[b], mean[b]])}

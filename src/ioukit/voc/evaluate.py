@@ -28,7 +28,13 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..matching import build_groups, grouped_box_iou, match_voc
 from ..matching._voc import iou_thresholds
-from ..metrics import INTERPOLATIONS, PRCurve, average_precision, precision_recall_curve
+from ..metrics import (
+    INTERPOLATIONS,
+    PRCurve,
+    average_precision,
+    precision_recall_curve,
+    threshold_index,
+)
 from ._results import CLS, Detections, read_coco_gt, read_coco_results, read_results_files
 from ._xml import GroundTruth, read_annotations
 
@@ -86,13 +92,7 @@ class VocResult:
     def _t(self, iou_threshold: float | None) -> int:
         if iou_threshold is None:
             return 0
-        hit = np.flatnonzero(np.abs(self.iou_thresholds - iou_threshold) <= 1e-9)
-        if hit.size == 0:
-            raise InvalidParameterError(
-                f"IoU threshold {iou_threshold} was not evaluated; "
-                f"evaluated: {self.iou_thresholds.tolist()}"
-            )
-        return int(hit[0])
+        return threshold_index(self.iou_thresholds, iou_threshold)
 
     def curves(self, iou_threshold: float | None = None) -> dict[str, dict[str, np.ndarray]]:
         """Per class, the ranked curve at one IoU threshold (default: the first).
