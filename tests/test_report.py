@@ -142,7 +142,8 @@ def _mask_overlaps(size):
 
 
 def _confusion_reference(gt, dt, thr, score_thr, iou_type="bbox"):
-    """Plain-Python re-count: class-agnostic greedy matching, crowds absorb."""
+    """Plain-Python re-count: class-agnostic greedy matching (COCO's rule: the best free
+    GT, later GT winning ties), crowds absorb."""
     cats = sorted(c["id"] for c in gt["categories"])
     idx = {c: i for i, c in enumerate(cats)}
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
@@ -160,7 +161,7 @@ def _confusion_reference(gt, dt, thr, score_thr, iou_type="bbox"):
         for di, d in enumerate(ds):
             best, bj = -1.0, -1
             for j, g in enumerate(gs):
-                if not g.get("iscrowd") and not used[j] and ov[di][j] > best:
+                if not g.get("iscrowd") and not used[j] and ov[di][j] >= best:
                     best, bj = ov[di][j], j
             if bj >= 0 and best >= thr:
                 used[bj] = True
@@ -221,6 +222,22 @@ def test_confusion_matrix_crowd_and_threshold():
     assert m.tolist() == [[0, 0, 0], [0, 0, 1], [0, 0, 0]]  # GT 2 missed
     cm = confusion_matrix(gt, dt)
     assert cm.top_confusions() == [("b", "a", 1)]
+
+
+def test_confusion_matrix_ties_follow_the_coco_rule():
+    # one detection, two GT boxes of other classes at the same IoU (0.5): COCO's
+    # evaluateImg keeps the later GT on a tie, so GT 2 (class b) is matched, GT 1 missed
+    gt = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}, {"id": 3, "name": "c"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [10, 0, 10, 10], "iscrowd": 0},
+        ],
+    }
+    dt = [{"image_id": 1, "category_id": 3, "bbox": [5, 0, 10, 10], "score": 0.9}]
+    m = confusion_matrix(gt, dt, iou_threshold=1 / 3).matrix
+    assert m.tolist() == [[0, 0, 0, 1], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
 
 
 # ------------------------------------------------------------------ HTML

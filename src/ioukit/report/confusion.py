@@ -4,7 +4,10 @@ COCO's AP matches detections to ground truth *within* a category, so it cannot
 say that a model calls cats dogs. The confusion matrix answers that: per image,
 detections (score >= ``score_threshold``, highest score first) are matched
 greedily to the unmatched ground-truth box of highest IoU >= ``iou_threshold``
-whatever its class, as in YOLO-style detection confusion matrices.
+whatever its class, as in YOLO-style detection confusion matrices. The matching is
+COCO's rule itself (:func:`ioukit.matching.match_coco`, ``COCOeval.evaluateImg``)
+over one group per image instead of one per (image, category): later GT win IoU
+ties, and crowd regions are visited last.
 
 Rows are the ground-truth class, columns the predicted class, plus one extra
 row and column, ``background``:
@@ -20,7 +23,6 @@ is dropped rather than counted as a false alarm, as COCO ignores it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DatasetError, InvalidParameterError, MissingFieldError, UnknownIdError
+from ..matching import FP, TP, build_groups, match_coco
 
 __all__ = ["ConfusionMatrix", "confusion_matrix"]
 
@@ -92,57 +95,34 @@ class ConfusionMatrix:
         }
 
 
-def _xyxy(b: np.ndarray) -> np.ndarray:
-    out = b.astype(np.float64, copy=True)
-    out[:, 2:] += out[:, :2]
-    return out
-
-
-def _overlap(d: np.ndarray, g: np.ndarray, union: str) -> np.ndarray:
-    """IoU (union="iou") or intersection over d's area (union="ioa"), xyxy boxes, (N, M)."""
-    try:
-        from .. import boxes as _boxes
-
-        fn = getattr(_boxes, union)
-        return np.asarray(fn(d, g))
-    except (ImportError, AttributeError):
-        pass
-    # IoU = |A ∩ B| / |A ∪ B| (Jaccard 1901); a zero union gives 0, not NaN.
-    iw = np.clip(
-        np.minimum(d[:, None, 2], g[None, :, 2]) - np.maximum(d[:, None, 0], g[None, :, 0]), 0, None
-    )
-    ih = np.clip(
-        np.minimum(d[:, None, 3], g[None, :, 3]) - np.maximum(d[:, None, 1], g[None, :, 1]), 0, None
-    )
-    inter = iw * ih
-    ad = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1])
-    if union == "ioa":
-        den = np.broadcast_to(ad[:, None], inter.shape)
-    else:
-        ag = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
-        den = ad[:, None] + ag[None, :] - inter
-    return np.divide(inter, den, out=np.zeros_like(inter), where=den > 0)
-
-
-def _overlaps(
-    dgeo: list[Any], ggeo: list[Any], crowd: np.ndarray, geo: str, size: Any
+def _grouped_overlaps(
+    dgeo: list[Any], ggeo: list[Any], groups: Any, geo: str, sizes: list[Any]
 ) -> np.ndarray:
-    """(N, M) overlaps: IoU for real GT columns, intersection over detection for crowds."""
-    n, m = len(dgeo), len(ggeo)
-    if m == 0:
-        return np.zeros((n, 0))
-    if geo == "segmentation":
-        from .. import rle
+    """IoU of every group's (detection, GT) pairs, crowd GT as intersection over the
+    detection's area (COCO), as one flat buffer in the ``Groups`` layout.
 
+    Boxes: the COCO engine's ``bbox`` plug-in (pycocotools ``bbIou``, one compiled
+    call). Masks: :func:`ioukit.rle.iou` (``maskUtils.iou``) group by group.
+    """
+    if geo == "bbox":
+        from ..coco import get_iou_type
+
+        db = np.array(dgeo, dtype=np.float64).reshape(-1, 4)
+        gb = np.array(ggeo, dtype=np.float64).reshape(-1, 4)
+        return get_iou_type("bbox").grouped_iou(db, gb, groups)
+    from .. import rle
+
+    out = np.zeros(int(groups.iou_offsets[-1]), dtype=np.float64)
+    for g in range(groups.n_groups):
+        d = groups.dt_index[groups.dt_offsets[g] : groups.dt_offsets[g + 1]]
+        t = groups.gt_index[groups.gt_offsets[g] : groups.gt_offsets[g + 1]]
+        if d.size == 0 or t.size == 0:
+            continue
+        size = sizes[g]
         hw = tuple(size) if size and None not in size else None
-        return np.asarray(rle.iou(dgeo, ggeo, crowd.astype(np.uint8), size=hw), dtype=np.float64)
-    db = _xyxy(np.array(dgeo, dtype=np.float64).reshape(-1, 4))
-    gb = _xyxy(np.array(ggeo, dtype=np.float64).reshape(-1, 4))
-    out = np.empty((n, m))
-    if (~crowd).any():
-        out[:, ~crowd] = _overlap(db, gb[~crowd], "iou")
-    if crowd.any():
-        out[:, crowd] = _overlap(db, gb[crowd], "ioa")
+        crowd = groups.gt_iscrowd[t].astype(np.uint8)
+        m = rle.iou([dgeo[i] for i in d], [ggeo[i] for i in t], crowd, size=hw)
+        out[groups.iou_offsets[g] : groups.iou_offsets[g + 1]] = np.asarray(m).ravel()
     return out
 
 
@@ -211,22 +191,25 @@ def confusion_matrix(
     if iou_type not in ("bbox", "segm", "boundary"):
         raise InvalidParameterError(f"iou_type must be bbox, segm or boundary, got {iou_type!r}")
     geo = "bbox" if iou_type == "bbox" else "segmentation"
-    sizes = {
+    image_sizes = {
         im.get("id"): (im.get("height"), im.get("width"))
         for im in gt.get("images", [])
         if isinstance(im, Mapping)
     }
 
-    g_by_img: dict[Any, list[tuple[Any, int, bool]]] = defaultdict(list)
+    # every GT and kept detection as flat rows, grouped by image (class-agnostic)
+    img_index: dict[Any, int] = {}
+    g_geo, g_cls, g_crowd, g_img = [], [], [], []
     for a in gt.get("annotations", []):
         what = f"annotation {a.get('id')!r}"
         c = _field(a, "category_id", what)
         if c not in cidx:
             raise UnknownIdError(f"{what}: unknown category_id {c!r}")
-        g_by_img[_field(a, "image_id", what)].append(
-            (_field(a, geo, what), cidx[c], bool(a.get("iscrowd", 0)))
-        )
-    d_by_img: dict[Any, list[tuple[Any, int, float]]] = defaultdict(list)
+        g_img.append(img_index.setdefault(_field(a, "image_id", what), len(img_index)))
+        g_geo.append(_field(a, geo, what))
+        g_cls.append(cidx[c])
+        g_crowd.append(bool(a.get("iscrowd", 0)))
+    d_geo, d_cls, d_score, d_img = [], [], [], []
     for i, d in enumerate(dt):
         what = f"result #{i}"
         s = float(_field(d, "score", what))
@@ -235,40 +218,43 @@ def confusion_matrix(
         c = _field(d, "category_id", what)
         if c not in cidx:
             raise UnknownIdError(f"{what}: unknown category_id {c!r}")
-        d_by_img[_field(d, "image_id", what)].append((_field(d, geo, what), cidx[c], s))
-
-    for img in set(g_by_img) | set(d_by_img):
-        gs = g_by_img.get(img, [])
-        ds = d_by_img.get(img, [])
-        crowd = np.array([g[2] for g in gs], dtype=bool)
-        gcls = np.array([g[1] for g in gs], dtype=np.int64)
-        if not ds:
-            np.add.at(M[:, K], gcls[~crowd], 1)
-            continue
-        # Stable sort by descending score, as COCO orders detections.
-        ds = sorted(ds, key=lambda t: -t[2])
-        dcls = np.array([d[1] for d in ds], dtype=np.int64)
-        # (N, M): IoU with each real GT, intersection over the detection's area with
-        # each crowd region (COCO's crowd rule).
-        ov = _overlaps([d[0] for d in ds], [g[0] for g in gs], crowd, geo, sizes.get(img))
-        real = ~crowd
-        ious = ov[:, real]
-        rcls = gcls[real]
-        taken = np.zeros(ious.shape[1], dtype=bool)
-        matched_d = np.zeros(len(ds), dtype=bool)
-        for di in range(len(ds)):
-            if not ious.shape[1]:
-                break
-            row = np.where(taken, -1.0, ious[di])
-            j = int(np.argmax(row))
-            if row[j] >= iou_threshold:
-                taken[j] = True
-                matched_d[di] = True
-                M[rcls[j], dcls[di]] += 1
-        np.add.at(M[:, K], rcls[~taken], 1)
-        fa = ~matched_d
-        if crowd.any() and fa.any():
-            inside = (ov[:, crowd][fa] >= iou_threshold).any(axis=1)
-            fa[np.flatnonzero(fa)[inside]] = False
-        np.add.at(M[K], dcls[fa], 1)
+        d_img.append(img_index.setdefault(_field(d, "image_id", what), len(img_index)))
+        d_geo.append(_field(d, geo, what))
+        d_cls.append(cidx[c])
+        d_score.append(s)
+    gcls = np.array(g_cls, dtype=np.int64)
+    dcls = np.array(d_cls, dtype=np.int64)
+    crowd = np.array(g_crowd, dtype=bool)
+    groups = build_groups(
+        np.array(d_img, dtype=np.int64),
+        np.array(g_img, dtype=np.int64),
+        len(img_index),
+        dt_score=np.array(d_score, dtype=np.float64),
+        gt_iscrowd=crowd,
+    )
+    sizes = [None] * len(img_index)
+    for im_id, g in img_index.items():
+        sizes[g] = image_sizes.get(im_id)
+    ious = _grouped_overlaps(d_geo, g_geo, groups, geo, sizes)
+    # COCO's greedy rule (ioukit.matching.match_coco): best score first, each detection
+    # takes the free GT of highest IoU >= iou_threshold (later GT win ties), regular GT
+    # before crowd regions; a detection on a crowd region is ignored (flag 2).
+    flags, rec = match_coco(
+        ious,
+        groups,
+        np.zeros(gcls.size),
+        np.zeros(dcls.size),
+        float(iou_threshold),
+        record_area=0,
+    )
+    flag = flags[:, 0, 0]
+    rows = groups.dt_index
+    tp = flag == TP
+    matched_gt = rec.gt_row[tp, 0]
+    np.add.at(M, (gcls[matched_gt], dcls[rows[tp]]), 1)
+    missed = ~crowd
+    missed[matched_gt] = False
+    np.add.at(M[:, K], gcls[missed], 1)
+    # unmatched detections are false alarms; those ignored on a crowd region are not
+    np.add.at(M[K], dcls[rows[flag == FP]], 1)
     return ConfusionMatrix(M, cat_ids, names, float(iou_threshold), float(score_threshold))
