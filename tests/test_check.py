@@ -8,7 +8,8 @@ import json
 import pytest
 
 from ioukit.check import check, load_json, raise_if_errors, summarize
-from ioukit.errors import DatasetError, MalformedJSONError
+from ioukit.coco import load_dt, load_gt
+from ioukit.errors import DatasetError, IoukitError, MalformedJSONError
 
 
 def _clean_gt() -> dict:
@@ -153,8 +154,8 @@ def test_every_planted_problem_is_found_with_its_id():
     # messages name the offending value
     msgs = {(p.where, p.id): p.message for p in r.problems}
     assert "-3" in msgs[("annotation", 24)] and "negative width" in msgs[("annotation", 24)]
-    assert "3 values" in msgs[("annotation", 22)]
-    assert "unknown image_id 77" in msgs[("result", 2)]
+    assert "length 3" in msgs[("annotation", 22)]
+    assert "image id 77" in msgs[("result", 2)]
     assert "'score'" in msgs[("result", 5)]
 
 
@@ -224,3 +225,56 @@ def test_summaries():
         raise_if_errors(r)
     d = r.to_dict()
     assert d["num_errors"] == n_err and json.dumps(d)  # JSON-ready
+
+
+def _one_problem_each():
+    """(gt, dt) pairs with one planted problem that the loader refuses."""
+    cases = []
+    for field, value in [
+        ("bbox", [0, 0, 1]),
+        ("bbox", [0, 0, float("nan"), 1]),
+        ("bbox", [0, 0, -3, 1]),
+        ("bbox", [0, 0, 3, -1]),
+        ("image_id", 99),
+        ("category_id", 42),
+        ("area", float("inf")),
+    ]:
+        gt = _clean_gt()
+        gt["annotations"][1][field] = value
+        cases.append((gt, None))
+    gt = _clean_gt()
+    gt["annotations"][1]["id"] = 10  # duplicate annotation id
+    cases.append((gt, None))
+    gt = _clean_gt()
+    gt["images"].append({"id": 1, "width": 5, "height": 5})  # duplicate image id
+    cases.append((gt, None))
+    for field, value in [
+        ("bbox", [0, 0, 1, 1, 5]),
+        ("bbox", [0, 0, 2, -1]),
+        ("score", float("nan")),
+        ("image_id", 77),
+        ("category_id", 9),
+    ]:
+        dt = _clean_dt()
+        dt[1][field] = value
+        cases.append((_clean_gt(), dt))
+    return cases
+
+
+@pytest.mark.parametrize("gt, dt", _one_problem_each())
+def test_check_and_the_loader_share_rules_and_messages(gt, dt):
+    # one set of rules: what the loader refuses, check reports as an error, in its words
+    errors = check(gt, dt).errors
+    assert len(errors) == 1, errors
+    with pytest.raises(IoukitError) as e:
+        g = load_gt(gt)
+        load_dt(dt, g)
+    source, loader_message = str(e.value).split(": ", 1)
+    assert source in ("<gt dict>", "<results list>")
+    assert errors[0].message == loader_message
+
+
+def test_clean_data_loads_and_checks():
+    gt, dt = _clean_gt(), _clean_dt()
+    assert check(gt, dt).ok
+    load_dt(dt, load_gt(gt))

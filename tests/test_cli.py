@@ -201,13 +201,14 @@ def test_check_finds_planted_problems(tmp_path, capsys):
     assert p.returncode == 1, p.stderr
     out = p.stdout
     for needle in (
-        "annotation 5: duplicate id",
-        "annotation 6: unknown image_id 8",
-        "annotation 6: bbox [0, 0, 9] has 3 values",
-        "annotation 6: missing 'area'",
-        "category 2 ('b'): no annotations",
-        "image 2: no annotations",
-        "result #0 (image 1): unknown category_id 3",
+        # the loader's messages (ioukit.coco._rules), without the file name
+        "duplicate annotation id 5 (entries 0 and 1)",
+        "annotation id 6 (entry 2) refers to image id 8, which is not in the GT images",
+        "annotation id 6 (entry 2) has a bbox of length 3",
+        "annotation id 6 (entry 2) is missing 'area'",
+        "category id 2 ('b') has no annotations",
+        "image id 2 has no annotations",
+        "result 0 (image id 1) refers to category id 3",
         "FAILED: 5 errors, 1 warning, 1 note",
     ):
         assert needle in out, (needle, out)

@@ -6,6 +6,11 @@ returns one :class:`Problem` per finding, each naming the object (image,
 category, annotation id, or the row of a result) so that a user can fix a file
 in one pass.
 
+The rules are the loader's own (:mod:`ioukit.coco._rules`, the same functions and
+the same messages as ``ioukit.coco.load_gt`` / ``load_dt`` raise, without the file
+name): what the loader refuses, ``check`` reports as an error. A few rules only
+``check`` reports (a negative area, which pycocotools accepts; the warnings).
+
 Severities:
 
 - ``error``: the evaluation would refuse the input or compute a wrong number
@@ -24,9 +29,9 @@ Example
 >>> report = check(gt, [{"image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}])
 >>> for p in report.problems:
 ...     print(p)
-error   annotation 1: bbox [0, 0, 4, -2] has negative height -2
-warning category 2 ('dog'): no annotations
-error   result #0 (image 7): unknown image_id 7
+error   annotation id 1 (entry 0) has a negative height -2: bbox [0, 0, 4, -2]
+warning category id 2 ('dog') has no annotations
+error   result 0 (image id 7) refers to image id 7, which is not in the GT images
 >>> report.ok
 False
 """
@@ -34,23 +39,21 @@ False
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .coco import _rules as R
 from .errors import DatasetError, MalformedJSONError
 
 __all__ = ["Problem", "CheckReport", "check", "load_json"]
 
 SEVERITIES = ("error", "warning", "info")
-
-# Fields without which pycocotools' loadRes/COCOeval cannot run (bbox evaluation).
-_GT_ANN_REQUIRED = ("id", "image_id", "category_id")
-_DT_REQUIRED = ("image_id", "category_id", "score")
 
 
 @dataclass(frozen=True)
@@ -191,275 +194,345 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _fmt_box(b: Any) -> str:
-    try:
-        return "[" + ", ".join(f"{v:g}" if _is_num(v) else repr(v) for v in b) + "]"
-    except TypeError:
-        return repr(b)
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _bbox_problem(b: Any) -> tuple[str, str, str] | None:
-    """(severity, code, detail) for a bad COCO xywh box, else None."""
-    if not isinstance(b, (list, tuple)):
-        return "error", "bad-bbox", f"bbox {b!r} is not a list of 4 numbers"
-    if len(b) != 4:
-        return "error", "bad-bbox", f"bbox {_fmt_box(b)} has {len(b)} values, expected 4"
-    if not all(_is_num(v) for v in b):
-        return "error", "bad-bbox", f"bbox {_fmt_box(b)} holds a non-number"
-    if not all(math.isfinite(v) for v in b):
-        return "error", "bad-bbox", f"bbox {_fmt_box(b)} is not finite"
-    if b[2] < 0:
-        return "error", "bad-bbox", f"bbox {_fmt_box(b)} has negative width {b[2]:g}"
-    if b[3] < 0:
-        return "error", "bad-bbox", f"bbox {_fmt_box(b)} has negative height {b[3]:g}"
-    if b[2] == 0 or b[3] == 0:
-        return "warning", "empty-bbox", f"bbox {_fmt_box(b)} has zero area"
-    return None
+class _Found:
+    """Problems with a sort key (GT before results; within a file: images, categories,
+    annotations, then summaries; within a section: entry order, then rule order)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[tuple, Problem]] = []
+
+    def add(self, key: tuple, p: Problem) -> None:
+        self._items.append((key + (len(self._items),), p))
+
+    def findings(
+        self,
+        findings: list[R.Finding],
+        where: str,
+        source: str,
+        section: tuple,
+        entry: np.ndarray,
+        ref: Callable[[int], Any],
+    ) -> None:
+        """Every row of every finding (``entry[row]`` is the row's position in the file)."""
+        for f in findings:
+            for row in f.rows.tolist():
+                self.add(
+                    section + (int(entry[row]),),
+                    Problem(f.severity, f.code, where, ref(row), f.message(row), source),
+                )
+
+    def sorted(self) -> list[Problem]:
+        return [p for _, p in sorted(self._items, key=lambda kp: kp[0])]
+
+
+class _Column:
+    """One field of a list of objects, for the rows where it has the right type."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []  # entry of each value
+        self.values: list[Any] = []
+
+    def add(self, entry: int, value: Any) -> None:
+        self.rows.append(entry)
+        self.values.append(value)
+
+    def array(self, dtype: Any) -> np.ndarray:
+        return np.array(self.values, dtype=dtype)
+
+    @property
+    def entries(self) -> np.ndarray:
+        return np.array(self.rows, dtype=np.int64)
+
+
+def _file_problem(out: _Found, code: str, ref: Any, msg: str, source: str) -> None:
+    out.add((0, 0, 0), Problem("error", code, "file", ref, msg, source))
 
 
 def _index(
-    items: Sequence[Any], kind: str, out: list[Problem]
-) -> tuple[dict[Any, Mapping[str, Any]], int]:
-    """Map id -> item, reporting missing and duplicate ids."""
-    by_id: dict[Any, Mapping[str, Any]] = {}
+    items: list[Any], kind: str, out: _Found, section: tuple, extra: Callable[..., None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ids (int64) and entries of the ``images`` / ``categories`` with an integer id;
+    duplicates reported by the loader's rule. ``extra(entry, item, add)`` checks more."""
+    ids = _Column()
     for i, it in enumerate(items):
+
+        def add(sev: str, code: str, msg: str, i: int = i, ref: Any = None) -> None:
+            out.add(section + (i,), Problem(sev, code, kind, i if ref is None else ref, msg))
+
         if not isinstance(it, Mapping):
-            out.append(
-                Problem("error", "bad-entry", kind, i, f"{kind} #{i}: not an object: {it!r:.60}")
-            )
+            add("error", "bad-entry", f"{kind} entry {i} is not an object: {it!r:.60}")
             continue
         if "id" not in it:
-            out.append(Problem("error", "missing-field", kind, i, f"{kind} #{i}: no 'id' field"))
+            add("error", "missing-field", f"{kind} entry {i} has no 'id'")
             continue
-        key = it["id"]
-        if key in by_id:
-            out.append(Problem("error", "duplicate-id", kind, key, f"{kind} {key}: duplicate id"))
+        if not _is_int(it["id"]):
+            add("error", "bad-field", f"{kind} entry {i}: 'id' {it['id']!r} is not an integer")
             continue
-        by_id[key] = it
-    return by_id, len(items)
+        ids.add(i, it["id"])
+        extra(i, it, lambda sev, code, msg, i=i, ref=it["id"]: add(sev, code, msg, i, ref))
+    arr, entries = ids.array(np.int64), ids.entries
+    dup = R.duplicate_id_rule(arr, kind, entries=entries)
+    out.findings([dup], kind, "gt", section, entries, lambda r: int(arr[r]))
+    return arr, entries
 
 
-def _check_gt(gt: Any, out: list[Problem]) -> tuple[set[Any], set[Any], dict[str, int]]:
-    counts: dict[str, int] = {}
-    if not isinstance(gt, Mapping):
-        out.append(
-            Problem(
-                "error",
-                "bad-schema",
-                "file",
-                None,
-                f"ground truth must be a JSON object with 'images', 'annotations' and "
-                f"'categories'; got {type(gt).__name__}",
-            )
+def _check_image(i: int, im: Mapping[str, Any], add: Callable[..., None]) -> None:
+    missing = [k for k in ("width", "height") if k not in im]
+    if missing:
+        add(
+            "warning",
+            "missing-field",
+            f"image id {im['id']} (entry {i}) has no {' or '.join(repr(k) for k in missing)} "
+            "(needed for segm and boundary evaluation)",
         )
-        return set(), set(), counts
+    bad = [k for k in ("width", "height") if k in im and not _is_num(im[k])]
+    if bad:
+        add("error", "bad-field", f"image id {im['id']} (entry {i}): {bad[0]!r} is not a number")
+
+
+def _check_category(i: int, c: Mapping[str, Any], add: Callable[..., None]) -> None:
+    if "name" not in c:
+        add("warning", "missing-field", f"category id {c['id']} (entry {i}) has no 'name'")
+    elif not isinstance(c["name"], str):
+        add("error", "bad-field", f"category id {c['id']} (entry {i}): 'name' is not a string")
+
+
+def _bbox_shape_problem(b: Any) -> str | None:
+    """Why a bbox value is not a list of numbers (the loader's schema), else None."""
+    if not isinstance(b, (list, tuple)):
+        return f"has a bbox {b!r:.60} that is not a list of numbers"
+    if not all(_is_num(v) for v in b):
+        return f"has a bbox {R.fmt_values(b)} holding a non-number"
+    return None
+
+
+def _check_gt(gt: Any, out: _Found) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    counts: dict[str, int] = {}
+    none = np.zeros(0, np.int64)
+    if not isinstance(gt, Mapping):
+        _file_problem(
+            out,
+            "bad-schema",
+            None,
+            "ground truth must be a JSON object with 'images', 'annotations' and "
+            f"'categories'; got {type(gt).__name__}",
+            "gt",
+        )
+        return none, none, counts
     for key in ("images", "annotations", "categories"):
         if key not in gt:
-            out.append(
-                Problem("error", "missing-field", "file", key, f"ground truth has no '{key}' list")
-            )
+            _file_problem(out, "missing-field", key, f"ground truth has no '{key}' list", "gt")
         elif not isinstance(gt[key], list):
-            out.append(
-                Problem(
-                    "error",
-                    "bad-schema",
-                    "file",
-                    key,
-                    f"ground truth '{key}' must be a list, got {type(gt[key]).__name__}",
-                )
+            _file_problem(
+                out,
+                "bad-schema",
+                key,
+                f"ground truth '{key}' must be a list, got {type(gt[key]).__name__}",
+                "gt",
             )
     images = gt.get("images") if isinstance(gt.get("images"), list) else []
     cats = gt.get("categories") if isinstance(gt.get("categories"), list) else []
     anns = gt.get("annotations") if isinstance(gt.get("annotations"), list) else []
 
-    img_by_id, counts["images"] = _index(images, "image", out)
-    cat_by_id, counts["categories"] = _index(cats, "category", out)
-    for cid, c in cat_by_id.items():
-        if "name" not in c:
-            out.append(
-                Problem("warning", "missing-field", "category", cid, f"category {cid}: no 'name'")
-            )
-    for iid, im in img_by_id.items():
-        missing = [k for k in ("width", "height") if k not in im]
-        if missing:
-            out.append(
-                Problem(
-                    "warning",
-                    "missing-field",
-                    "image",
-                    iid,
-                    f"image {iid}: no {' or '.join(repr(k) for k in missing)} "
-                    "(needed for segm and boundary evaluation)",
-                )
-            )
-
+    img_ids, img_entries = _index(images, "image", out, (0, 1), _check_image)
+    cat_ids, cat_entries = _index(cats, "category", out, (0, 2), _check_category)
+    counts["images"], counts["categories"] = len(images), len(cats)
     counts["annotations"] = len(anns)
-    seen_ann: set[Any] = set()
-    per_img: Counter[Any] = Counter()
-    per_cat: Counter[Any] = Counter()
-    crowd = 0
+    counts["crowd"] = _check_annotations(anns, img_ids, img_entries, images, cat_ids, out)
+    _summaries(anns, img_ids, img_entries, cat_ids, cat_entries, cats, out)
+    return img_ids, cat_ids, counts
+
+
+def _check_annotations(
+    anns: list[Any],
+    img_ids: np.ndarray,
+    img_entries: np.ndarray,
+    images: list[Any],
+    cat_ids: np.ndarray,
+    out: _Found,
+) -> int:
+    """The loader's rules on every annotation; returns the number of crowd annotations."""
+    section = (0, 3)
+    cols = {k: _Column() for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")}
+    lengths = _Column()
+    names: dict[int, str] = {}
+    refs: dict[int, Any] = {}
     for i, a in enumerate(anns):
         if not isinstance(a, Mapping):
-            out.append(
-                Problem("error", "bad-entry", "annotation", i, f"annotation #{i}: not an object")
+            out.add(
+                section + (i,),
+                Problem(
+                    "error", "bad-entry", "annotation", i, f"annotation entry {i}: not an object"
+                ),
             )
             continue
-        aid = a.get("id", None)
-        name = f"annotation {aid}" if "id" in a else f"annotation #{i}"
-        ref = aid if "id" in a else i
-        missing = [k for k in _GT_ANN_REQUIRED if k not in a]
-        if "bbox" not in a and "segmentation" not in a:
-            missing.append("bbox")
+        has_id = _is_int(a.get("id"))
+        names[i] = f"annotation id {a['id']} (entry {i})" if has_id else f"annotation entry {i}"
+        refs[i] = a["id"] if "id" in a else i
+
+        def add(sev: str, code: str, detail: str, i: int = i) -> None:
+            out.add(
+                section + (i,), Problem(sev, code, "annotation", refs[i], f"{names[i]} {detail}")
+            )
+
+        missing = [k for k in R.GT_ANNOTATION_FIELDS if k not in a and k != "area"]
         if missing:
-            out.append(
-                Problem(
-                    "error",
-                    "missing-field",
-                    "annotation",
-                    ref,
-                    f"{name}: missing {', '.join(repr(k) for k in missing)}",
-                )
-            )
-        if "id" in a:
-            if aid in seen_ann:
-                out.append(
-                    Problem("error", "duplicate-id", "annotation", aid, f"{name}: duplicate id")
-                )
-            seen_ann.add(aid)
-            if aid == 0:
-                out.append(
-                    Problem(
-                        "warning",
-                        "id-zero",
-                        "annotation",
-                        aid,
-                        f"{name}: id 0 is never counted as matched by pycocotools",
-                    )
-                )
-        if "image_id" in a:
-            if a["image_id"] not in img_by_id:
-                out.append(
-                    Problem(
-                        "error",
-                        "unknown-image",
-                        "annotation",
-                        ref,
-                        f"{name}: unknown image_id {a['image_id']!r}",
-                    )
-                )
-            else:
-                per_img[a["image_id"]] += 1
-        if "category_id" in a:
-            if a["category_id"] not in cat_by_id:
-                out.append(
-                    Problem(
-                        "error",
-                        "unknown-category",
-                        "annotation",
-                        ref,
-                        f"{name}: unknown category_id {a['category_id']!r}",
-                    )
-                )
-            else:
-                per_cat[a["category_id"]] += 1
-        if "bbox" in a:
-            bp = _bbox_problem(a["bbox"])
-            if bp:
-                out.append(Problem(bp[0], bp[1], "annotation", ref, f"{name}: {bp[2]}"))
-            elif a.get("image_id") in img_by_id:
-                im = img_by_id[a["image_id"]]
-                x, y, w, h = a["bbox"]
-                W, H = im.get("width"), im.get("height")
-                # One pixel of slack: COCO boxes are float and often end at width + 0.5.
-                if (
-                    _is_num(W)
-                    and _is_num(H)
-                    and (x < -1 or y < -1 or x + w > W + 1 or y + h > H + 1)
-                ):
-                    out.append(
-                        Problem(
-                            "warning",
-                            "bbox-outside",
-                            "annotation",
-                            ref,
-                            f"{name}: bbox {_fmt_box(a['bbox'])} extends outside image "
-                            f"{a['image_id']} ({W:g} x {H:g})",
-                        )
-                    )
+            add("error", "missing-field", f"is missing {', '.join(repr(k) for k in missing)}")
         if "area" not in a:
-            out.append(
-                Problem(
-                    "error",
-                    "missing-area",
-                    "annotation",
-                    ref,
-                    f"{name}: missing 'area' (area ranges small/medium/large use it)",
-                )
+            add(
+                "error", "missing-area", "is missing 'area' (area ranges small/medium/large use it)"
             )
-        elif not _is_num(a["area"]) or not math.isfinite(a["area"]) or a["area"] < 0:
-            out.append(
-                Problem("error", "bad-area", "annotation", ref, f"{name}: bad area {a['area']!r}")
-            )
-        ic = a.get("iscrowd", None)
-        if "iscrowd" not in a:
-            out.append(
-                Problem(
-                    "warning",
-                    "missing-field",
-                    "annotation",
-                    ref,
-                    f"{name}: no 'iscrowd' (pycocotools needs it; read as 0)",
-                )
-            )
-        elif ic not in (0, 1):
-            out.append(
-                Problem(
-                    "warning",
-                    "bad-iscrowd",
-                    "annotation",
-                    ref,
-                    f"{name}: iscrowd {ic!r} is not 0 or 1",
-                )
-            )
-        elif ic == 1:
-            crowd += 1
-    counts["crowd"] = crowd
-    for cid, c in cat_by_id.items():
-        if per_cat[cid] == 0:
-            label = f" ({c['name']!r})" if "name" in c else ""
-            out.append(
-                Problem(
-                    "warning",
-                    "empty-category",
-                    "category",
-                    cid,
-                    f"category {cid}{label}: no annotations",
-                )
-            )
-    for iid in img_by_id:
-        if per_img[iid] == 0:
-            out.append(
-                Problem(
-                    "info",
-                    "image-without-annotations",
-                    "image",
-                    iid,
-                    f"image {iid}: no annotations",
-                )
-            )
-    return set(img_by_id), set(cat_by_id), counts
+        for k in ("id", "image_id", "category_id"):
+            if k in a:
+                if _is_int(a[k]):
+                    cols[k].add(i, a[k])
+                else:
+                    add("error", "bad-field", f"has {k} {a[k]!r}, not an integer")
+        if "bbox" in a:
+            why = _bbox_shape_problem(a["bbox"])
+            if why:
+                add("error", "bad-bbox", why)
+            else:
+                lengths.add(i, len(a["bbox"]))
+                if len(a["bbox"]) == 4:
+                    cols["bbox"].add(i, a["bbox"])
+        if "area" in a:
+            if _is_num(a["area"]):
+                cols["area"].add(i, a["area"])
+            else:
+                add("error", "bad-area", f"has an area {a['area']!r} that is not a number")
+        if "iscrowd" in a:
+            if isinstance(a["iscrowd"], int):  # bool is an int, as in the loader's schema
+                cols["iscrowd"].add(i, int(a["iscrowd"]))
+            else:
+                add("error", "bad-iscrowd", f"has iscrowd {a['iscrowd']!r}, not 0 or 1")
+
+    def rules(col: _Column, make: Callable[[np.ndarray, Callable[[int], str]], list]) -> None:
+        entries = col.entries
+        found = make(entries, lambda r: names[int(entries[r])])
+        out.findings(found, "annotation", "gt", section, entries, lambda r: refs[int(entries[r])])
+
+    ids = cols["id"].array(np.int64)
+    rules(cols["id"], lambda e, subj: [R.duplicate_id_rule(ids, "annotation", entries=e)])
+    rules(cols["id"], lambda e, subj: [R.id_zero_rule(ids, subj)])
+    ann_img = cols["image_id"].array(np.int64)
+    rules(cols["image_id"], lambda e, subj: [R.unknown_id_rule(ann_img, img_ids, "image", subj)])
+    ann_cat = cols["category_id"].array(np.int64)
+    rules(
+        cols["category_id"],
+        lambda e, subj: [R.unknown_id_rule(ann_cat, cat_ids, "category", subj)],
+    )
+    raw = dict(zip(lengths.rows, (anns[i]["bbox"] for i in lengths.rows)))
+    lens = lengths.array(np.int64)
+    rules(
+        lengths,
+        lambda e, subj: [R.length_rule(lens, lambda r: raw[int(e[r])], subj)],
+    )
+    bbox = cols["bbox"].array(np.float64).reshape(-1, 4)
+    rules(cols["bbox"], lambda e, subj: R.box_value_rules(bbox, subj))
+    rules(cols["bbox"], lambda e, subj: [R.zero_area_rule(bbox, subj)])
+    rules(
+        cols["bbox"], lambda e, subj: [_outside(bbox, e, anns, img_ids, img_entries, images, subj)]
+    )
+    rules(cols["area"], lambda e, subj: R.area_rules(cols["area"].array(np.float64), subj))
+    crowd = cols["iscrowd"].array(np.int64)
+    rules(cols["iscrowd"], lambda e, subj: [R.iscrowd_rule(crowd, subj)])
+    return int((crowd == 1).sum())
 
 
-def _check_dt(
-    dt: Any, img_ids: set[Any], cat_ids: set[Any], have_gt: bool, out: list[Problem]
-) -> int:
-    def add(sev: str, code: str, row: int, msg: str) -> None:
-        out.append(Problem(sev, code, "result", row, msg, source="dt"))
+def _outside(
+    bbox: np.ndarray,
+    entries: np.ndarray,
+    anns: list[Any],
+    img_ids: np.ndarray,
+    img_entries: np.ndarray,
+    images: list[Any],
+    subject: Callable[[int], str],
+) -> R.Finding:
+    """The loader's box checks passed, the box reaches outside its image (a warning)."""
+    first: dict[int, int] = {}
+    for iid, e in zip(img_ids.tolist(), img_entries.tolist()):
+        first.setdefault(iid, e)  # a duplicated id: the first image, as the loader keeps
+    n = len(entries)
+    W, H = np.full(n, np.nan), np.full(n, np.nan)
+    image_id = np.zeros(n, dtype=object)
+    for r, e in enumerate(entries.tolist()):
+        iid = anns[e].get("image_id")
+        image_id[r] = iid
+        im = images[first[iid]] if _is_int(iid) and iid in first else None
+        if im is not None and _is_num(im.get("width")) and _is_num(im.get("height")):
+            W[r], H[r] = im["width"], im["height"]
+    valid = np.ones(n, dtype=bool)
+    for f in R.box_value_rules(bbox, subject):
+        valid[f.rows] = False
+    W[~valid] = np.nan  # a box the loader rejects is reported once, as that
+    return R.outside_image_rule(bbox, W, H, image_id, subject)
 
+
+def _summaries(
+    anns: list[Any],
+    img_ids: np.ndarray,
+    img_entries: np.ndarray,
+    cat_ids: np.ndarray,
+    cat_entries: np.ndarray,
+    cats: list[Any],
+    out: _Found,
+) -> None:
+    """Legal but probably unintended: categories and images without annotations."""
+    known_img, known_cat = set(img_ids.tolist()), set(cat_ids.tolist())
+    per_img: Counter[Any] = Counter()
+    per_cat: Counter[Any] = Counter()
+    for a in anns:
+        if isinstance(a, Mapping):
+            if _is_int(a.get("image_id")) and a["image_id"] in known_img:
+                per_img[a["image_id"]] += 1
+            if _is_int(a.get("category_id")) and a["category_id"] in known_cat:
+                per_cat[a["category_id"]] += 1
+    seen: set[int] = set()
+    for cid, e in zip(cat_ids.tolist(), cat_entries.tolist()):
+        if cid in seen or per_cat[cid]:
+            continue
+        seen.add(cid)
+        c = cats[e]
+        label = f" ({c['name']!r})" if "name" in c else ""
+        out.add(
+            (0, 4, 0, e),
+            Problem(
+                "warning",
+                "empty-category",
+                "category",
+                cid,
+                f"category id {cid}{label} has no annotations",
+            ),
+        )
+    seen = set()
+    for iid, e in zip(img_ids.tolist(), img_entries.tolist()):
+        if iid in seen or per_img[iid]:
+            continue
+        seen.add(iid)
+        out.add(
+            (0, 4, 1, e),
+            Problem(
+                "info",
+                "image-without-annotations",
+                "image",
+                iid,
+                f"image id {iid} has no annotations",
+            ),
+        )
+
+
+def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, out: _Found) -> int:
+    section = (1, 1)
     if isinstance(dt, Mapping) and isinstance(dt.get("annotations"), list):
         dt = dt["annotations"]
     if not isinstance(dt, list):
-        out.append(
+        out.add(
+            (1, 0, 0),
             Problem(
                 "error",
                 "bad-schema",
@@ -467,41 +540,88 @@ def _check_dt(
                 None,
                 f"results must be a JSON list of detections; got {type(dt).__name__}",
                 source="dt",
-            )
+            ),
         )
         return 0
-    seen_ids: set[Any] = set()
+    cols = {k: _Column() for k in ("image_id", "category_id", "bbox", "score", "id")}
+    lengths = _Column()
+    names: dict[int, str] = {}
     for i, d in enumerate(dt):
         if not isinstance(d, Mapping):
-            add("error", "bad-entry", i, f"result #{i}: not an object: {d!r:.60}")
+            out.add(
+                section + (i,),
+                Problem(
+                    "error", "bad-entry", "result", i, f"result {i}: not an object: {d!r:.60}", "dt"
+                ),
+            )
             continue
-        name = f"result #{i}" + (f" (image {d['image_id']!r})" if "image_id" in d else "")
-        missing = [k for k in _DT_REQUIRED if k not in d]
+        img = d.get("image_id")
+        names[i] = f"result {i} (image id {img})" if _is_int(img) else f"result {i}"
+
+        def add(sev: str, code: str, detail: str, i: int = i) -> None:
+            out.add(section + (i,), Problem(sev, code, "result", i, f"{names[i]} {detail}", "dt"))
+
+        missing = [k for k in R.RESULT_FIELDS if k not in d]
         if "bbox" not in d and "segmentation" not in d:
             missing.append("bbox")
         if missing:
-            add("error", "missing-field", i, f"{name}: missing {', '.join(map(repr, missing))}")
-        if have_gt and "image_id" in d and d["image_id"] not in img_ids:
-            add("error", "unknown-image", i, f"{name}: unknown image_id {d['image_id']!r}")
-        if have_gt and "category_id" in d and d["category_id"] not in cat_ids:
-            add("error", "unknown-category", i, f"{name}: unknown category_id {d['category_id']!r}")
-        if "bbox" in d:
-            bp = _bbox_problem(d["bbox"])
-            if bp:
-                add(bp[0], bp[1], i, f"{name}: {bp[2]}")
+            add("error", "missing-field", f"is missing {', '.join(map(repr, missing))}")
+        for k in ("image_id", "category_id"):
+            if k in d:
+                if _is_int(d[k]):
+                    cols[k].add(i, d[k])
+                else:
+                    add("error", "bad-field", f"has {k} {d[k]!r}, not an integer")
+        if "bbox" in d and d["bbox"] is not None:
+            why = _bbox_shape_problem(d["bbox"])
+            if why:
+                add("error", "bad-bbox", why)
+            elif len(d["bbox"]) or "segmentation" not in d:
+                # loadRes: an empty box with a segmentation is taken from the mask
+                lengths.add(i, len(d["bbox"]))
+                if len(d["bbox"]) == 4:
+                    cols["bbox"].add(i, d["bbox"])
         if "score" in d:
-            s = d["score"]
-            if not _is_num(s) or not math.isfinite(s):
-                add("error", "bad-score", i, f"{name}: score {s!r} is not a finite number")
-        if "id" in d:
-            if d["id"] in seen_ids:
-                add(
-                    "warning",
-                    "duplicate-id",
-                    i,
-                    f"{name}: duplicate id {d['id']!r} (loadRes renumbers results anyway)",
-                )
-            seen_ids.add(d["id"])
+            if _is_num(d["score"]):
+                cols["score"].add(i, d["score"])
+            else:
+                add("error", "bad-score", f"has a score {d['score']!r} that is not a number")
+        if "id" in d and isinstance(d["id"], (int, str)):
+            cols["id"].add(i, d["id"])
+
+    def rules(col: _Column, make: Callable[[np.ndarray, Callable[[int], str]], list]) -> None:
+        entries = col.entries
+        found = make(entries, lambda r: names[int(entries[r])])
+        out.findings(found, "result", "dt", section, entries, lambda r: int(entries[r]))
+
+    if have_gt:
+        img = cols["image_id"].array(np.int64)
+        rules(cols["image_id"], lambda e, subj: [R.unknown_id_rule(img, img_ids, "image", subj)])
+        cat = cols["category_id"].array(np.int64)
+        rules(
+            cols["category_id"],
+            lambda e, subj: [R.unknown_id_rule(cat, cat_ids, "category", subj)],
+        )
+    raw = {i: dt[i]["bbox"] for i in lengths.rows}
+    lens = lengths.array(np.int64)
+    rules(lengths, lambda e, subj: [R.length_rule(lens, lambda r: raw[int(e[r])], subj)])
+    bbox = cols["bbox"].array(np.float64).reshape(-1, 4)
+    rules(cols["bbox"], lambda e, subj: R.box_value_rules(bbox, subj))
+    rules(cols["score"], lambda e, subj: [R.score_rule(cols["score"].array(np.float64), subj)])
+    ids = np.array([repr(v) for v in cols["id"].values], dtype=object)
+    rules(
+        cols["id"],
+        lambda e, subj: [
+            R.duplicate_id_rule(
+                ids,
+                "result",
+                entries=e,
+                severity="warning",
+                note=" (loadRes renumbers results anyway)",
+                show=str,
+            )
+        ],
+    )
     return len(dt)
 
 
@@ -542,13 +662,13 @@ def check(gt: Any, dt: Any = None) -> CheckReport:
      ('info', 'image-without-annotations', 2)]
     """
     gt = _as_data(gt)
-    out: list[Problem] = []
+    out = _Found()
     img_ids, cat_ids, counts = _check_gt(gt, out)
     if dt is not None:
         dt = _as_data(dt)
         have_gt = isinstance(gt, Mapping) and "images" in gt and "categories" in gt
         counts["results"] = _check_dt(dt, img_ids, cat_ids, have_gt, out)
-    return CheckReport(problems=out, counts=counts)
+    return CheckReport(problems=out.sorted(), counts=counts)
 
 
 def summarize(problems: Iterable[Problem]) -> str:

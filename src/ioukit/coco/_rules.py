@@ -310,17 +310,27 @@ def iscrowd_rule(iscrowd: np.ndarray, subject: Subject) -> Finding:
 
 # ------------------------------------------------------------------- ids
 def duplicate_id_rule(
-    ids: np.ndarray, what: str, *, severity: str = "error", note: str = ""
+    ids: np.ndarray,
+    what: str,
+    *,
+    entries: np.ndarray | None = None,
+    severity: str = "error",
+    note: str = "",
+    show: Callable[[Any], str] | None = None,
 ) -> Finding:
     """Rows whose id repeats an earlier row's: ``duplicate <what> id 7 (entries 2 and 5)``.
 
     ``rows`` are the repeats (file order); the message names the first entry too.
+    ``entries[row]`` is a row's position in its file (default: the row itself);
+    ``show`` formats an id (default :func:`fmt_number`).
 
     >>> f = duplicate_id_rule(np.array([7, 1, 7]), "image")
     >>> f.rows.tolist(), f.message(2)
     ([2], 'duplicate image id 7 (entries 0 and 2)')
     """
     ids = np.asarray(ids)
+    pos = np.arange(ids.size) if entries is None else np.asarray(entries)
+    show = show or (lambda v: fmt_number(v.item() if isinstance(v, np.generic) else v))
     if ids.size < 2:
         return Finding("duplicate-id", severity, _NONE, str, DuplicateIdError)
     order = np.argsort(ids, kind="stable")
@@ -328,7 +338,7 @@ def duplicate_id_rule(
     dup = s[1:] == s[:-1]
     if not dup.any():
         return Finding("duplicate-id", severity, _NONE, str, DuplicateIdError)
-    # the first entry of each run of equal ids, for every position of the sorted order
+    # the first row of each run of equal ids, for every position of the sorted order
     starts = np.flatnonzero(np.r_[True, ~dup])
     first = order[starts[np.searchsorted(starts, np.arange(ids.size), side="right") - 1]]
     first_of = np.empty_like(order)
@@ -339,8 +349,8 @@ def duplicate_id_rule(
         severity,
         rows,
         lambda i: (
-            f"duplicate {what} id {fmt_number(ids[i].item())} "
-            f"(entries {int(first_of[i])} and {i}){note}"
+            f"duplicate {what} id {show(ids[i])} "
+            f"(entries {int(pos[first_of[i]])} and {int(pos[i])}){note}"
         ),
         DuplicateIdError,
         enforced=severity == "error",
