@@ -59,10 +59,11 @@ class MaskGeometry:
 
 def _geometry(table: RLETable | MaskGeometry, dilation_ratio: float | None) -> MaskGeometry:
     if isinstance(table, MaskGeometry):
-        # boxes and areas already computed by loadRes; a copy, so that the loader's
-        # geometry (kept on the DtTable) gets no boundary bands of this evaluation
-        geom = replace(table)
+        geom = table  # boxes and areas already computed by loadRes
         table = geom.table
+        if dilation_ratio is not None:
+            # a copy for the bands: the loader's geometry (kept on the DtTable) stays as is
+            geom = replace(geom)
     else:
         bb = _kernels.bboxes(table.counts, table.offsets, table.heights, table.widths)
         ar = _kernels.areas(table.counts, table.offsets)
