@@ -28,6 +28,7 @@ LAYER_OF = {
     "ioukit.errors": "base",
     "ioukit._backend": "base",
     "ioukit._threads": "base",
+    "ioukit._deprecation": "base",  # renamed arguments (deprecated aliases)
     "ioukit.geometry._primitives": "base",  # the one overlap arithmetic (.pxd)
     "ioukit.geometry._runs": "base",  # run-length walks (.pxd)
     # the JSON byte scanner and segmentation parser: the bottom of io (DESIGN.md)

@@ -155,7 +155,9 @@ def check_wbf(bl, sl, ll, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rb, rs, rl = eb_wbf.weighted_boxes_fusion(bl, sl, ll, **kw)
-        b, s, lab = weighted_boxes_fusion(bl, sl, ll, **kw)
+        # ensemble-boxes' iou_thr is ioukit's iou_threshold
+        ours = {("iou_threshold" if k == "iou_thr" else k): v for k, v in kw.items()}
+        b, s, lab = weighted_boxes_fusion(bl, sl, ll, **ours)
     assert b.shape == rb.shape
     np.testing.assert_allclose(s, rs, rtol=0, atol=1e-6)
     np.testing.assert_allclose(b, rb, rtol=0, atol=1e-6)
@@ -168,6 +170,17 @@ def test_wbf_equals_ensemble_boxes(conf_type, weights):
     for seed in range(3):
         bl, sl, ll = make_models(3, 60, seed)
         check_wbf(bl, sl, ll, weights=weights, iou_thr=0.55, skip_box_thr=0.1, conf_type=conf_type)
+
+
+def test_wbf_iou_thr_is_a_deprecated_alias():
+    bl, sl, ll = make_models(3, 30, 5)
+    want = weighted_boxes_fusion(bl, sl, ll, iou_threshold=0.4)
+    with pytest.warns(DeprecationWarning, match="iou_threshold"):
+        got = weighted_boxes_fusion(bl, sl, ll, iou_thr=0.4)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(InvalidParameterError, match="not both"):
+        weighted_boxes_fusion(bl, sl, ll, iou_threshold=0.3, iou_thr=0.4)
 
 
 @pytest.mark.parametrize("conf_type", CONF)

@@ -27,7 +27,9 @@ def test_jaccard_hand_values():
 def test_jaccard_empty_convention():
     assert jaccard(set(), set()) == 0.0
     assert jaccard([], np.array([], dtype=np.int64)) == 0.0
-    assert jaccard(set(), set(), empty=1.0) == 1.0
+    assert jaccard(set(), set(), zero_division=1.0) == 1.0
+    with pytest.warns(DeprecationWarning, match="zero_division"):
+        assert jaccard(set(), set(), empty=1.0) == 1.0
     assert jaccard(set(), {1}) == 0.0
 
 

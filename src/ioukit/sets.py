@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import is_numpy, namespace, to_floating
+from ._deprecation import UNSET, renamed
 from .errors import InvalidParameterError, ShapeMismatchError
 
 __all__ = ["jaccard", "dice_from_iou", "iou_from_dice"]
@@ -47,7 +48,7 @@ def _as_label_set(x: Any, name: str) -> Any:
     return np.unique(arr)
 
 
-def jaccard(a: Any, b: Any, *, empty: float = 0.0) -> float:
+def jaccard(a: Any, b: Any, *, zero_division: float = 0.0, empty: float = UNSET) -> float:
     """Jaccard index ``|A n B| / |A u B|`` of two collections of labels.
 
     Parameters
@@ -55,9 +56,11 @@ def jaccard(a: Any, b: Any, *, empty: float = 0.0) -> float:
     a, b : set, frozenset, sequence or 1-D array (NumPy, torch, JAX)
         Each is taken as the *set* of its elements: duplicates count once
         (``[1, 1, 2]`` is ``{1, 2}``).
-    empty : float
+    zero_division : float
         The value when both are empty (union of size 0); 0 by default, like
-        the zero-union convention of :func:`ioukit.boxes.iou`.
+        the zero-union convention of :func:`ioukit.boxes.iou` and
+        :func:`ioukit.masks.iou`'s ``zero_division``. (``empty=`` is its deprecated
+        name.)
 
     Returns
     -------
@@ -75,6 +78,7 @@ def jaccard(a: Any, b: Any, *, empty: float = 0.0) -> float:
     >>> jaccard(set(), set())
     0.0
     """
+    zero_division = renamed("jaccard", "empty", "zero_division", empty, zero_division, 0.0)
     sa = _as_label_set(a, "a")
     sb = _as_label_set(b, "b")
     if isinstance(sa, np.ndarray) or isinstance(sb, np.ndarray):
@@ -86,7 +90,7 @@ def jaccard(a: Any, b: Any, *, empty: float = 0.0) -> float:
         inter = len(sa & sb)
         union = len(sa) + len(sb) - inter
     if union == 0:
-        return float(empty)
+        return float(zero_division)
     return inter / union
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._backend import is_torch
+from .._deprecation import UNSET, renamed
 from ..errors import InvalidBoxesError, InvalidParameterError, ShapeMismatchError
 from . import _kernels as K
 
@@ -86,10 +87,12 @@ def weighted_boxes_fusion(
     scores_list: Any,
     labels_list: Any,
     weights: Any = None,
-    iou_thr: float = 0.55,
+    iou_threshold: float = 0.55,
     skip_box_thr: float = 0.0,
     conf_type: Literal["avg", "max", "box_and_model_avg", "absent_model_aware_avg"] = "avg",
     allows_overflow: bool = False,
+    *,
+    iou_thr: float = UNSET,
 ) -> tuple[Any, Any, Any]:
     """Fuse the boxes of several models by score-weighted averaging of clusters.
 
@@ -101,7 +104,7 @@ def weighted_boxes_fusion(
       dropped (one summary warning instead of one per box);
     - per label (labels in first-appearance order), boxes are visited by decreasing
       ``score * weight`` in NumPy's ``argsort()[::-1]`` order; a box joins the
-      cluster of highest IoU when that IoU is ``> iou_thr`` (strict);
+      cluster of highest IoU when that IoU is ``> iou_threshold`` (strict);
     - a fused box is the score-weighted mean of its members, rounded to float32 as
       the reference does; singletons keep their float64 values;
     - cluster confidence by ``conf_type``: ``"avg"`` mean score times
@@ -114,7 +117,8 @@ def weighted_boxes_fusion(
         scores_list: per model, (N_m,) scores.
         labels_list: per model, (N_m,) labels (truncated to integers).
         weights: per-model weights, default all 1.
-        iou_thr: IoU above which a box joins a cluster.
+        iou_threshold: IoU above which a box joins a cluster (ensemble-boxes' ``iou_thr``;
+            ``iou_thr=`` is accepted as a deprecated alias).
         skip_box_thr: boxes scoring below this are ignored.
         conf_type: ``"avg"``, ``"max"``, ``"box_and_model_avg"`` or ``"absent_model_aware_avg"``.
         allows_overflow: with ``"avg"``, let confidence exceed 1 (see above).
@@ -135,6 +139,9 @@ def weighted_boxes_fusion(
         >>> s.round(4), l  # mean score 0.6 times min(2 models, 2 boxes) / 2
         (array([0.6]), array([0]))
     """
+    iou_threshold = renamed(
+        "weighted_boxes_fusion", "iou_thr", "iou_threshold", iou_thr, iou_threshold, 0.55
+    )
     if conf_type not in _CONF:
         raise InvalidParameterError(f"conf_type must be one of {tuple(_CONF)}, got {conf_type!r}")
     nm = len(boxes_list)
@@ -179,7 +186,7 @@ def weighted_boxes_fusion(
         w64,
         float(wsum),
         float(wmax),
-        float(iou_thr),
+        float(iou_threshold),
         _CONF[conf_type],
         bool(allows_overflow),
     )
