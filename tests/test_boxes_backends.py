@@ -36,7 +36,7 @@ B[:3] = A[:3]
 
 @pytest.mark.parametrize("name", MEASURES)
 def test_torch_and_jax_agree_with_numpy(name):
-    ref = call(name, A, B)  # float64 Numba kernel
+    ref = call(name, A, B)  # float64 compiled kernel
     ref_al = call(name, A[:17], B, aligned=True)
     t64 = call(name, torch.tensor(A), torch.tensor(B))
     np.testing.assert_allclose(t64.numpy(), ref, atol=1e-12)

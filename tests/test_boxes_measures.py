@@ -198,7 +198,7 @@ def test_identical_boxes_give_one(name):
 
 
 @pytest.mark.parametrize("name", MEASURES)
-def test_numba_kernel_matches_array_path(name):
+def test_compiled_kernel_matches_array_path(name):
     rng = np.random.default_rng(3)
     for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-6)):
         a = np.concatenate([grid_boxes(rng, 20), float_boxes(rng, 20)]).astype(dtype)
@@ -207,6 +207,27 @@ def test_numba_kernel_matches_array_path(name):
         ref = call(name, a[:, None], b[None], aligned=True)
         assert kernel.dtype == dtype
         np.testing.assert_allclose(kernel, ref, atol=tol, rtol=tol)
+
+
+def test_baseline_and_avx2_kernel_builds_agree_bitwise(monkeypatch):
+    # the kernels are built twice (x86-64 baseline, AVX2) and the CPU picks one: the
+    # other must give the same bits (on a CPU without AVX2 both runs use the baseline)
+    from ioukit.boxes import _kernels
+
+    rng = np.random.default_rng(6)
+    a = np.concatenate([grid_boxes(rng, 300), float_boxes(rng, 300)])
+    b = np.concatenate([grid_boxes(rng, 250), float_boxes(rng, 250)])  # parallel: > 2^18
+    params = {"siou": {"theta": 4.0}, "alpha_iou": {"alpha": 3.0, "base": "ciou"}}
+    params["mpdiou"] = {"width": 40.0, "height": 30.0}
+    for dtype in (np.float32, np.float64):
+        for name in MEASURES:
+            x, y = a.astype(dtype), b.astype(dtype)
+            picked = _measures._pairwise_numpy(name, x, y, 1e-12, params.get(name, {}))
+            with monkeypatch.context() as m:
+                m.setattr(_measures, "_cpu_kernels", _kernels)
+                base = _measures._pairwise_numpy(name, x, y, 1e-12, params.get(name, {}))
+            assert picked.dtype == base.dtype
+            np.testing.assert_array_equal(picked.view(np.uint8), base.view(np.uint8))
 
 
 def test_alpha_iou_bases_kernel_vs_array():

@@ -61,6 +61,23 @@ def test_parallel_path_matches_dense():
     np.testing.assert_array_equal(p.iou, v)
 
 
+def test_crowded_cells_match_dense(monkeypatch):
+    # hundreds of jittered copies of a few boxes: a window's candidates in one row of
+    # grid cells exceed the kernel's block of candidates; both kernel builds agree
+    from ioukit.boxes import _kernels, _pairs
+
+    rng = np.random.default_rng(11)
+    a = clustered(rng, 2000, 3, extent=300.0)
+    b = clustered(rng, 1800, 3, extent=300.0)
+    i, j, v = dense_pairs(a, b, 0.6)
+    for kernels in (_pairs._cpu_kernels, _kernels):
+        monkeypatch.setattr(_pairs, "_cpu_kernels", kernels)
+        p = boxes.iou_pairs(a, b, 0.6)
+        np.testing.assert_array_equal(p.index_a, i)
+        np.testing.assert_array_equal(p.index_b, j)
+        np.testing.assert_array_equal(p.iou, v)
+
+
 def test_hand_example_and_formats():
     # (0,0,2,2) vs (0,0,2,1): inter 2, union 4 -> 0.5; far box: nothing
     a = np.array([[0.0, 0.0, 2.0, 2.0]])

@@ -8,8 +8,8 @@ eps=1e-12, validate=True, image_size=None, ...)``:
 - aligned: ``a`` [..., 4], ``b`` [..., 4] (broadcasting) -> [...], the measure
   of ``a[i]`` with ``b[i]``.
 
-NumPy pairwise calls run as compiled Numba kernels (one pass, no N x M
-temporaries); everything else (NumPy aligned, torch on any device, JAX, also
+NumPy pairwise calls run as compiled kernels (:mod:`._kernels`: one pass, no
+N x M temporaries); everything else (NumPy aligned, torch on any device, JAX, also
 under ``jax.jit``) runs the array-API expressions of :mod:`._terms`, so
 autograd and tracing work. float16/bfloat16 are computed in float32 and cast
 back (areas of pixel boxes overflow float16); the result has the dtype of
@@ -30,12 +30,20 @@ import numpy as np
 
 from .._backend import is_numpy, namespace, to_floating
 from ..errors import InvalidParameterError, ShapeMismatchError
+from . import _kernels
 from . import _terms as T
 from ._formats import as_box_array, check_boxes, check_format, check_image_size, to_xyxy
 
 __all__ = ["iou", "ioa", "giou", "diou", "ciou", "eiou", "siou", "alpha_iou", "mpdiou"]
 
 DEFAULT_EPS = 1e-12
+
+# the compiled kernels built for AVX2 where the CPU runs it (twice the SIMD lanes, the
+# same bits), else their baseline build; see _kernels_avx2. _pairs uses them too.
+if _kernels.cpu_has_avx2():
+    from . import _kernels_avx2 as _cpu_kernels
+else:
+    _cpu_kernels = _kernels
 
 Array = Any
 
@@ -114,9 +122,7 @@ def _measure(
     b = to_xyxy(xp, b, fmt, image_size)
     out = None
     if not aligned and is_numpy(a):
-        from ._kernels import pairwise_numpy
-
-        out = pairwise_numpy(kind, a, b, eps, params)
+        out = _pairwise_numpy(kind, a, b, eps, params)
     if out is None:
         if not aligned:
             a = a[..., :, None, :]
@@ -125,6 +131,47 @@ def _measure(
     if out.dtype != out_dtype:
         out = xp.astype(out, out_dtype)
     return out
+
+
+def _pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: dict) -> Any:
+    """Pairwise ``kind`` of xyxy float32/float64 arrays [..., N, 4] x [..., M, 4] -> [..., N, M].
+
+    Runs the compiled dense kernels (:mod:`._kernels`): IoU and IoA in the inputs'
+    dtype, the other measures in float64 (float32 results are rounded from
+    them). Returns None when a parameter is not a plain number (e.g. per-image
+    ``image_size`` arrays for MPDIoU); the caller then uses the array path.
+    """
+    p0 = p1 = 0.0
+    base = 0
+    if kind == "siou":
+        p0 = params["theta"]
+    elif kind == "alpha_iou":
+        p0 = params["alpha"]
+        base = _cpu_kernels.ALPHA_BASES[params["base"]]
+    elif kind == "mpdiou":
+        p0, p1 = params["width"], params["height"]
+        if not all(isinstance(v, (int, float, np.number)) for v in (p0, p1)):
+            return None
+    out_dtype = np.result_type(a, b)
+    if out_dtype not in (np.float32, np.float64):
+        out_dtype = np.dtype(np.float64)
+    overlap = kind in ("iou", "ioa")
+    dtype = out_dtype if overlap else np.dtype(np.float64)
+    # the kernels' layout: a (K, N, 4); b's columns bt (K, 4, M), contiguous per
+    # coordinate so that the inner loop is unit-stride and vectorises; out (K, N, M)
+    lead = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    n, m = a.shape[-2], b.shape[-2]
+    nk = math.prod(lead)
+    a3 = np.ascontiguousarray(np.broadcast_to(a, lead + (n, 4)).reshape(nk, n, 4), dtype=dtype)
+    b3 = np.broadcast_to(b, lead + (m, 4)).reshape(nk, m, 4)
+    bt = np.ascontiguousarray(b3.transpose(0, 2, 1), dtype=dtype)
+    out = np.empty((nk, n, m), dtype=dtype)
+    if out.size and overlap:
+        _cpu_kernels.pairwise_overlap(a3, bt, out, kind == "ioa", eps)
+    elif out.size:
+        mode = _cpu_kernels.MODES[kind]
+        _cpu_kernels.pairwise_measure(a3, bt, out, mode, eps, float(p0), float(p1), base)
+    return out.reshape(lead + (n, m)).astype(out_dtype, copy=False)
 
 
 # ---------------------------------------------------------------- formulas

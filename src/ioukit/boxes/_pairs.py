@@ -23,17 +23,12 @@ import math
 from typing import Any, NamedTuple
 
 import array_api_compat
-import numba
 import numpy as np
 
 from .._backend import is_numpy, namespace, to_floating
-from .._numba_start import light_numba_start
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ._formats import as_box_array, check_boxes, check_format, to_host, to_xyxy
-from ._kernels import iou_pair
-from ._measures import DEFAULT_EPS
-
-light_numba_start()  # before any cached kernel loads (see there)
+from ._measures import DEFAULT_EPS, _cpu_kernels
 
 __all__ = ["IouPairs", "iou_pairs"]
 
@@ -47,104 +42,6 @@ class IouPairs(NamedTuple):
     index_a: Any
     index_b: Any
     iou: Any
-
-
-@numba.njit(cache=True)
-def _grid(bx, by, x0, y0, sx, sy, nx, ny):
-    # counting sort of b's top-left corners into nx * ny cells (row-major in x)
-    m = bx.shape[0]
-    cell = np.empty(m, np.int64)
-    counts = np.zeros(nx * ny + 1, np.int64)
-    for j in range(m):
-        cx = min(max(int((bx[j] - x0) / sx), 0), nx - 1)
-        cy = min(max(int((by[j] - y0) / sy), 0), ny - 1)
-        cell[j] = cy * nx + cx
-        counts[cell[j] + 1] += 1
-    for c in range(nx * ny):
-        counts[c + 1] += counts[c]
-    order = np.empty(m, np.int64)
-    fill = counts[:-1].copy()
-    for j in range(m):
-        order[fill[cell[j]]] = j
-        fill[cell[j]] += 1
-    return counts, order
-
-
-@numba.njit(inline="always")
-def _cell_range(lo, hi, origin, size, ncell):
-    c0 = int(math.floor((lo - origin) / size))
-    c1 = int(math.floor((hi - origin) / size))
-    return min(max(c0, 0), ncell - 1), min(max(c1, 0), ncell - 1), c1 < 0 or c0 >= ncell
-
-
-@numba.njit(cache=True)
-def _sweep_rows(
-    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals, i0, i1
-):
-    # Rows i0..i1 of a. Two passes: first with offsets[0] < 0 to count pairs
-    # per row (written to offsets[i + 1]), then with prefix offsets to write
-    # (ib, vals).
-    counting = offsets[0] < 0
-    tf = float(t)
-    reach = 1.0 / tf - tf
-    for i in range(i0, i1):
-        ax1, ay1, ax2, ay2 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
-        wa = ax2 - ax1
-        ha = ay2 - ay1
-        area_a = wa * ha
-        if not area_a > eps:  # zero-area a: IoU 0 with everything
-            if counting:
-                offsets[i + 1] = 0
-            continue
-        slack_x = 1e-4 * wa + 1e-6 * (abs(ax1) + abs(ax2))
-        slack_y = 1e-4 * ha + 1e-6 * (abs(ay1) + abs(ay2))
-        cx0, cx1, out_x = _cell_range(
-            ax1 - wa * reach - slack_x, ax2 - tf * wa + slack_x, x0, sx, nx
-        )
-        cy0, cy1, out_y = _cell_range(
-            ay1 - ha * reach - slack_y, ay2 - tf * ha + slack_y, y0, sy, ny
-        )
-        k = 0 if counting else offsets[i]
-        if not (out_x or out_y):
-            for cy in range(cy0, cy1 + 1):
-                for cx in range(cx0, cx1 + 1):
-                    c = cy * nx + cx
-                    for p in range(starts[c], starts[c + 1]):
-                        j = order[p]
-                        v = iou_pair(
-                            ax1, ay1, ax2, ay2, area_a,
-                            b[j, 0], b[j, 1], b[j, 2], b[j, 3], area_b[j], eps, zero,
-                        )  # fmt: skip
-                        if v >= t:
-                            if not counting:
-                                ib[k] = j
-                                vals[k] = v
-                            k += 1
-        if counting:
-            offsets[i + 1] = k
-
-
-@numba.njit(cache=True)
-def _sweep_serial(
-    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals
-):
-    _sweep_rows(
-        a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals,
-        0, a.shape[0],
-    )  # fmt: skip
-
-
-@numba.njit(cache=True, parallel=True)
-def _sweep_parallel(
-    a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals
-):
-    n = a.shape[0]
-    chunk = 64
-    for c in numba.prange((n + chunk - 1) // chunk):
-        _sweep_rows(
-            a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, t, eps, zero, offsets, ib, vals,
-            c * chunk, min(n, (c + 1) * chunk),
-        )  # fmt: skip
 
 
 def _grid_shape(lo: float, hi: float, size: float, cap: int) -> tuple[float, int]:
@@ -239,40 +136,26 @@ def iou_pairs(
 
 def _iou_pairs_numpy(a: np.ndarray, b: np.ndarray, t: float, eps: float) -> tuple:
     n, m = a.shape[0], b.shape[0]
-    dtype = a.dtype.type
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, a.dtype))
     if n == 0 or m == 0:
         return empty
     wb = b[:, 2] - b[:, 0]
     hb = b[:, 3] - b[:, 1]
-    area_b = wb * hb
     # cell = the median box size: a window then spans a few cells per axis
     cap = max(int(math.sqrt(4 * m)) + 1, 1)
     x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
     sx, nx = _grid_shape(x0, float(b[:, 0].max()), float(np.median(wb)), cap)
     sy, ny = _grid_shape(y0, float(b[:, 1].max()), float(np.median(hb)), cap)
-    starts, order = _grid(
-        b[:, 0].astype(np.float64), b[:, 1].astype(np.float64), x0, y0, sx, sy, nx, ny
-    )
-    offsets = np.full(n + 1, -1, np.int64)
-    dummy_i = np.zeros(0, np.int64)
-    dummy_v = np.zeros(0, a.dtype)
-    args = (a, b, area_b, starts, order, x0, y0, sx, sy, nx, ny, dtype(t), dtype(eps), dtype(0))
-    # the thread pool's wake-up outweighs small problems
-    sweep = _sweep_parallel if n * 8 + m >= 20000 else _sweep_serial
-    sweep(*args, offsets, dummy_i, dummy_v)
-    offsets[0] = 0
-    np.cumsum(offsets, out=offsets)
-    total = int(offsets[-1])
-    if total == 0:
+    grid = {"x0": x0, "y0": y0, "sx": sx, "sy": sy, "nx": nx, "ny": ny}
+    bx, by = b[:, 0].astype(np.float64), b[:, 1].astype(np.float64)
+    starts, order = _cpu_kernels.grid_sort(bx, by, grid)
+    # t and eps are rounded to the inputs' dtype in the kernel, as the dense kernel does
+    offsets, ib, vals = _cpu_kernels.iou_pairs_sweep(a, b, starts, order, grid, t, eps)
+    if len(vals) == 0:
         return empty
-    ib = np.empty(total, np.int64)
-    vals = np.empty(total, a.dtype)
-    sweep(*args, offsets, ib, vals)
     ia = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
     # cells are visited in grid order, so a row's pairs may be out of index_b
-    # order: one stable key sort fixes all rows (cheaper to compile than a
-    # per-row sort in the kernel)
+    # order: one stable key sort fixes all rows
     if np.any((ib[1:] < ib[:-1]) & (ia[1:] == ia[:-1])):
         perm = np.argsort(ia * m + ib, kind="stable")
         ib, vals = ib[perm], vals[perm]
