@@ -9,8 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ioukit import boxes as B
 from ioukit.errors import InvalidBoxesError, InvalidMaskError, InvalidParameterError
+from ioukit.nms import _kernels as K
 from ioukit.nms import diou_nms, matrix_nms, nms
+from ioukit.nms._diou import DIOU_EPS
 from ioukit.nms._matrix import _torch_matrix
 
 torch = pytest.importorskip("torch")
@@ -39,7 +42,9 @@ def ref_diou_nms(boxes, scores, thr, beta=1.0):
                 (a[1] + a[3]) / 2 - (b[1] + b[3]) / 2
             ) ** 2
             c2 = (max(a[2], b[2]) - min(a[0], b[0])) ** 2 + (max(a[3], b[3]) - min(a[1], b[1])) ** 2
-            if not iou64(a, b) - (rho2 / (c2 + 1e-7)) ** beta > thr:
+            # eps = 1e-12 is a threshold (ioukit's one meaning): no penalty where c2 <= eps
+            pen = rho2 / c2 if c2 > 1e-12 else 0.0
+            if not iou64(a, b) - pen**beta > thr:
                 rest.append(j)
         alive = rest
     return keep
@@ -114,9 +119,72 @@ def test_diou_matches_reference_loop_and_torch(n, seed, thr, beta):
     b, s = rand_boxes(n, seed, q=2 if seed % 2 else None)
     want = ref_diou_nms(b, s, thr, beta)
     assert diou_nms(b, s, thr, beta).tolist() == want
-    got = T.diou_nms(torch.from_numpy(b), torch.from_numpy(s), thr, beta, 1e-7)
+    got = T.diou_nms(torch.from_numpy(b), torch.from_numpy(s), thr, beta, DIOU_EPS)
     assert got.tolist() == want
     assert diou_nms(torch.from_numpy(b), torch.from_numpy(s), thr, beta).tolist() == want
+
+
+def _degenerate_pairs():
+    # zero-area boxes (IoU 0): points, segments; c^2 = 0, tiny (<= eps), just above eps
+    a = [
+        [1, 1, 1, 1],  # the same point twice: c^2 = 0
+        [0, 0, 0, 0],  # points 1 apart: c^2 = 1
+        [0, 0, 0, 0],  # points 1e-7 apart: c^2 = 1e-14 <= eps
+        [0, 0, 0, 0],  # points 1.1e-6 apart: c^2 = 1.21e-12 > eps
+        [0, 0, 0, 5],  # two vertical segments side by side
+        [0, 0, 4, 0],  # a horizontal segment and a box, disjoint
+        [2, 2, 2, 2],  # a point inside a box (IoU 0, centres apart)
+    ]
+    b = [
+        [1, 1, 1, 1],
+        [1, 0, 1, 0],
+        [1e-7, 0, 1e-7, 0],
+        [1.1e-6, 0, 1.1e-6, 0],
+        [3, 1, 3, 4],
+        [0, 2, 4, 6],
+        [0, 0, 10, 10],
+    ]
+    return np.array(a, float), np.array(b, float)
+
+
+@pytest.mark.parametrize("eps", [DIOU_EPS, 1e-6, 0.0])
+def test_diou_penalty_agrees_with_boxes_diou_on_degenerate_boxes(eps):
+    # one meaning of eps (a threshold) and one penalty: boxes.diou = IoU - penalty, and
+    # these pairs have IoU 0, so -boxes.diou is its penalty, bit for bit
+    a, b = _degenerate_pairs()
+    want = -B.diou(a, b, aligned=True, eps=eps)
+    assert np.array_equal(K.diou_penalties(a, b, eps), want)
+    tb = T._diou_penalty(torch.from_numpy(a), torch.from_numpy(b), 1.0, eps)
+    assert np.array_equal(torch.diagonal(tb).numpy(), want)
+    # the default eps of both is one value
+    if eps == DIOU_EPS:
+        assert np.array_equal(K.diou_penalties(a, b, DIOU_EPS), -B.diou(a, b, aligned=True))
+    assert want[2] == (0.0 if eps > 0 else 1.0) and want[3] == (1.0 if eps < 1e-6 else 0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_diou_nms_suppresses_exactly_when_boxes_diou_exceeds(seed):
+    # a pair: the lower-scored box goes iff boxes.diou > iou_threshold (same bits)
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 20, (2, 2))
+    wh = rng.uniform(0, 10, (2, 2)) * (rng.uniform(size=(2, 1)) > 0.2)  # some zero-size
+    bx = np.concatenate([xy, xy + wh], axis=1)
+    d = float(B.diou(bx[:1], bx[1:])[0, 0])
+    s = np.array([0.9, 0.8])
+    assert diou_nms(bx, s, d).tolist() == [0, 1]  # DIoU > d is false
+    below = math.nextafter(d, -math.inf)
+    iou = float(B.iou(bx[:1], bx[1:])[0, 0])
+    union_zero = (wh.prod(axis=1) == 0).all() and iou == 0
+    # (two zero-area boxes: the NMS IoU is 0 / 0 = NaN, which never suppresses)
+    assert diou_nms(bx, s, below).tolist() == ([0, 1] if union_zero else [0])
+
+
+def test_diou_eps_is_checked():
+    b = np.array([[0, 0, 1, 1.0]])
+    for bad in (-1.0, float("nan"), "x"):
+        with pytest.raises(InvalidParameterError, match="eps"):
+            diou_nms(b, np.ones(1), 0.5, eps=bad)
 
 
 def test_diou_errors():

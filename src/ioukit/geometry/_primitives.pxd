@@ -126,10 +126,13 @@ cdef inline real box_iou_legacy(real ax1, real ay1, real ax2, real ay2,
 cdef inline double diou_penalty(double ax1, double ay1, double ax2, double ay2,
                                 double bx1, double by1, double bx2, double by2,
                                 double eps) noexcept nogil:
-    """Zheng et al. 2020 (DIoU) penalty rho^2 / (c^2 + eps) in float64: rho the distance
-    of the two box centres, c the diagonal of their smallest enclosing box (xyxy)."""
+    """Zheng et al. 2020 (DIoU) penalty rho^2 / c^2 in float64: rho the distance of the
+    two box centres, c the diagonal of their smallest enclosing box (xyxy). ``eps`` is a
+    threshold, as everywhere in ioukit (never added): 0 when c^2 <= eps, so that it
+    equals ``ioukit.boxes.diou``'s penalty (``_terms.diou_penalty``) bit for bit."""
     cdef double dx = (ax1 + ax2) * 0.5 - (bx1 + bx2) * 0.5
     cdef double dy = (ay1 + ay2) * 0.5 - (by1 + by2) * 0.5
     cdef double cw = _max(ax2, bx2) - _min(ax1, bx1)
     cdef double ch = _max(ay2, by2) - _min(ay1, by1)
-    return (dx * dx + dy * dy) / ((cw * cw + ch * ch) + eps)
+    cdef double c2 = cw * cw + ch * ch
+    return (dx * dx + dy * dy) / c2 if c2 > eps else 0

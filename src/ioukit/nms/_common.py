@@ -168,3 +168,13 @@ def check_threshold(name: str, value: float) -> float:
     if np.isnan(v):
         raise InvalidParameterError(f"{name} must be a number, got NaN")
     return v
+
+
+def check_eps(eps: Any) -> float:
+    """``eps``: a finite number >= 0 (a threshold, as in ioukit.boxes)."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)):
+        raise InvalidParameterError(f"eps must be a finite number >= 0; got {eps!r}")
+    v = float(eps)
+    if not (v >= 0 and np.isfinite(v)):
+        raise InvalidParameterError(f"eps must be a finite number >= 0; got {eps!r}")
+    return v

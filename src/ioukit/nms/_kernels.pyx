@@ -117,7 +117,7 @@ cdef struct Measure:
     double thr    # suppress when the measure is > thr (torchvision compares as double)
     int mode      # MODE_IOU or MODE_DIOU
     double beta   # DIoU: exponent of the distance penalty
-    double eps    # DIoU: added to the enclosing box's squared diagonal
+    double eps    # DIoU: no penalty when the enclosing box's squared diagonal is <= eps
 
 
 cdef inline bint _suppresses(real ix1, real iy1, real ix2, real iy2, real iarea,
@@ -133,6 +133,29 @@ cdef inline bint _suppresses(real ix1, real iy1, real ix2, real iy2, real iarea,
     if m.beta != 1.0:
         pen = pow(pen, m.beta)
     return <double>ovr - pen > m.thr
+
+
+def diou_penalties(const double[:, ::1] a, const double[:, ::1] b, double eps):
+    """The distance penalty DIoU-NMS subtracts, for the aligned pairs ``(a[i], b[i])``.
+
+    ``diou_penalty`` of ``ioukit.geometry._primitives`` (rho^2 / c^2 in float64, 0 where
+    c^2 <= eps) on (N, 4) xyxy float64 boxes; float64 (N,). The penalty alone, for
+    tests and for callers that compare it with ``ioukit.boxes.diou``'s.
+
+    >>> import numpy as np
+    >>> diou_penalties(np.array([[0., 0., 2., 2.]]), np.array([[2., 0., 4., 2.]]), 1e-12)
+    array([0.2])
+    """
+    cdef Py_ssize_t i, n = a.shape[0]
+    if b.shape[0] != n or a.shape[1] != 4 or b.shape[1] != 4:
+        raise ValueError("diou_penalties: a and b must both be (N, 4)")
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for i in range(n):
+            o[i] = diou_penalty(a[i, 0], a[i, 1], a[i, 2], a[i, 3],
+                                b[i, 0], b[i, 1], b[i, 2], b[i, 3], eps)
+    return out
 
 
 def _strip_sizes(b):
@@ -163,7 +186,7 @@ def greedy_nms(boxes, order, labels, double thr, int mode=MODE_IOU, double beta=
     (N,) int64 indices by decreasing score; labels: None, or (N,) int64 dense class
     ids 0..C-1 (boxes of different labels never suppress each other); thr: suppress
     when the measure is > thr; mode MODE_IOU (IoU) or MODE_DIOU (IoU minus
-    (rho^2 / (c^2 + eps)) ** beta).
+    (rho^2 / c^2) ** beta, the penalty 0 where c^2 <= eps).
 
     thr >= 0 uses the sparse candidate search of ``_greedy_sparse`` (a pair can only
     suppress when the boxes overlap); thr < 0 visits every later box, as torchvision.

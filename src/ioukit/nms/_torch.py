@@ -105,8 +105,8 @@ def _box_iou_tv(
 
 
 def _diou_penalty(r: torch.Tensor, c: torch.Tensor, beta: float, eps: float) -> torch.Tensor:
-    # Zheng et al. 2020 (DIoU penalty): rho^2 / (c^2 + eps) in float64, operation for
-    # operation as diou_penalty in geometry/_primitives.pxd.
+    # Zheng et al. 2020 (DIoU penalty): rho^2 / c^2 in float64, 0 where c^2 <= eps,
+    # operation for operation as diou_penalty in geometry/_primitives.pxd.
     r = r.to(torch.float64)
     c = c.to(torch.float64)
     dx = (r[:, None, 0] + r[:, None, 2]) * 0.5 - (c[None, :, 0] + c[None, :, 2]) * 0.5
@@ -114,7 +114,10 @@ def _diou_penalty(r: torch.Tensor, c: torch.Tensor, beta: float, eps: float) -> 
     rho2 = dx * dx + dy * dy
     cw = torch.maximum(r[:, None, 2], c[None, :, 2]) - torch.minimum(r[:, None, 0], c[None, :, 0])
     ch = torch.maximum(r[:, None, 3], c[None, :, 3]) - torch.minimum(r[:, None, 1], c[None, :, 1])
-    ratio = rho2 / ((cw * cw + ch * ch) + eps)
+    c2 = cw * cw + ch * ch
+    ok = c2 > eps
+    # the masked-out denominator is replaced before dividing (no 0 / 0 anywhere)
+    ratio = torch.where(ok, rho2 / torch.where(ok, c2, torch.ones_like(c2)), torch.zeros_like(c2))
     return ratio if beta == 1.0 else ratio**beta
 
 
