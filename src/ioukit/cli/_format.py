@@ -8,13 +8,17 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim", "good": "green", "bad": "red"}
+# the same palette as ANSI SGR codes, for single lines (see Printer.line)
+_SGR = {"error": "1;31", "warning": "33", "info": "2", "dim": "2", "good": "32", "bad": "31"}
 
 
 class Printer:
     """Writes lines and tables to ``stream`` (stdout).
 
-    rich is used when importable and ``IOUKIT_PLAIN`` is unset; rich itself
-    honours ``NO_COLOR`` and drops colour when the stream is not a terminal.
+    rich draws headings and tables when importable and ``IOUKIT_PLAIN`` is unset (it
+    honours ``NO_COLOR`` and drops colour when the stream is not a terminal); single
+    lines are coloured with plain ANSI codes on a terminal, so a summary-only run never
+    imports rich.
 
     >>> import io
     >>> buf = io.StringIO()
@@ -31,24 +35,31 @@ class Printer:
         self.stream = stream if stream is not None else sys.stdout
         if plain is None:
             plain = bool(os.environ.get("IOUKIT_PLAIN"))
-        self.console: Any = None
-        if not plain:
+        self._plain = plain
+        self._console: Any = None
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    @property
+    def console(self) -> Any:
+        """The rich console, made on first use (importing rich costs ~30 ms of a first
+        run: the COCO summary and plain lines never need it); None when plain."""
+        if self._console is None and not self._plain:
             try:
                 from rich.console import Console
             except ImportError:
-                pass
+                self._plain = True
             else:
-                tty = bool(getattr(self.stream, "isatty", lambda: False)())
-                self.console = Console(
-                    file=self.stream, highlight=False, width=None if tty else 110
+                self._console = Console(
+                    file=self.stream, highlight=False, width=None if self._tty else 110
                 )
+        return self._console
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        """One line of text; ``style`` is a key of the palette or a rich style."""
-        if self.console is not None and style:
-            from rich.text import Text
-
-            self.console.print(Text(text, style=_STYLE.get(style, style)))
+        """One line of text; ``style`` is a key of the palette (coloured on a terminal)."""
+        sgr = _SGR.get(style or "") if self._tty and not self._plain else None
+        if sgr and not os.environ.get("NO_COLOR"):
+            # the palette's few styles as plain ANSI codes: no rich import for a line
+            self.stream.write(f"\x1b[{sgr}m{text}\x1b[0m\n")
         else:
             self.stream.write(text + "\n")
 

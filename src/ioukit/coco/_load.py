@@ -528,32 +528,33 @@ def load_pair(
     >>> gt.image_ids.tolist(), dt.score.size
     ([1], 0)
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from .._concurrent import run_concurrently
 
     if needs_segmentation:
         # The segmentation parser's OpenMP loops may run in both threads at once: each
         # calling thread gets its own OpenMP team.
-        with ThreadPoolExecutor(1) as ex:
-            fut = ex.submit(lambda: _scan_dt_segm_raw(_map_file(dt_path)))
-            gt = load_gt(gt_path, needs_segmentation=True)
-            raw = fut.result()
+        gt, raw = run_concurrently(
+            [
+                lambda: load_gt(gt_path, needs_segmentation=True),
+                lambda: _scan_dt_segm_raw(_map_file(dt_path)),
+            ]
+        )
         if raw is not None:
             return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
         return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
     gbuf = _map_file(gt_path)
     dbuf = _map_file(dt_path)
-    with ThreadPoolExecutor(1) as ex:
-        fut = ex.submit(_scan_dt, dbuf)
-        gcols = _scan_gt(gbuf)
-        del gbuf
+
+    def ground_truth() -> GtTable:
         # the GT (the smaller scan per byte) is checked and indexed while the results
         # are still being scanned
+        gcols = _scan_gt(gbuf)
         if gcols is not None:
-            gt = _finish_gt(gcols, os.fspath(gt_path), None)
-        else:
-            gt = load_gt(gt_path)
-        dcols = fut.result()
-    del dbuf
+            return _finish_gt(gcols, os.fspath(gt_path), None)
+        return load_gt(gt_path)
+
+    gt, dcols = run_concurrently([ground_truth, lambda: _scan_dt(dbuf)])
+    gbuf = dbuf = None  # the maps close once nothing refers to them
     if dcols is not None:
         return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
     return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)

@@ -327,7 +327,7 @@ def _scan_parts(
     ``json``) gives None: the caller rescans the whole document in one pass, which
     then reports exactly what a single scan would.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from .._concurrent import run_concurrently
 
     n_int, n_float, n_span, n_f4 = widths
     n_fields = layout[5].size  # (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
@@ -338,10 +338,8 @@ def _scan_parts(
         work = _work_arrays(rows, n_int, n_float, n_span, n_fields, n_f4)
         return _k.scan(u8, True, layout, work, a, b)
 
-    with ThreadPoolExecutor(len(pieces) - 1) as ex:
-        futures = [ex.submit(run, piece) for piece in pieces[1:]]
-        first = run(pieces[0])  # this thread takes the first piece meanwhile
-        results = [first, *(f.result() for f in futures)]
+    # this thread takes the first piece, one new thread each of the others
+    results = run_concurrently([lambda p=p: run(p) for p in pieces])
     if any(int(r[0]) != _k.OK for r in results):
         return None
     return results
