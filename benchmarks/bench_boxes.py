@@ -7,7 +7,7 @@
    a plain NumPy broadcast implementation, and ioukit on torch tensors (the
    array-API path). Best of R runs after a warm-up (the first call's time is
    printed separately). Ratios are peer time / ioukit time (> 1: ioukit faster).
-2. ioukit.boxes.iou_pairs on 100k x 100k clustered boxes (min_iou 0.5), in a
+2. ioukit.boxes.iou_pairs on 100k x 100k clustered boxes (iou_threshold 0.5), in a
    fresh child process: time and peak resident memory, against the 40 GB the
    dense float32 matrix would need.
 
@@ -168,7 +168,7 @@ def pairs_section() -> None:
         return
     r = json.loads(out.stdout.strip().splitlines()[-1])
     dense_gb = 100_000 * 100_000 * 4 / 1e9
-    print("iou_pairs, 100k x 100k clustered boxes (1000 clusters), float32, min_iou = 0.5")
+    print("iou_pairs, 100k x 100k clustered boxes (1000 clusters), float32, iou_threshold = 0.5")
     print(f"  time                 {r['time_s']:.2f} s (best of 3)")
     print(f"  pairs found          {r['pairs']:,}")
     print(f"  peak RSS             {r['peak_mb']:.0f} MB "

@@ -137,8 +137,10 @@ def test_torch_and_jax_inputs_come_back_in_kind():
 def test_errors():
     a = np.array([[0.0, 0.0, 1.0, 1.0]])
     for t in (0, 0.0, -0.5, 1.5, float("nan"), "0.5", None):
-        with pytest.raises(InvalidParameterError, match="min_iou"):
+        with pytest.raises(InvalidParameterError, match="iou_threshold"):
             boxes.iou_pairs(a, a, t)
+    with pytest.raises(TypeError, match="iou_threshold"):
+        boxes.iou_pairs(a, a)
     with pytest.raises(InvalidParameterError, match="eps"):
         boxes.iou_pairs(a, a, 0.5, eps=-1.0)
     with pytest.raises(ShapeMismatchError, match=r"a must be \[K, 4\]"):
@@ -150,3 +152,15 @@ def test_errors():
     bad = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, np.inf, 1.0]])
     with pytest.raises(InvalidBoxesError, match="b: row 1"):
         boxes.iou_pairs(a, bad, 0.5)
+
+
+def test_min_iou_is_a_deprecated_alias():
+    rng = np.random.default_rng(4)
+    a, b = clustered(rng, 60, 5), clustered(rng, 80, 5)
+    want = boxes.iou_pairs(a, b, iou_threshold=0.3)
+    with pytest.warns(DeprecationWarning, match="iou_threshold"):
+        got = boxes.iou_pairs(a, b, min_iou=0.3)
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(InvalidParameterError, match="not both"):
+        boxes.iou_pairs(a, b, 0.3, min_iou=0.3)

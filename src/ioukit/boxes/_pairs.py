@@ -26,6 +26,7 @@ import array_api_compat
 import numpy as np
 
 from .._backend import is_numpy, namespace, to_floating
+from .._deprecation import UNSET, renamed
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ._formats import as_box_array, check_boxes, check_format, to_host, to_xyxy
 from ._measures import DEFAULT_EPS, _cpu_kernels
@@ -58,16 +59,17 @@ def _grid_shape(lo: float, hi: float, size: float, cap: int) -> tuple[float, int
 def iou_pairs(
     a: Any,
     b: Any,
-    min_iou: float,
+    iou_threshold: float = UNSET,
     *,
     fmt: str = "xyxy",
     eps: float = DEFAULT_EPS,
     validate: bool = True,
     image_size: Any = None,
+    min_iou: float = UNSET,
 ) -> IouPairs:
-    """All pairs ``(i, j)`` with ``IoU(a[i], b[j]) >= min_iou``, without the dense matrix.
+    """All pairs ``(i, j)`` with ``IoU(a[i], b[j]) >= iou_threshold``, without the dense matrix.
 
-    Equals ``np.nonzero(iou(a, b) >= min_iou)`` with the values, in the same
+    Equals ``np.nonzero(iou(a, b) >= iou_threshold)`` with the values, in the same
     order (by i, then j) and to the bit (the same compiled per-pair formula),
     in memory proportional to N + M + the number of pairs.
 
@@ -77,8 +79,9 @@ def iou_pairs(
     b : array [M, 4]
         NumPy arrays (or lists); torch / JAX arrays are copied to the host
         and the result converted back (no autograd through this function).
-    min_iou : float
+    iou_threshold : float
         Threshold in (0, 1]. (At 0 every pair qualifies: use :func:`iou`.)
+        ``min_iou=`` is its deprecated name.
     fmt, eps, validate, image_size
         As for :func:`iou`.
 
@@ -98,8 +101,11 @@ def iou_pairs(
     >>> p.index_a, p.index_b, p.iou
     (array([0, 1]), array([0, 1]), array([0.5, 1. ]))
     """
-    if not isinstance(min_iou, (int, float, np.floating)) or not (0 < min_iou <= 1):
-        raise InvalidParameterError(f"min_iou must be a number in (0, 1]; got {min_iou!r}")
+    t = renamed("iou_pairs", "min_iou", "iou_threshold", min_iou, iou_threshold, UNSET)
+    if t is UNSET:
+        raise TypeError("iou_pairs() missing required argument: 'iou_threshold'")
+    if not isinstance(t, (int, float, np.floating)) or not (0 < t <= 1):
+        raise InvalidParameterError(f"iou_threshold must be a number in (0, 1]; got {t!r}")
     if not isinstance(eps, (int, float)) or not (eps >= 0 and math.isfinite(eps)):
         raise InvalidParameterError(f"eps must be a finite number >= 0; got {eps!r}")
     a = as_box_array(a, "a")
@@ -122,7 +128,7 @@ def iou_pairs(
         dtype = np.dtype(np.float32)
     ah = np.ascontiguousarray(to_xyxy(np, ah.astype(dtype, copy=False), fmt, image_size))
     bh = np.ascontiguousarray(to_xyxy(np, bh.astype(dtype, copy=False), fmt, image_size))
-    ia, ib, vals = _iou_pairs_numpy(ah, bh, float(min_iou), float(eps))
+    ia, ib, vals = _iou_pairs_numpy(ah, bh, float(t), float(eps))
     if native:
         return IouPairs(ia, ib, vals.astype(out_dtype, copy=False))
     # back to the caller's library and device
