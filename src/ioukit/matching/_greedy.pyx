@@ -148,9 +148,8 @@ cdef struct Scratch:
 
 
 cdef struct Records:
-    # optional outputs at area range `area` (-1: none): per detection position and
-    # threshold the matched GT row (-1) and its IoU (NaN); per detection its best GT
-    Py_ssize_t area
+    # optional outputs (at one area range): per detection position and threshold the
+    # matched GT row (-1) and its IoU (NaN); per detection its best GT and IoU
     int64_t* gt
     double* iou
     int64_t* best_gt
@@ -191,8 +190,10 @@ cdef inline void _match_group_coco(
         const double[::1] gt_area, const uint8_t[::1] gt_matchable,
         const double[::1] dt_area, const uint8_t[::1] dt_unm, bint has_unm,
         const double[::1] iou_thrs, const double[:, ::1] area_rng,
-        uint8_t[:, :, ::1] out, Scratch* s, Records* r) noexcept nogil:
-    # flags of group g's detections at every area range and threshold (+ records)
+        uint8_t[:, :, ::1] out, Scratch* s, Records* r, Py_ssize_t rec_a) noexcept nogil:
+    # flags of group g's detections at every area range and threshold (+ records at
+    # area range rec_a >= 0). has_unm and rec_a are constants at each call site, so
+    # that the compiler can specialise the plain COCO case (no flags, no records).
     cdef Py_ssize_t n_t = iou_thrs.shape[0], n_a = area_rng.shape[0]
     cdef Py_ssize_t d0 = dt_off[g], nd = dt_off[g + 1] - d0
     cdef Py_ssize_t g0 = gt_off[g], ng = gt_off[g + 1] - g0
@@ -202,7 +203,7 @@ cdef inline void _match_group_coco(
     cdef double thr_min, thr, v, x, da, lo, hi, best, vb
     cdef uint8_t f, unm
     cdef bint matched, ignored
-    cdef bint keep = r.area >= 0
+    cdef bint keep = rec_a >= 0
     for j in range(ng):
         G = gt_index[g0 + j]
         s.base_ig[j] = gt_ignore[G]
@@ -304,7 +305,7 @@ cdef inline void _match_group_coco(
                     out[d0 + i, a, t] = TP
                 else:
                     out[d0 + i, a, t] = FP
-                if keep and a == r.area:
+                if a == rec_a:
                     r.gt[(d0 + i) * n_t + t] = gt_index[g0 + m] if m > -1 else -1
                     r.iou[(d0 + i) * n_t + t] = best if m > -1 else NAN
 
@@ -344,7 +345,6 @@ def match_coco_kernel(const double[::1] ious, const int64_t[::1] iou_off,
     cdef Py_ssize_t nd = dt_index.shape[0]
     cdef bint has_unm = dt_ignore_unmatched.shape[0] > 0
     cdef Records r
-    r.area = rec_area
     r.gt = NULL
     r.iou = NULL
     r.best_gt = NULL
@@ -355,6 +355,8 @@ def match_coco_kernel(const double[::1] ious, const int64_t[::1] iou_off,
                 or best_gt.shape[0] != nd or best_iou.shape[0] != nd
                 or (nd and (rec_gt.shape[1] != n_t or rec_iou.shape[1] != n_t))):
             raise ValueError("match_coco_kernel: record arrays missing or of the wrong shape")
+        if rec_area >= area_rng.shape[0]:
+            raise ValueError("match_coco_kernel: rec_area is not an area range index")
         if nd:
             r.gt = &rec_gt[0, 0]
             r.iou = &rec_iou[0, 0]
@@ -379,7 +381,13 @@ def match_coco_kernel(const double[::1] ious, const int64_t[::1] iou_off,
             # groups c, c + n_chunks, ... (strided: balances costly categories); the
             # count is a division of positive numbers (C's and Python's agree)
             for q in range((n_groups - c + n_chunks - 1) // n_chunks):
-                _match_group_coco(c + q * n_chunks, ious, iou_off, dt_index, dt_off,
-                                  gt_index, gt_off, gt_ignore, gt_reusable, gt_area,
-                                  gt_matchable, dt_area, dt_ignore_unmatched, has_unm,
-                                  iou_thrs, area_rng, out, &s, &r)
+                if rec_area < 0 and not has_unm:  # COCO without records
+                    _match_group_coco(c + q * n_chunks, ious, iou_off, dt_index, dt_off,
+                                      gt_index, gt_off, gt_ignore, gt_reusable, gt_area,
+                                      gt_matchable, dt_area, dt_ignore_unmatched, False,
+                                      iou_thrs, area_rng, out, &s, &r, -1)
+                else:
+                    _match_group_coco(c + q * n_chunks, ious, iou_off, dt_index, dt_off,
+                                      gt_index, gt_off, gt_ignore, gt_reusable, gt_area,
+                                      gt_matchable, dt_area, dt_ignore_unmatched, has_unm,
+                                      iou_thrs, area_rng, out, &s, &r, rec_area)
