@@ -38,6 +38,8 @@ SPEC = {
     "i": FieldSpec("int"),
     "f": FieldSpec("float"),
     "b": FieldSpec("float4"),
+    "r": FieldSpec("floats", width=5),  # e.g. a rotated box (cx, cy, w, h, angle)
+    "t": FieldSpec("floats", width=2),  # e.g. a time interval (start, end)
     "s": FieldSpec("str"),
     "sp": FieldSpec("span"),
     "fl": FieldSpec("flag"),
@@ -66,11 +68,12 @@ def expected(records: list, fields: dict) -> dict:
             col = np.array([int(v) if v is not None else 0 for v in vals], dtype=np.int64)
         elif spec.kind == "float":
             col = np.array([float(v) if v is not None else np.nan for v in vals], dtype=np.float64)
-        elif spec.kind == "float4":
-            col = np.full((len(vals), 4), np.nan)
+        elif spec.kind in ("float4", "floats"):
+            w = spec.list_width()
+            col = np.full((len(vals), w), np.nan)
             lens = np.array([len(v) if v is not None else -1 for v in vals], dtype=np.int64)
             for k, v in enumerate(vals):
-                if v is not None and len(v) == 4:
+                if v is not None and len(v) == w:
                     col[k] = [float(x) for x in v]
             out[name + ".len"] = lens
         elif spec.kind == "str":
@@ -92,12 +95,15 @@ def check(res, records: list, fields: dict, raw: bytes) -> None:
             np.testing.assert_array_equal(got[pres], col[pres], err_msg=name)
         elif spec.kind == "float":
             np.testing.assert_array_equal(_bits(got[pres]), _bits(col[pres]), err_msg=name)
-        elif spec.kind == "float4":
+        elif spec.kind in ("float4", "floats"):
+            w = spec.list_width()
+            assert got.shape == (len(records), w), name
             lens = exp[name + ".len"]
             np.testing.assert_array_equal(res.lengths[name][pres], lens[pres])
-            ok = pres & (lens == 4)
+            ok = pres & (lens == w)
             np.testing.assert_array_equal(_bits(got[ok]), _bits(col[ok]), err_msg=name)
-            np.testing.assert_array_equal(res.bad_rows[name], np.flatnonzero(pres & (lens != 4)))
+            assert np.isnan(got[~ok]).all(), name
+            np.testing.assert_array_equal(res.bad_rows[name], np.flatnonzero(pres & (lens != w)))
         elif spec.kind == "str":
             assert got == [c if p else None for c, p in zip(col, pres)], name
         else:
@@ -179,7 +185,7 @@ SCALAR = st.one_of(
 )  # fmt: skip
 
 
-RESERVED = {"i", "f", "b", "s", "sp", "fl", "x y", "recs"}
+RESERVED = {"i", "f", "b", "r", "t", "s", "sp", "fl", "x y", "recs"}
 # Junk keys never collide with the requested ones (those would be typed values), and
 # are mostly plain: a key written with escapes sends the whole document to json.
 JUNK_KEY = (
@@ -214,6 +220,16 @@ VALUE = {
         WS,
         st.lists(st.tuples(FLOAT_TOKEN, WS), min_size=4, max_size=4)
         | st.lists(st.tuples(FLOAT_TOKEN, WS), max_size=6),
+    ).map(lambda t: "[" + t[0] + ",".join(a + w for a, w in t[1]) + "]"),
+    "r": st.tuples(
+        WS,
+        st.lists(st.tuples(FLOAT_TOKEN, WS), min_size=5, max_size=5)
+        | st.lists(st.tuples(FLOAT_TOKEN, WS), max_size=7),
+    ).map(lambda t: "[" + t[0] + ",".join(a + w for a, w in t[1]) + "]"),
+    "t": st.tuples(
+        WS,
+        st.lists(st.tuples(FLOAT_TOKEN, WS), min_size=2, max_size=2)
+        | st.lists(st.tuples(FLOAT_TOKEN, WS), max_size=4),
     ).map(lambda t: "[" + t[0] + ",".join(a + w for a, w in t[1]) + "]"),
     "s": string_token(),
     "sp": JUNK,
@@ -661,3 +677,30 @@ def test_coco100_results_match_json(coco100, name):
     res = scan_coco_results(raw)
     check(res, json.loads(raw), COCO_RESULTS_FIELDS, raw)
     assert res.count == 734
+
+
+def test_float_lists_of_any_width():
+    # "bbox" with 4 numbers is one case of a list field of width N: 5 (a rotated box),
+    # 2 (an interval), 7 (a 3-D box); other lengths are reported, values left NaN
+    raw = (
+        b'[{"r": [1, 2, 3, 4, 0.5], "t": [0.25, 1e3], "k": [1, 2, 3, 4, 5, 6, 7]},'
+        b' {"r": [1, 2, 3, 4], "t": [1, 2, 3], "k": []}, {"b": [1, 2, 3, 4]}]'
+    )
+    fields = {
+        "r": FieldSpec("floats", width=5),
+        "t": FieldSpec("floats", width=2),
+        "k": FieldSpec("floats", width=7),
+        "b": FieldSpec("float4"),
+    }
+    r = scan_records(raw, (), fields)
+    assert r["r"].shape == (3, 5) and r["r"][0].tolist() == [1, 2, 3, 4, 0.5]
+    assert r["t"][0].tolist() == [0.25, 1000.0] and r["k"][0].tolist() == list(range(1, 8))
+    assert r.lengths["r"].tolist() == [5, 4, -1] and r.bad_rows["r"].tolist() == [1]
+    assert r.bad_rows["t"].tolist() == [1] and r.bad_rows["k"].tolist() == [1]
+    assert np.isnan(r["r"][1:]).all() and np.isnan(r["t"][1:]).all()
+    assert r["b"][2].tolist() == [1, 2, 3, 4] and r.present["b"].tolist() == [False, False, True]
+    check(r, json.loads(raw), fields, raw)
+    with pytest.raises(InvalidParameterError, match="width"):
+        scan_records(raw, (), {"r": FieldSpec("floats")})
+    with pytest.raises(InvalidParameterError, match="width"):
+        scan_records(raw, (), {"r": FieldSpec("floats", width=0)})

@@ -46,18 +46,20 @@ cdef enum:
     MAX_DEPTH = 512  # containers nested in a skipped value
     SLOW_ROWS = 64  # first size of the slow-number table
 
-# Field kinds (mirrors _jsonscan.KINDS).
+# Field kinds (mirrors _jsonscan.KINDS). FK_FLOATS: a list of numbers of the field's
+# width (fwidth), e.g. a COCO bbox (4).
 cdef enum:
     FK_INT = 0
     FK_FLOAT = 1
-    FK_FLOAT4 = 2
+    FK_FLOATS = 2
     FK_STR = 3
     FK_SPAN = 4
     FK_FLAG = 5
 
 K_INT = FK_INT
 K_FLOAT = FK_FLOAT
-K_FLOAT4 = FK_FLOAT4
+K_FLOATS = FK_FLOATS
+K_FLOAT4 = FK_FLOATS  # the width-4 case, by its former name
 K_STR = FK_STR
 K_SPAN = FK_SPAN
 K_FLAG = FK_FLAG
@@ -80,16 +82,19 @@ cdef struct Layout:
     const int64_t* fkey_off
     const int64_t* fkind  # FK_*
     const int64_t* fcol  # first column of field f in its kind's array
+    const int64_t* fwidth  # FK_FLOATS: the list's width (columns fcol[f] .. + fwidth[f])
+    const int64_t* flen  # FK_FLOATS: field f's column in the list-length array
     Py_ssize_t n_tables
 
 
 # The output columns: C-contiguous (rows x width) arrays owned by scan().
 cdef struct Columns:
     int64_t* ints  # int and flag fields
-    double* floats  # float and float4 fields, then one scratch column (5th+ list items)
+    double* floats  # float and float-list fields, then one scratch column (items past
+                    # a list's width)
     int64_t* spans  # str and span fields: start, end, flags or first byte
     uint8_t* present  # one per field
-    int64_t* f4len  # one per float4 field: the list's length
+    int64_t* f4len  # one per float-list field: the list's length
     Py_ssize_t w_int, w_float, w_span, w_present, w_f4
     Py_ssize_t rows  # rows allocated
     int64_t* slow  # (slow_rows, 5): table, row, column (-1: cancelled), token start, end
@@ -290,7 +295,7 @@ cdef inline Py_ssize_t _number_into(const uint8_t* buf, Py_ssize_t i, Py_ssize_t
 
 cdef inline void _clear_row(const Layout* lay, Columns* cols, int64_t f0, int64_t f1,
                             Py_ssize_t row) noexcept nogil:
-    # A record's fields before it is read: absent (0, NaN, spans -1, f4len -1).
+    # A record's fields before it is read: absent (0, NaN, spans -1, list length -1).
     cdef int64_t f, k, c, q
     cdef int64_t* ints = cols.ints + row * cols.w_int
     cdef double* floats = cols.floats + row * cols.w_float
@@ -303,10 +308,10 @@ cdef inline void _clear_row(const Layout* lay, Columns* cols, int64_t f0, int64_
             ints[c] = 0
         elif k == FK_FLOAT:
             floats[c] = NAN
-        elif k == FK_FLOAT4:
-            for q in range(4):
+        elif k == FK_FLOATS:
+            for q in range(lay.fwidth[f]):
                 floats[c + q] = NAN
-            cols.f4len[row * cols.w_f4 + c // 4] = -1
+            cols.f4len[row * cols.w_f4 + lay.flen[f]] = -1
         else:
             spans[c] = -1
             spans[c + 1] = -1
@@ -341,10 +346,10 @@ cdef Py_ssize_t _parse_record(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n, in
     cdef uint8_t* present = cols.present + row * cols.w_present
     cdef int64_t* f4len = cols.f4len + row * cols.w_f4
     cdef Py_ssize_t ks, j
-    cdef int64_t field, k, col, v, dst, q
+    cdef int64_t field, k, col, v, dst, q, w
     cdef int kflags, sflags, code
     cdef uint8_t c
-    cdef bint is4, empty
+    cdef bint islist, empty
     cdef int cnt
     _clear_row(lay, cols, f0, f1, row)
     i = skip_ws(buf, i + 1, n)
@@ -398,13 +403,14 @@ cdef Py_ssize_t _parse_record(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n, in
                     return -ST_NONFINITE
                 else:
                     return -ST_TYPE
-            elif k == FK_FLOAT or k == FK_FLOAT4:
-                # One shared number site for both kinds.
-                is4 = k == FK_FLOAT4
-                _invalidate_slow(cols, t, row, col, col + (4 if is4 else 1))
+            elif k == FK_FLOAT or k == FK_FLOATS:
+                # One shared number site for both kinds; a list fills w columns.
+                islist = k == FK_FLOATS
+                w = lay.fwidth[field] if islist else 1
+                _invalidate_slow(cols, t, row, col, col + w)
                 cnt = 0
                 empty = False
-                if is4:
+                if islist:
                     if c != 91:
                         return -ST_NULL if c == 110 else -ST_TYPE
                     i = skip_ws(buf, i + 1, n)
@@ -414,13 +420,13 @@ cdef Py_ssize_t _parse_record(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n, in
                 while not empty:
                     if i >= n:
                         return -ST_SYNTAX
-                    # Elements past the 4th are parsed (validated) into the scratch column.
-                    dst = col + cnt if cnt < 4 else cols.w_float - 1
+                    # Elements past the width are parsed (validated) into the scratch column.
+                    dst = col + cnt if cnt < w else cols.w_float - 1
                     i = _number_into(buf, i, n, floats, dst, cols, t, row)
                     if i < 0:
                         return i
                     cnt += 1
-                    if not is4:
+                    if not islist:
                         break
                     i = skip_ws(buf, i, n)
                     if i >= n:
@@ -432,11 +438,11 @@ cdef Py_ssize_t _parse_record(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n, in
                         i += 1
                         break
                     return -ST_SYNTAX
-                if is4:
-                    f4len[col // 4] = cnt
-                    if cnt != 4:
-                        _invalidate_slow(cols, t, row, col, col + 4)
-                        for q in range(4):
+                if islist:
+                    f4len[lay.flen[field]] = cnt
+                    if cnt != w:
+                        _invalidate_slow(cols, t, row, col, col + w)
+                        for q in range(w):
                             floats[col + q] = NAN
             else:  # FK_STR
                 if c != 34:
@@ -662,13 +668,14 @@ def scan(const uint8_t[::1] buf, bint root_is_list, tuple layout, tuple work,
     (table 0); otherwise the root is an object whose member tkeys[t] selects table
     t's record list (the last duplicate wins).
 
-    layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol), as
-    ``_jsonscan._layout`` builds it: fields tfield_off[t]..tfield_off[t+1] belong to
-    table t. work = (ints, floats, spans, present, f4len), C-contiguous (rows x
-    columns): ints int64, floats float64 with one spare column that receives the
-    5th+ elements of an over-long float4 list, spans int64 (3 per field), present
-    uint8 per field, f4len int64 per float4 field. They are replaced by larger copies
-    when the rows run out.
+    layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen),
+    as ``_jsonscan._layout`` builds it: fields tfield_off[t]..tfield_off[t+1] belong to
+    table t; a float-list field f fills fwidth[f] float columns from fcol[f] and its
+    length goes to column flen[f] of f4len. work = (ints, floats, spans, present,
+    f4len), C-contiguous (rows x columns): ints int64, floats float64 with one spare
+    column that receives the elements of an over-long list past its width, spans
+    int64 (3 per field), present uint8 per field, f4len int64 per float-list field.
+    They are replaced by larger copies when the rows run out.
 
     A part (root lists only; table 0) holds the records from ``buf[start]`` (a ``{``):
     with ``stop >= 0`` it ends at the ``,`` at ``stop`` (E_SPLIT if the records do not
@@ -681,14 +688,14 @@ def scan(const uint8_t[::1] buf, bint root_is_list, tuple layout, tuple work,
     the numbers left to Python's float (column -1: cancelled by a later duplicate key).
     """
     cdef const uint8_t[::1] tkeys, fkeys
-    cdef const int64_t[::1] tkey_off, tfield_off, fkey_off, fkind, fcol
+    cdef const int64_t[::1] tkey_off, tfield_off, fkey_off, fkind, fcol, fwidth, flen
     cdef int64_t[::1] counts_v
     cdef uint8_t[::1] found_v
     cdef Layout lay
     cdef Columns cols
     cdef Scan s
     cdef int status
-    tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol = layout
+    tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen = layout
     ints, floats, spans, present, f4len = work
     lay.tkeys = &tkeys[0]
     lay.tkey_off = &tkey_off[0]
@@ -697,6 +704,8 @@ def scan(const uint8_t[::1] buf, bint root_is_list, tuple layout, tuple work,
     lay.fkey_off = &fkey_off[0]
     lay.fkind = &fkind[0]
     lay.fcol = &fcol[0]
+    lay.fwidth = &fwidth[0]
+    lay.flen = &flen[0]
     lay.n_tables = tkey_off.shape[0] - 1
     counts = np.zeros(lay.n_tables, dtype=np.int64)
     found = np.zeros(lay.n_tables, dtype=np.bool_)

@@ -52,7 +52,8 @@ __all__ = [
 KINDS = {
     "int": _k.K_INT,
     "float": _k.K_FLOAT,
-    "float4": _k.K_FLOAT4,
+    "floats": _k.K_FLOATS,
+    "float4": _k.K_FLOATS,  # "floats" of width 4 (a COCO bbox), by its former name
     "str": _k.K_STR,
     "span": _k.K_SPAN,
     "flag": _k.K_FLAG,
@@ -95,17 +96,37 @@ class FieldSpec:
     kind:
         ``"int"`` (int64; a fraction, exponent or out-of-range value falls back),
         ``"float"`` (float64; JSON integers are converted as ``float(int)``),
-        ``"float4"`` (a list of numbers -> (n, 4) float64; a list of another length
-        is recorded in ``ScanResult.bad_rows`` with NaN values),
+        ``"floats"`` (a list of ``width`` numbers -> (n, width) float64; a list of
+        another length is recorded in ``ScanResult.bad_rows`` with NaN values; a
+        COCO ``bbox`` is ``FieldSpec("floats", width=4)``, also spelled ``"float4"``),
         ``"str"`` (list of ``str``, ``None`` where absent; escapes decoded as json does),
         ``"span"`` (any value, kept raw: (n, 2) int64 byte offsets ``[start, end)``),
         ``"flag"`` (int64 from ``true``/``false`` or an integer, kept as written).
     key:
         The JSON key; defaults to the field's name in the mapping.
+    width:
+        ``"floats"`` only: the number of values of the list (>= 1).
     """
 
     kind: str
     key: str | None = None
+    width: int | None = None
+
+    def list_width(self) -> int:
+        """Width of a ``"floats"`` field (4 for ``"float4"``).
+
+        >>> FieldSpec("floats", width=5).list_width(), FieldSpec("float4").list_width()
+        (5, 4)
+        """
+        if self.kind == "float4":
+            if self.width not in (None, 4):
+                raise InvalidParameterError(f"a float4 field has width 4, not {self.width}")
+            return 4
+        if self.width is None or isinstance(self.width, bool) or int(self.width) < 1:
+            raise InvalidParameterError(
+                f"a 'floats' field needs width >= 1; got width={self.width!r}"
+            )
+        return int(self.width)
 
 
 @dataclass
@@ -114,10 +135,11 @@ class ScanResult:
 
     count: number of records n. found: whether the list existed in the document.
     columns: name -> array (int/flag: (n,) int64, float: (n,) float64 NaN where absent,
-    float4: (n, 4) float64, str: list of str/None, span: (n, 2) int64 with -1 where absent).
+    floats: (n, width) float64, str: list of str/None, span: (n, 2) int64 with -1 where
+    absent).
     present: name -> (n,) bool, whether the record had the key.
-    lengths: float4 name -> (n,) int64 list length (-1 where absent).
-    bad_rows: float4 name -> int64 indices of records whose list length is not 4.
+    lengths: floats name -> (n,) int64 list length (-1 where absent).
+    bad_rows: floats name -> int64 indices of records whose list length is not the width.
     first_byte: span name -> (n,) uint8 first byte of the raw value (``[``, ``{`` ...; 0 if absent).
     """
 
@@ -159,9 +181,9 @@ def _key_bytes(key: str, what: str) -> bytes:
 def _layout(tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, FieldSpec]]]):
     root_is_list = False
     tkeys, tkey_off, tfield_off = [], [0], [0]
-    fkeys, fkey_off, fkind, fcol = [], [0], [], []
-    places = []  # per table: list of (name, kind, col, field index)
-    n_int = n_float = n_span = 0
+    fkeys, fkey_off, fkind, fcol, fwidth, flen = [], [0], [], [], [], []
+    places = []  # per table: list of (name, kind, col, field index, width, length column)
+    n_int = n_float = n_span = n_list = 0
     if not tables:
         raise InvalidParameterError("at least one table must be requested")
     for tname, (path, fields) in tables.items():
@@ -197,19 +219,24 @@ def _layout(tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, FieldSpec]]
                 raise InvalidParameterError(f"table {tname!r}: key {kb.decode()!r} requested twice")
             seen.add(kb)
             kind = KINDS[spec.kind]
+            width, lcol = 1, -1
             if kind in (_k.K_INT, _k.K_FLAG):
                 col, n_int = n_int, n_int + 1
             elif kind == _k.K_FLOAT:
                 col, n_float = n_float, n_float + 1
-            elif kind == _k.K_FLOAT4:
-                col, n_float = n_float, n_float + 4
+            elif kind == _k.K_FLOATS:
+                width = spec.list_width()
+                col, n_float = n_float, n_float + width
+                lcol, n_list = n_list, n_list + 1
             else:
                 col, n_span = n_span, n_span + 3
-            place.append((name, kind, col, len(fkind)))
+            place.append((name, kind, col, len(fkind), width, lcol))
             fkeys.append(kb)
             fkey_off.append(fkey_off[-1] + len(kb))
             fkind.append(kind)
             fcol.append(col)
+            fwidth.append(width)
+            flen.append(lcol)
         tfield_off.append(len(fkind))
         places.append((tname, place))
     arr = np.array
@@ -222,10 +249,12 @@ def _layout(tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, FieldSpec]]
         arr(fkey_off, dtype=np.int64),
         arr(fkind, dtype=np.int64),
         arr(fcol, dtype=np.int64),
+        arr(fwidth or [0], dtype=np.int64),
+        arr(flen or [0], dtype=np.int64),
         n_int,
         n_float,
         n_span,
-        n_float // 4 + 1,
+        n_list,
         places,
     )
 
@@ -330,7 +359,8 @@ def _scan_parts(
     from .._concurrent import run_concurrently
 
     n_int, n_float, n_span, n_f4 = widths
-    n_fields = layout[5].size  # (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
+    # (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen)
+    n_fields = layout[5].size
 
     def run(piece: tuple[int, int]) -> Any:
         a, b = piece
@@ -383,8 +413,8 @@ def scan_tables(
     ([1], ['s', None], [True, False])
     """
     u8 = _as_u8(buf)
-    (root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, n_int, n_float,
-     n_span, n_f4, places) = _layout(tables)  # fmt: skip
+    (root_is_list, tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen,
+     n_int, n_float, n_span, n_f4, places) = _layout(tables)  # fmt: skip
     if u8.size >= 3 and u8[0] == 0xEF and u8[1] == 0xBB and u8[2] == 0xBF:
         raise ScanFallback("a UTF-8 byte-order mark", 0)
     raw = buf if isinstance(buf, (bytes, mmap.mmap)) else u8.tobytes()
@@ -393,7 +423,7 @@ def scan_tables(
     if root_is_list and parts > 1:
         pieces = _split_points(u8, parts)
         if pieces is not None:
-            layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
+            layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen)
             results = _scan_parts(u8, pieces, layout, (n_int, n_float, n_span, n_f4))
     if results is not None:
         found = np.ones(1, dtype=bool)
@@ -403,7 +433,7 @@ def scan_tables(
             tables_parts[0].append(_Part(int(cnt[0]), ints, floats, spans, present, f4len))
     else:
         work = _work_arrays(_initial_rows(u8.size), n_int, n_float, n_span, fkind.size, n_f4)
-        layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol)
+        layout = (tkeys, tkey_off, tfield_off, fkeys, fkey_off, fkind, fcol, fwidth, flen)
         (status, pos, counts, found, ints, floats, spans, present, f4len, slow,
          n_slow) = _k.scan(u8, root_is_list, layout, work, -1, -1)  # fmt: skip
         if status != _k.OK:
@@ -436,18 +466,18 @@ def _result(raw: Any, parts: list[_Part], place: list, found: bool) -> ScanResul
 
     n = sum(p.n for p in parts)
     res = ScanResult(count=n, found=found)
-    for name, kind, col, f in place:
+    for name, kind, col, f, width, lcol in place:
         pres = rows("present", f, copy=False).astype(bool)
         res.present[name] = pres
         if kind in (_k.K_INT, _k.K_FLAG):
             res.columns[name] = rows("ints", col)
         elif kind == _k.K_FLOAT:
             res.columns[name] = rows("floats", col)
-        elif kind == _k.K_FLOAT4:
-            res.columns[name] = rows("floats", slice(col, col + 4))
-            lens = rows("f4len", col // 4)
+        elif kind == _k.K_FLOATS:
+            res.columns[name] = rows("floats", slice(col, col + width))
+            lens = rows("f4len", lcol)
             res.lengths[name] = lens
-            res.bad_rows[name] = np.flatnonzero(pres & (lens != 4))
+            res.bad_rows[name] = np.flatnonzero(pres & (lens != width))
         elif kind == _k.K_STR:
             sp = rows("spans", slice(col, col + 3), copy=False)
             res.columns[name] = _decode_strings(raw, sp, pres)
