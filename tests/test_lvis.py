@@ -447,7 +447,7 @@ def test_lvis_state_is_not_a_coco_state():
         coco_accumulate(L.evaluate_images(g, d, p))
 
 
-def test_segm_iou_type_equals_lvis():
+def test_segm_iou_type_equals_lvis(tmp_path):
     # polygons for the GT (lvis rasterises them at the image size), RLE results
     pytest.importorskip("pycocotools")
     from pycocotools import mask as mask_utils
@@ -467,6 +467,11 @@ def test_segm_iou_type_equals_lvis():
                     "segmentation": rle, "score": d["score"]})  # fmt: skip
     e = oracle.run(gt, out, iou_type="segm")
     assert_equal_to_lvis(L.evaluate(gt, out, iou_type="segm"), e)
+    # from files: the scanner's flat segmentations
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(gt))
+    d.write_text(json.dumps(out))
+    assert_equal_to_lvis(L.evaluate(g, d, iou_type="segm"), e)
 
 
 # ------------------------------------------------------------------ loading
