@@ -26,6 +26,10 @@ cdef extern from *:
 # waking the thread pool costs more than it saves (much more on a busy machine). Read by
 # ioukit.rle's kernels, the segmentation parser (ioukit.io._jsonseg) and coco's mask IoU.
 PARALLEL_MIN_WORK = 2_000_000
+# The same for the evaluation engine's per-detection kernels (grouping, box IoU,
+# matching, accumulation), counted in detections or IoU cells: a 100-image evaluation
+# (~1k detections) runs on one thread, a val2017-scale one (~100k) on all of them.
+PARALLEL_MIN_ITEMS = 1 << 15
 
 
 def get_num_threads() -> int:

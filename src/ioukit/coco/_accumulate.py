@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._threads import get_num_threads
+from .._threads import PARALLEL_MIN_ITEMS, get_num_threads
 from ._accumulate_kernel import accumulate_kernel
 from ._order import counting_order, score_desc_order
 
@@ -82,7 +82,7 @@ def accumulate_arrays(
     # category's records in storage order; perm has them in score order.
     by_rows, cat_off = counting_order(cat, n_k, np.arange(cat.size))
     perm, _ = counting_order(cat, n_k, score_desc_order(score))
-    n_thr = max(get_num_threads(), 1)
+    n_thr = max(get_num_threads(), 1) if cat.size >= PARALLEL_MIN_ITEMS else 1
     accumulate_kernel(
         cat_off,
         by_rows,

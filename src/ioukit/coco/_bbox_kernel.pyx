@@ -12,6 +12,8 @@ from libc.stdint cimport int64_t, uint8_t
 
 import numpy as np
 
+from ioukit._threads import PARALLEL_MIN_ITEMS, get_num_threads
+
 from ioukit.geometry._primitives cimport box_iou_coco
 
 
@@ -39,8 +41,9 @@ def bbox_grouped_iou(const double[:, ::1] dt_box, const double[:, ::1] gt_box,
     cdef int64_t D, G
     cdef double gx, gy, gw, gh
     cdef bint iscrowd
+    cdef int nt = get_num_threads() if out.shape[0] >= PARALLEL_MIN_ITEMS else 1
     with nogil:
-        for g in prange(n_groups, schedule="static"):
+        for g in prange(n_groups, schedule="static", num_threads=nt):
             d0 = dt_off[g]
             nd = dt_off[g + 1] - d0
             g0 = gt_off[g]

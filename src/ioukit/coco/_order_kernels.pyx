@@ -22,6 +22,8 @@ from libc.string cimport memcpy
 
 import numpy as np
 
+from ioukit._threads import PARALLEL_MIN_ITEMS, get_num_threads
+
 cdef enum:
     # digits of the radix sort: four 16-bit passes measured faster than six 11-bit ones
     RADIX_BITS = 16
@@ -196,6 +198,7 @@ def group_detections(const int64_t[::1] k, const int64_t[::1] img, const double[
     returns ``(kept, rank, kept_off, grp_k, grp_img)``, int64 arrays.
     """
     cdef Py_ssize_t n = k.shape[0], n_groups, g, r, s0, o0
+    cdef int nt = get_num_threads() if n >= PARALLEL_MIN_ITEMS else 1
     by_img = np.empty(n, dtype=np.int64)
     order = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] src = np.arange(n, dtype=np.int64)
@@ -211,7 +214,7 @@ def group_detections(const int64_t[::1] k, const int64_t[::1] img, const double[
     with nogil:
         _group_starts(k, img, order_v, start)
         # each bucket by descending score on its own (buckets are independent)
-        for g in prange(n_groups, schedule="static"):
+        for g in prange(n_groups, schedule="static", num_threads=nt):
             _score_sort_bucket(&order_v[0], start[g], start[g + 1], &score[0])
     # truncation to max_det per bucket
     kept_off = np.empty(n_groups + 1, dtype=np.int64)
@@ -228,7 +231,7 @@ def group_detections(const int64_t[::1] k, const int64_t[::1] img, const double[
     rank = np.empty(kept_off_v[n_groups], dtype=np.int64)
     cdef int64_t[::1] kept_v = kept, rank_v = rank
     with nogil:
-        for g in prange(n_groups, schedule="static"):
+        for g in prange(n_groups, schedule="static", num_threads=nt):
             s0 = start[g]
             o0 = kept_off_v[g]
             for r in range(kept_off_v[g + 1] - o0):

@@ -51,6 +51,8 @@ from libc.stdint cimport int64_t, uint8_t
 
 import numpy as np
 
+from ioukit._threads import PARALLEL_MIN_ITEMS, get_num_threads
+
 cdef enum:
     FP = 0
     TP = 1
@@ -368,6 +370,7 @@ def match_coco_kernel(const double[::1] ious, const int64_t[::1] iou_off,
     n_chunks = min(n_groups, N_CHUNKS)
     if n_chunks <= 0:
         return
+    cdef int nt = get_num_threads() if ious.shape[0] >= PARALLEL_MIN_ITEMS else 1
     # each chunk's scratch rows (NumPy-allocated; a chunk runs on one thread at a time)
     cdef int64_t[:, ::1] order = np.empty((n_chunks, max_g), dtype=np.int64)
     cdef uint8_t[:, :, ::1] gt_flags = np.empty((5, n_chunks, max_g), dtype=np.uint8)
@@ -376,7 +379,7 @@ def match_coco_kernel(const double[::1] ious, const int64_t[::1] iou_off,
     cdef uint8_t[:, ::1] cand_unm = np.empty((n_chunks, max_d), dtype=np.uint8)
     cdef Scratch s
     with nogil:
-        for c in prange(n_chunks, schedule="static"):
+        for c in prange(n_chunks, schedule="static", num_threads=nt):
             s = _chunk_scratch(c, order, gt_flags, cand, cand_area, cand_unm)  # private
             # groups c, c + n_chunks, ... (strided: balances costly categories); the
             # count is a division of positive numbers (C's and Python's agree)
