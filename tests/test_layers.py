@@ -29,6 +29,7 @@ LAYER_OF = {
     "ioukit._backend": "base",
     "ioukit._threads": "base",
     "ioukit._deprecation": "base",  # renamed arguments (deprecated aliases)
+    "ioukit._concurrent": "base",  # run a few callables on plain threads (the loaders)
     "ioukit.geometry._primitives": "base",  # the one overlap arithmetic (.pxd)
     "ioukit.geometry._runs": "base",  # run-length walks (.pxd)
     # the JSON byte scanner and segmentation parser: the bottom of io (DESIGN.md)
@@ -193,9 +194,12 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
 
 
 def layer_of(module: str) -> str:
-    """The layer of a dotted module name (longest prefix in :data:`LAYER_OF`)."""
+    """The layer of a dotted module name (longest prefix in :data:`LAYER_OF`; the root
+    entry covers the package's own __init__ only, so a new top-level module needs one)."""
+    if module == "ioukit":
+        return LAYER_OF["ioukit"]
     parts = module.split(".")
-    for i in range(len(parts), 0, -1):
+    for i in range(len(parts), 1, -1):
         key = ".".join(parts[:i])
         if key in LAYER_OF:
             return LAYER_OF[key]

@@ -16,13 +16,15 @@ The engine, step by step (for sharded / distributed evaluation):
 3. ``state = merge_states([...])`` (or ``a.merge(b)``), order-independent;
 4. ``result = accumulate(state)`` -> :class:`CocoResult`.
 
-IoU types are plug-ins: :func:`register_iou_type`, :func:`iou_types`.
+IoU types are plug-ins: :func:`register_iou_type`, :func:`iou_types`; a plug-in names
+the fixed-width fields its geometry reads (:class:`GeometryField`; ``bbox`` is
+:data:`BBOX`).
 """
 
 from __future__ import annotations
 
 from ._geometry import Groups, IouPlugin, get_iou_type, iou_types, register_iou_type
-from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
+from ._load import BBOX, DtTable, GeometryField, GtTable, load_dt, load_gt, load_pair
 from ._params import Params, make_params
 from ._state import EvalState, merge_states
 from .evaluate import accumulate, evaluate, evaluate_images, prepare
@@ -41,6 +43,8 @@ __all__ = [
     "load_pair",
     "GtTable",
     "DtTable",
+    "GeometryField",
+    "BBOX",
     "evaluate_images",
     "EvalState",
     "merge_states",

@@ -57,7 +57,13 @@ class IouPlugin:
     prepare_dt : (DtTable, GtTable) -> geometry aligned with detection rows
     grouped_iou : (dt_geom, gt_geom, Groups) -> float64 flat buffer (see module doc)
     segm_area_bbox : optional (list of segmentations, GtTable) -> (area (N,), bbox (N, 4))
-        Used by the loader for results that carry only segmentations (loadRes rule).
+        Used by the loader for results that carry only segmentations (loadRes rule); a
+        third item, the geometry built on the way, goes to ``DtTable.loaded_geometry``.
+    fields : tuple of ``ioukit.coco.GeometryField``
+        Fixed-width numeric fields (name, width) of every annotation and result that the
+        geometry needs besides ``bbox`` (e.g. a rotated box); the loader reads them
+        (``load_gt`` / ``load_dt`` / ``load_pair(..., fields=plugin.fields)``) into
+        ``GtTable.ann_fields`` / ``DtTable.fields`` by the rule it applies to ``bbox``.
     """
 
     name: str
@@ -65,7 +71,8 @@ class IouPlugin:
     prepare_gt: Callable[[Any], Any]
     prepare_dt: Callable[[Any, Any], Any]
     grouped_iou: Callable[[Any, Any, Groups], np.ndarray]
-    segm_area_bbox: Callable[[list, Any], tuple[np.ndarray, np.ndarray]] | None = None
+    segm_area_bbox: Callable[[list, Any], tuple] | None = None
+    fields: tuple = ()
 
 
 _REGISTRY: dict[str, IouPlugin] = {}

@@ -38,7 +38,39 @@ from ..errors import (
 )
 from . import _rules as R
 
-__all__ = ["GtTable", "DtTable", "load_gt", "load_dt", "load_pair"]
+__all__ = ["GtTable", "DtTable", "GeometryField", "BBOX", "load_gt", "load_dt", "load_pair"]
+
+
+@dataclass(frozen=True)
+class GeometryField:
+    """A fixed-width numeric field of every annotation and result, as the loader reads it.
+
+    The loader's one rule for geometry written in the JSON: field ``name`` holds a list
+    of exactly ``width`` finite numbers (``layout`` names them in messages). COCO's
+    ``bbox`` is :data:`BBOX`; an IoU plug-in declares any other field its geometry needs
+    (``IouPlugin.fields``, e.g. ``GeometryField("rbox", 5, "[cx, cy, w, h, angle]")``),
+    and ``load_gt`` / ``load_dt`` / ``load_pair(..., fields=...)`` read it into
+    ``GtTable.ann_fields`` / ``DtTable.fields`` (float64 (N, width)).
+
+    >>> GeometryField("interval", 2, "[start, end]").width
+    2
+    """
+
+    name: str
+    width: int
+    layout: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 1:
+            raise InvalidBoxesError(f"field {self.name!r}: width must be an integer >= 1")
+
+    @property
+    def described(self) -> str:
+        return self.layout or f"{self.width} numbers"
+
+
+#: COCO's box: ``bbox`` = [x, y, w, h], the geometry field every COCO file has.
+BBOX = GeometryField("bbox", 4, "[x, y, w, h]")
 
 
 @dataclass
@@ -57,6 +89,7 @@ class GtTable:
     ann_iscrowd : bool (G,)
     ann_segmentation : list | None   raw segmentations (only for mask IoU types)
     source : str                  file name or "<dict>" for messages
+    ann_fields : dict[str, float64 (G, width)]   the plug-in's other geometry fields
     """
 
     image_ids: np.ndarray
@@ -73,6 +106,7 @@ class GtTable:
     ann_segmentation: list | None = None
     source: str = "<dict>"
     extra: dict = field(default_factory=dict)
+    ann_fields: dict = field(default_factory=dict)
 
     @classmethod
     def from_columns(
@@ -90,6 +124,7 @@ class GtTable:
         image_widths: Any = None,
         category_names: Any = None,
         ann_segmentation: list | None = None,
+        ann_fields: Any = None,
         source: str = "<gt columns>",
     ) -> GtTable:
         """Ground truth from columns, checked as :func:`load_gt` checks a file.
@@ -99,7 +134,8 @@ class GtTable:
         ids, annotations referring to known images and categories; a ``UserWarning``
         for annotation id 0. Heights and widths default to 0 (unknown);
         ``category_names`` is a sequence aligned with ``category_ids`` or a mapping
-        from id to name (default: empty names).
+        from id to name (default: empty names). ``ann_fields``: the plug-in's other
+        geometry fields, name -> (G, width) values (checked finite).
 
         Example
         -------
@@ -131,6 +167,7 @@ class GtTable:
             "area": np.asarray(ann_area, dtype=np.float64).reshape(-1),
             "crowd": np.asarray(ann_iscrowd).reshape(-1) != 0,
             "bbox": _box_column(ann_bbox, ann_id.size, source),
+            "fields": _given_fields(ann_fields, ann_id.size, source),
         }
         return _finish_gt(cols, source, ann_segmentation)
 
@@ -151,6 +188,7 @@ class DtTable:
         Geometry the IoU plug-in built while loading (``segm_area_bbox``: the RLEs it
         decoded for loadRes' areas), handed to its ``prepare_dt`` so that nothing is
         decoded twice; None otherwise. It travels with the table and goes with it.
+    fields : dict[str, float64 (N, width)]   the plug-in's other geometry fields
     """
 
     image_id: np.ndarray
@@ -161,6 +199,7 @@ class DtTable:
     segmentation: list | None = None
     source: str = "<list>"
     loaded_geometry: Any = field(default=None, repr=False, compare=False)
+    fields: dict = field(default_factory=dict)
 
     @classmethod
     def from_columns(
@@ -173,6 +212,7 @@ class DtTable:
         score: Any,
         area: Any = None,
         segmentation: list | None = None,
+        fields: Any = None,
         source: str = "<dt columns>",
     ) -> DtTable:
         """Detections from columns (``bbox`` xywh), checked as :func:`load_dt` checks results.
@@ -194,6 +234,7 @@ class DtTable:
             "cat": np.asarray(category_id, dtype=np.int64).reshape(-1),
             "bbox": _box_column(bbox, img.size, source),
             "score": np.asarray(score, dtype=np.float64).reshape(-1),
+            "fields": _given_fields(fields, img.size, source),
         }
         d = _finish_dt_boxes(cols, gt, source)
         if area is not None:
@@ -202,14 +243,28 @@ class DtTable:
         return d
 
 
-def _box_column(bbox: Any, n: int, source: str) -> np.ndarray:
-    """An (n, 4) float64 box column, or InvalidBoxesError naming the shape."""
+def _box_column(bbox: Any, n: int, source: str, width: int = BBOX.width) -> np.ndarray:
+    """An (n, width) float64 column, or InvalidBoxesError naming the shape."""
     b = np.asarray(bbox, dtype=np.float64)
     if b.size == 0 and n == 0:
-        return np.zeros((0, 4), np.float64)
-    if b.ndim != 2 or b.shape != (n, 4):
-        raise InvalidBoxesError(f"{source}: expected boxes of shape ({n}, 4); got {b.shape}")
+        return np.zeros((0, width), np.float64)
+    if b.ndim != 2 or b.shape != (n, width):
+        raise InvalidBoxesError(f"{source}: expected values of shape ({n}, {width}); got {b.shape}")
     return np.ascontiguousarray(b)
+
+
+def _given_fields(fields: Any, n: int, source: str) -> dict:
+    """name -> (n, width) float64 arrays given to ``from_columns``."""
+    out = {}
+    for name, v in (fields or {}).items():
+        a = np.asarray(v, dtype=np.float64)
+        out[str(name)] = _box_column(a, n, source, a.shape[1] if a.ndim == 2 else 1)
+    return out
+
+
+def _field_subjects(fields: dict, subject: Any) -> list[R.Finding]:
+    """Finite values in every other geometry field (one rule: ``R.finite_rule``)."""
+    return [R.finite_rule(v, subject, name) for name, v in fields.items()]
 
 
 def _map_file(path: str | os.PathLike) -> bytes | mmap.mmap:
@@ -247,6 +302,7 @@ def _scanner() -> Any:
         return None
     if _GT_SCAN is None:
         F = js.FieldSpec
+        box = _field_spec(js, BBOX)
         _GT_SCAN = {
             "images": (("images",), {"id": F("int"), "height": F("int"), "width": F("int")}),
             "annotations": (
@@ -255,7 +311,7 @@ def _scanner() -> Any:
                     "id": F("int"),
                     "image_id": F("int"),
                     "category_id": F("int"),
-                    "bbox": F("float4"),
+                    BBOX.name: box,
                     "area": F("float"),
                     "iscrowd": F("flag"),
                 },
@@ -265,10 +321,51 @@ def _scanner() -> Any:
         _DT_SCAN = {
             "image_id": F("int"),
             "category_id": F("int"),
-            "bbox": F("float4"),
+            BBOX.name: box,
             "score": F("float"),
         }
     return js
+
+
+def _field_spec(js: Any, f: GeometryField) -> Any:
+    """The scanner's spec of a geometry field: a list of ``f.width`` floats."""
+    return js.FieldSpec("floats", width=f.width)
+
+
+def _scanned_fields(res: Any, fields: tuple) -> dict | None:
+    """The other geometry fields from a scan, or None (absent or of another length
+    somewhere: the general path names the row)."""
+    out = {}
+    for f in fields:
+        if not bool(res.present[f.name].all()) or res.bad_rows[f.name].size:
+            return None
+        out[f.name] = np.asarray(res[f.name], dtype=np.float64)
+    return out
+
+
+def _object_fields(records: Any, fields: tuple, subject: Any, source: str) -> dict:
+    """The other geometry fields of records given as Python objects (dicts), checked as
+    the scanner's: present, a list of numbers, of the field's width."""
+    out: dict = {}
+    if not fields:
+        return out
+    recs = list(records)
+    for f in fields:
+        vals = []
+        for i, r in enumerate(recs):
+            v = r.get(f.name) if isinstance(r, dict) else None
+            if v is None:
+                raise MissingFieldError(f"{source}: {subject(i)} has no {f.name!r}")
+            if not isinstance(v, (list, tuple)) or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v
+            ):
+                raise InvalidBoxesError(
+                    f"{source}: {subject(i)} has a {f.name} {v!r:.60} that is not a list of numbers"
+                )
+            vals.append(v)
+        _check_lengths(vals, subject, source, f)
+        out[f.name] = _float_rows(vals, f.width)
+    return out
 
 
 def _all_present(res: Any, names: tuple[str, ...]) -> bool:
@@ -277,19 +374,23 @@ def _all_present(res: Any, names: tuple[str, ...]) -> bool:
     )
 
 
-def _scan_gt(buf: bytes, segmentation: bool = False) -> dict | None:
+def _scan_gt(buf: bytes, segmentation: bool = False, fields: tuple = ()) -> dict | None:
     """GT columns straight from the bytes, or None where the general decoder must look.
 
     With ``segmentation`` the annotations' segmentations come back as flat arrays
-    (:class:`ioukit.io._jsonseg.FlatSegments`) under ``"segs"``.
+    (:class:`ioukit.io._jsonseg.FlatSegments`) under ``"segs"``; ``fields`` (other
+    geometry fields) under ``"fields"``.
     """
     js = _scanner()
     if js is None:
         return None
     spec = _GT_SCAN
-    if segmentation:
-        path, fields = spec["annotations"]
-        spec = {**spec, "annotations": (path, {**fields, "segmentation": js.FieldSpec("span")})}
+    if segmentation or fields:
+        path, ann = spec["annotations"]
+        ann = {**ann, **{f.name: _field_spec(js, f) for f in fields}}
+        if segmentation:
+            ann["segmentation"] = js.FieldSpec("span")
+        spec = {**spec, "annotations": (path, ann)}
     try:
         t = js.scan_tables(buf, spec)
     except js.ScanFallback:
@@ -299,7 +400,10 @@ def _scan_gt(buf: bytes, segmentation: bool = False) -> dict | None:
         im.found and ca.found and bool(im.present["id"].all()) and bool(ca.present["id"].all())
     ):
         return None
-    if not _all_present(an, ("id", "image_id", "category_id", "bbox", "area", "iscrowd")):
+    if not _all_present(an, ("id", "image_id", "category_id", BBOX.name, "area", "iscrowd")):
+        return None
+    extra = _scanned_fields(an, fields)
+    if extra is None:
         return None
     segs = None
     if segmentation:
@@ -318,8 +422,9 @@ def _scan_gt(buf: bytes, segmentation: bool = False) -> dict | None:
         "ann_cat": np.asarray(an["category_id"], dtype=np.int64),
         "area": np.asarray(an["area"], dtype=np.float64),
         "crowd": an["iscrowd"] != 0,
-        "bbox": np.asarray(an["bbox"], dtype=np.float64),
+        "bbox": np.asarray(an[BBOX.name], dtype=np.float64),
         "segs": segs,
+        "fields": extra,
     }
 
 
@@ -340,29 +445,49 @@ def _scan_threads() -> int:
     return int(get_num_threads())
 
 
-def _scan_dt(buf: bytes) -> dict | None:
+def _dt_spec(js: Any, fields: tuple) -> dict:
+    if not fields:
+        return _DT_SCAN
+    return {**_DT_SCAN, **{f.name: _field_spec(js, f) for f in fields}}
+
+
+def _scan_dt(buf: bytes, fields: tuple = ()) -> dict | None:
     js = _scanner()
     if js is None:
         return None
     try:
-        r = js.scan_records(buf, (), _DT_SCAN, parts=_scan_threads())
+        r = js.scan_records(buf, (), _dt_spec(js, fields), parts=_scan_threads())
     except js.ScanFallback:
         return None
-    if not r.found or not _all_present(r, ("image_id", "category_id", "bbox", "score")):
+    if not r.found or not _all_present(r, ("image_id", "category_id", BBOX.name, "score")):
+        return None
+    extra = _scanned_fields(r, fields)
+    if extra is None:
         return None
     # the scanner's columns are already fresh arrays of these dtypes: no copies
     return {
         "img": np.asarray(r["image_id"], dtype=np.int64),
         "cat": np.asarray(r["category_id"], dtype=np.int64),
-        "bbox": np.asarray(r["bbox"], dtype=np.float64),
+        "bbox": np.asarray(r[BBOX.name], dtype=np.float64),
         "score": np.asarray(r["score"], dtype=np.float64),
+        "fields": extra,
     }
 
 
+def _check_lengths(values: list, subject: Any, source: str, f: GeometryField = BBOX) -> None:
+    """Raise for the first value (None: absent, not checked) that does not hold exactly
+    ``f.width`` numbers: the one length rule of every geometry field (``bbox``: 4)."""
+    w = f.width
+    lengths = np.fromiter((w if v is None else len(v) for v in values), np.int64, len(values))
+    rule = R.length_rule(
+        lengths, values.__getitem__, subject, width=w, name=f.name, layout=f.described
+    )
+    R.first_error([rule], source)
+
+
 def _check_bbox_lengths(bboxes: list, subject: Any, source: str) -> None:
-    """Raise for the first box (None: absent, not checked) that does not hold 4 numbers."""
-    lengths = np.fromiter((4 if b is None else len(b) for b in bboxes), np.int64, len(bboxes))
-    R.first_error([R.length_rule(lengths, bboxes.__getitem__, subject)], source)
+    """:func:`_check_lengths` of COCO's ``bbox`` (:data:`BBOX`)."""
+    _check_lengths(bboxes, subject, source, BBOX)
 
 
 def _check_box_values(bbox: np.ndarray, what: str, ids: Any, source: str) -> None:
@@ -381,20 +506,27 @@ def _result_subject(img: np.ndarray, what: str = "result") -> Any:
     return lambda i: f"{what} {i} (image id {int(img[i])})"
 
 
+def _float_rows(values: list, width: int) -> np.ndarray:
+    """(n, width) float64 from n lists of ``width`` numbers (lengths checked before)."""
+    if not values:
+        return np.zeros((0, width), dtype=np.float64)
+    n = len(values)
+    # a flat iterator is cheaper than nested lists
+    return np.fromiter((v for b in values for v in b), np.float64, width * n).reshape(n, width)
+
+
 def _bbox_array(bboxes: list) -> np.ndarray:
-    if not bboxes:
-        return np.zeros((0, 4), dtype=np.float64)
-    n = len(bboxes)
-    # lengths are checked before: a flat iterator is cheaper than nested lists
-    return np.fromiter((v for b in bboxes for v in b), np.float64, 4 * n).reshape(n, 4)
+    return _float_rows(bboxes, BBOX.width)
 
 
-def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
+def load_gt(gt: Any, *, needs_segmentation: bool = False, fields: Any = ()) -> GtTable:
     """Load COCO ground truth (a path or the loaded dict) into a :class:`GtTable`.
 
     Raises MissingFieldError, DuplicateIdError, UnknownIdError, InvalidBoxesError,
     MalformedJSONError naming the file, field and id. Warns (``UserWarning``) on an
-    annotation with id 0, which pycocotools never counts as matched.
+    annotation with id 0, which pycocotools never counts as matched. ``fields``: other
+    geometry fields (:class:`GeometryField`) every annotation must have, read into
+    ``ann_fields`` by the same rule as ``bbox``.
 
     Example
     -------
@@ -408,29 +540,69 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False) -> GtTable:
         return gt
     from . import _schemas as S  # msgspec: only when the scanner leaves the work
 
+    fields = _geometry_fields(fields)
     typ = S.GtSeg if needs_segmentation else S.Gt
     cols = None
     segs = None
+    raw = None  # the annotations as Python objects, for the other geometry fields
     if isinstance(gt, (str, os.PathLike)):
         source = os.fspath(gt)
         buf = _map_file(gt)
-        cols = _scan_gt(buf, needs_segmentation)
+        cols = _scan_gt(buf, needs_segmentation, fields)
         if cols is not None and needs_segmentation:
             segs = cols["segs"]
         if cols is None:
             d = S.decode_json(buf, source, typ, None if needs_segmentation else S.GtFast)
+            if fields:
+                raw = _json_member(buf, "annotations")
         del buf
     elif isinstance(gt, dict):
         source = "<gt dict>"
         d = S.convert(gt, typ, source)
+        raw = gt.get("annotations", [])
     else:
         raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
     if cols is None:
         cols = _gt_columns(d, source)
+        anns = d.annotations
+        cols["fields"] = _object_fields(
+            raw, fields, lambda i: f"annotation id {anns[i].id} (entry {i})", source
+        )
         if needs_segmentation:
             segs = [a.segmentation for a in d.annotations]
-        del d
+        del d, anns
     return _finish_gt(cols, source, segs)
+
+
+def _geometry_fields(fields: Any) -> tuple:
+    """The other geometry fields to read, checked: GeometryField, not a COCO key."""
+    out = tuple(fields or ())
+    for f in out:
+        if not isinstance(f, GeometryField):
+            raise InvalidBoxesError(f"fields must be GeometryField declarations; got {f!r}")
+        if f.name in _COCO_KEYS:
+            raise InvalidBoxesError(f"field {f.name!r} is one of COCO's own keys")
+    if len({f.name for f in out}) != len(out):
+        raise InvalidBoxesError(f"a field is declared twice: {[f.name for f in out]}")
+    return out
+
+
+# keys with their own meaning in COCO annotations and results
+_COCO_KEYS = {
+    "id", "image_id", "category_id", "bbox", "area", "iscrowd", "score", "segmentation",
+}  # fmt: skip
+
+
+def _json_member(buf: Any, key: str | None) -> Any:
+    """``json.loads(buf)[key]`` (the whole document for None): the records as Python
+    objects, on the rare path where the scanner left the file to the general decoder
+    and a plug-in's own geometry field must be read too."""
+    import json
+
+    obj = json.loads(bytes(buf))
+    if key is None:
+        return obj
+    return obj.get(key, []) if isinstance(obj, dict) else []
 
 
 def _gt_columns(d: Any, source: str) -> dict:
@@ -470,7 +642,8 @@ def gt_findings(cols: dict) -> list[R.Finding]:
         R.duplicate_id_rule(ann_id, "annotation"),
         R.unknown_id_rule(cols["ann_img"], cols["image_ids"], "image", subject),
         R.unknown_id_rule(cols["ann_cat"], cols["cat_ids"], "category", subject),
-        R.id_zero_rule(ann_id, subject),
+        *_field_subjects(cols.get("fields") or {}, subject),
+        R.id_zero_rule(ann_id, subject),  # last: the loader warns on it
     ]
 
 
@@ -501,6 +674,7 @@ def _finish_gt(cols: dict, source: str, segs: list | None) -> GtTable:
         ann_iscrowd=cols["crowd"],
         ann_segmentation=segs,
         source=source,
+        ann_fields=cols.get("fields") or {},
     )
 
 
@@ -510,8 +684,10 @@ def load_pair(
     *,
     segm_area_bbox: Any = None,
     needs_segmentation: bool = False,
+    fields: Any = (),
 ) -> tuple[GtTable, DtTable]:
-    """Load a GT file and a results file, scanning both at once.
+    """Load a GT file and a results file, scanning both at once (``fields``: other
+    geometry fields of both, as for :func:`load_gt`).
 
     The byte scanner and the segmentation parser release the GIL, so the results are
     scanned on a second thread while this one loads the GT; only the checks against
@@ -530,34 +706,37 @@ def load_pair(
     """
     from .._concurrent import run_concurrently
 
+    fields = _geometry_fields(fields)
     if needs_segmentation:
         # The segmentation parser's OpenMP loops may run in both threads at once: each
         # calling thread gets its own OpenMP team.
         gt, raw = run_concurrently(
             [
-                lambda: load_gt(gt_path, needs_segmentation=True),
-                lambda: _scan_dt_segm_raw(_map_file(dt_path)),
+                lambda: load_gt(gt_path, needs_segmentation=True, fields=fields),
+                lambda: _scan_dt_segm_raw(_map_file(dt_path), fields),
             ]
         )
         if raw is not None:
             return gt, _finish_dt_segm(raw, gt, os.fspath(dt_path), segm_area_bbox)
-        return gt, load_dt(dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
+        return gt, load_dt(
+            dt_path, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox, fields=fields
+        )
     gbuf = _map_file(gt_path)
     dbuf = _map_file(dt_path)
 
     def ground_truth() -> GtTable:
         # the GT (the smaller scan per byte) is checked and indexed while the results
         # are still being scanned
-        gcols = _scan_gt(gbuf)
+        gcols = _scan_gt(gbuf, False, fields)
         if gcols is not None:
             return _finish_gt(gcols, os.fspath(gt_path), None)
-        return load_gt(gt_path)
+        return load_gt(gt_path, fields=fields)
 
-    gt, dcols = run_concurrently([ground_truth, lambda: _scan_dt(dbuf)])
+    gt, dcols = run_concurrently([ground_truth, lambda: _scan_dt(dbuf, fields)])
     gbuf = dbuf = None  # the maps close once nothing refers to them
     if dcols is not None:
         return gt, _finish_dt_boxes(dcols, gt, os.fspath(dt_path))
-    return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox)
+    return gt, load_dt(dt_path, gt, segm_area_bbox=segm_area_bbox, fields=fields)
 
 
 def _check_known(values: np.ndarray, known: np.ndarray, prefix: Any, where: str) -> None:
@@ -583,11 +762,13 @@ def load_dt(
     *,
     needs_segmentation: bool = False,
     segm_area_bbox: Any = None,
+    fields: Any = (),
 ) -> DtTable:
     """Load detections as ``COCO.loadRes`` takes them into a :class:`DtTable`.
 
     ``dt``: a results JSON path, a list of result dicts, or an (N, 7) array of rows
-    ``[image_id, x, y, w, h, score, category_id]``.
+    ``[image_id, x, y, w, h, score, category_id]``. ``fields``: other geometry fields
+    (:class:`GeometryField`) every result must have, read into ``DtTable.fields``.
 
     Example
     -------
@@ -598,30 +779,40 @@ def load_dt(
     """
     if isinstance(dt, DtTable):
         return dt
-    if isinstance(dt, np.ndarray):
-        return _load_dt_array(dt, gt)
-    if hasattr(dt, "__array__") and not isinstance(dt, (list, tuple, str, os.PathLike)):
+    fields = _geometry_fields(fields)
+    if isinstance(dt, np.ndarray) or (
+        hasattr(dt, "__array__") and not isinstance(dt, (list, tuple, str, os.PathLike))
+    ):
+        if fields:
+            raise DatasetError(
+                f"<results array>: (N, 7) rows have no {[f.name for f in fields]} "
+                "(the IoU type needs them): give the results as JSON or a list of dicts"
+            )
         return _load_dt_array(np.asarray(dt), gt)
     from . import _schemas as S  # msgspec: only when the scanner leaves the work
 
     typ = list[S.ResSeg] if needs_segmentation else list[S.Res]
+    raw = None  # the results as Python objects, for the other geometry fields
     if isinstance(dt, (str, os.PathLike)):
         source = os.fspath(dt)
         buf = _map_file(dt)
         if not needs_segmentation:
-            cols = _scan_dt(buf)
+            cols = _scan_dt(buf, fields)
             if cols is not None:
                 del buf
                 return _finish_dt_boxes(cols, gt, source)
         else:
-            out = _scan_dt_segm(buf, gt, source, segm_area_bbox)
+            out = _scan_dt_segm(buf, gt, source, segm_area_bbox, fields)
             if out is not None:
                 return out
         res = S.decode_json(buf, source, typ, None if needs_segmentation else list[S.ResFast])
+        if fields:
+            raw = _json_member(buf, None)
         del buf
     elif isinstance(dt, (list, tuple)):
         source = "<results list>"
         res = S.convert(list(dt), typ, source)
+        raw = dt
     else:
         raise DatasetError(
             "detections must be a path, a list of dicts or an (N, 7) array; "
@@ -633,7 +824,9 @@ def load_dt(
     box_mode = n == 0 or (res[0].bbox is not None and len(res[0].bbox) > 0)
     if not box_mode and not needs_segmentation:
         # loadRes' segmentation mode: re-read keeping the segmentations
-        return load_dt(dt, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox)
+        return load_dt(
+            dt, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox, fields=fields
+        )
     img = np.fromiter((r.image_id for r in res), dtype=np.int64, count=n)
     cat = np.fromiter((r.category_id for r in res), dtype=np.int64, count=n)
     score = np.fromiter((r.score for r in res), dtype=np.float64, count=n)
@@ -678,8 +871,9 @@ def load_dt(
             _check_bbox_lengths([bboxes[i] for i in given], lambda j: rid(given[j]), source)
             seg_bbox[given] = np.array([bboxes[i] for i in given], dtype=np.float64)
         bbox = seg_bbox
-    R.first_error(_dt_findings(img, cat, score, gt, rid), source)
-    return DtTable(img, cat, bbox, score, area, segs, source, geom)
+    extra = _object_fields(raw, fields, rid, source)
+    R.first_error([*_dt_findings(img, cat, score, gt, rid), *_field_subjects(extra, rid)], source)
+    return DtTable(img, cat, bbox, score, area, segs, source, geom, extra)
 
 
 def _loadres_area_bbox(hook: Any, segs: Any, gt: GtTable, n: int) -> tuple:
@@ -694,20 +888,22 @@ def _loadres_area_bbox(hook: Any, segs: Any, gt: GtTable, n: int) -> tuple:
     return area, bbox, (out[2] if len(out) > 2 else None)
 
 
-def _scan_dt_segm(buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable | None:
+def _scan_dt_segm(
+    buf: bytes, gt: GtTable, source: str, segm_area_bbox: Any, fields: tuple = ()
+) -> DtTable | None:
     """Results with segmentations straight from the bytes (loadRes rules), or None."""
-    raw = _scan_dt_segm_raw(buf)
+    raw = _scan_dt_segm_raw(buf, fields)
     return None if raw is None else _finish_dt_segm(raw, gt, source, segm_area_bbox)
 
 
-def _scan_dt_segm_raw(buf: bytes) -> dict | None:
+def _scan_dt_segm_raw(buf: bytes, fields: tuple = ()) -> dict | None:
     """The byte work of :func:`_scan_dt_segm` (no GT needed): columns and flat segments."""
     js = _scanner()
     if js is None:
         return None
-    fields = {**_DT_SCAN, "segmentation": js.FieldSpec("span")}
+    spec = {**_dt_spec(js, fields), "segmentation": js.FieldSpec("span")}
     try:
-        r = js.scan_records(buf, (), fields, parts=_scan_threads())
+        r = js.scan_records(buf, (), spec, parts=_scan_threads())
     except js.ScanFallback:
         return None
     if not r.found or not all(
@@ -715,11 +911,15 @@ def _scan_dt_segm_raw(buf: bytes) -> dict | None:
     ):
         return None
     n = r.count
-    has_box = r.present["bbox"] & (r.lengths["bbox"] > 0)
-    if (r.present["bbox"] & (r.lengths["bbox"] != 4) & (r.lengths["bbox"] != 0)).any():
+    box = BBOX.name
+    has_box = r.present[box] & (r.lengths[box] > 0)
+    if (r.present[box] & (r.lengths[box] != BBOX.width) & (r.lengths[box] != 0)).any():
         return None  # boxes of another length: the general path names them
     box_mode = n == 0 or bool(has_box[0])
     if box_mode and not bool(has_box.all()):
+        return None
+    extra = _scanned_fields(r, fields)
+    if extra is None:
         return None
     segs = _flat_segments(buf, r)
     if segs is None:
@@ -727,19 +927,20 @@ def _scan_dt_segm_raw(buf: bytes) -> dict | None:
     return {
         "img": np.asarray(r["image_id"], dtype=np.int64),
         "cat": np.asarray(r["category_id"], dtype=np.int64),
-        "bbox": np.asarray(r["bbox"], dtype=np.float64),
+        "bbox": np.asarray(r[box], dtype=np.float64),
         "score": np.asarray(r["score"], dtype=np.float64),
         "n": n,
         "has_box": has_box,
         "box_mode": box_mode,
         "segs": segs,
+        "fields": extra,
     }
 
 
 def _finish_dt_segm(raw: dict, gt: GtTable, source: str, segm_area_bbox: Any) -> DtTable:
     """Checks against the GT, and area and box by the loadRes rules."""
     n, has_box, box_mode, segs = raw["n"], raw["has_box"], raw["box_mode"], raw["segs"]
-    cols = {k: raw[k] for k in ("img", "cat", "bbox", "score")}
+    cols = {k: raw[k] for k in ("img", "cat", "bbox", "score", "fields")}
     if box_mode:
         d = _finish_dt_boxes(cols, gt, source)
         d.segmentation = segs
@@ -754,8 +955,9 @@ def _finish_dt_segm(raw: dict, gt: GtTable, source: str, segm_area_bbox: Any) ->
     area, bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n)
     # coco.py loadRes keeps a result's own box where it has one
     bbox[has_box] = cols["bbox"][has_box]
-    R.first_error(_dt_findings(img, cat, score, gt, rid), source)
-    return DtTable(img, cat, bbox, score, area, segs, source, geom)
+    extra = cols["fields"]
+    R.first_error([*_dt_findings(img, cat, score, gt, rid), *_field_subjects(extra, rid)], source)
+    return DtTable(img, cat, bbox, score, area, segs, source, geom, extra)
 
 
 def dt_findings(cols: dict, gt: GtTable) -> list[R.Finding]:
@@ -764,6 +966,7 @@ def dt_findings(cols: dict, gt: GtTable) -> list[R.Finding]:
     return [
         *R.box_value_rules(cols["bbox"], rid),
         *_dt_findings(cols["img"], cols["cat"], cols["score"], gt, rid),
+        *_field_subjects(cols.get("fields") or {}, rid),
     ]
 
 
@@ -772,7 +975,8 @@ def _finish_dt_boxes(cols: dict, gt: GtTable, source: str) -> DtTable:
     R.first_error(dt_findings(cols, gt), source)
     # coco.py loadRes: ann['area'] = bb[2]*bb[3]
     area = bbox[:, 2] * bbox[:, 3]
-    return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source)
+    extra = cols.get("fields") or {}
+    return DtTable(img, cat, np.ascontiguousarray(bbox), score, area, None, source, None, extra)
 
 
 def _check_scores(score: np.ndarray, rid: Any, source: str) -> None:

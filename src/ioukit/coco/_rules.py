@@ -47,6 +47,7 @@ __all__ = [
     "fmt_values",
     "length_rule",
     "box_value_rules",
+    "finite_rule",
     "zero_area_rule",
     "outside_image_rule",
     "area_rules",
@@ -249,6 +250,24 @@ def outside_image_rule(
             f"{subject(i)} has a bbox {fmt_values(b[i].tolist())} reaching outside image "
             f"{fmt_number(image_id[i])} ({fmt_number(W[i])} x {fmt_number(H[i])})"
         ),
+    )
+
+
+def finite_rule(values: np.ndarray, subject: Subject, name: str) -> Finding:
+    """Rows of a geometry field (n, width) holding a NaN or infinite value.
+
+    >>> finite_rule(np.array([[0.0, 1.0], [np.inf, 2.0]]), lambda i: f"result {i}",
+    ...             "interval").message(1)
+    'result 1 has a non-finite interval [inf, 2]'
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v.reshape(v.shape[0], -1) if v.ndim else v.reshape(1, 1)
+    return Finding(
+        "bad-bbox" if name == "bbox" else f"bad-{name}",
+        "error",
+        _rows(~np.isfinite(v).all(axis=1)),
+        lambda i: f"{subject(i)} has a non-finite {name} {fmt_values(v[i].tolist())}",
+        InvalidBoxesError,
     )
 
 
