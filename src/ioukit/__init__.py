@@ -11,6 +11,7 @@ Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 - :mod:`ioukit.nms`     NMS, batched NMS, Soft-NMS, DIoU-NMS, Matrix-NMS, WBF
 - :mod:`ioukit.coco`    COCO-style AP/AR identical to pycocotools, streaming evaluator
 - :mod:`ioukit.voc`     Pascal VOC AP (11-point and all-point), as the devkit computes it
+- :mod:`ioukit.lvis`    LVIS AP (federated, APr/APc/APf), identical to lvis-api
 - :mod:`ioukit.matching`  greedy matching rules over (image, category) groups
 - :mod:`ioukit.metrics` PR curves, average precision (coco101, voc11, all_point), F1
 - :mod:`ioukit.distributed`  the same evaluation sharded over Dask (``dask`` extra)
@@ -56,6 +57,7 @@ _SUBMODULES = {
     "synthetic",
     "check",
     "voc",
+    "lvis",
     "metrics",
     "matching",
     "geometry",
