@@ -479,7 +479,7 @@ def test_merge_rejects_overlap_and_param_mismatch():
 
 # ----------------------------------------------------------------- streaming
 def _stream(gt, dt, order, **kw):
-    ev = C.CocoEvaluator(gt["categories"], box_format="xywh", batch_images=7, **kw)
+    ev = C.CocoEvaluator(gt["categories"], fmt="xywh", batch_images=7, **kw)
     by_img_g = {im["id"]: [] for im in gt["images"]}
     by_img_d = {im["id"]: [] for im in gt["images"]}
     for a in gt["annotations"]:

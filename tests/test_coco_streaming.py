@@ -108,7 +108,7 @@ def stream(
     """
     torch = pytest.importorskip("torch")
     ev = C.CocoEvaluator(
-        gt["categories"], iou_type, box_format="xywh", batch_images=batch_images, **params
+        gt["categories"], iou_type, fmt="xywh", batch_images=batch_images, **params
     )
     size = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
     g_by, d_by = _by_image(gt, dt)
@@ -190,7 +190,7 @@ def test_coco100_bbox_streaming_from_masks(coco100_data):
     # the RLE (toBbox, area), which the evaluator does when dt_boxes is omitted.
     gt, dt = coco100_data
     g_by, d_by = _by_image(gt, dt)
-    ev = C.CocoEvaluator(gt["categories"], box_format="xywh")
+    ev = C.CocoEvaluator(gt["categories"], fmt="xywh")
     for im in gt["images"]:
         i, ga, da = im["id"], g_by[im["id"]], d_by[im["id"]]
         ev.update(
@@ -485,3 +485,17 @@ def test_float_binary_masks_and_empty_images():
         {"image_id": 2, "category_id": 2, "score": 0.8, "segmentation": rle_m},
     ]
     same(r, pycoco(gt, dt, "segm"))
+
+
+def test_box_format_is_a_deprecated_alias_of_fmt():
+    import warnings
+
+    from ioukit.errors import InvalidParameterError
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        ev = C.CocoEvaluator([1], box_format="xywh")
+    assert ev.fmt == "xywh"
+    assert any(issubclass(x.category, DeprecationWarning) for x in w)
+    with pytest.raises(InvalidParameterError, match="not both"):
+        C.CocoEvaluator([1], fmt="xywh", box_format="xywh")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -267,3 +269,14 @@ def test_an_interval_plugin_evaluates_as_boxes_of_height_one():
     a = coco.evaluate(G, D, iou_type="test-interval")
     b = coco.evaluate(gt, dt, iou_type="bbox")
     assert np.array_equal(a.precision, b.precision) and np.array_equal(a.stats, b.stats)
+    # from files and from dicts, evaluate() reads the fields the plug-in names
+    c = coco.evaluate(gt, dt, iou_type="test-interval")
+    assert np.array_equal(c.precision, b.precision)
+    with tempfile.TemporaryDirectory() as d:
+        g_path, d_path = os.path.join(d, "gt.json"), os.path.join(d, "dt.json")
+        with open(g_path, "w") as f:
+            json.dump(gt, f)
+        with open(d_path, "w") as f:
+            json.dump(dt, f)
+        f_res = coco.evaluate(g_path, d_path, iou_type="test-interval")
+    assert np.array_equal(f_res.precision, b.precision)

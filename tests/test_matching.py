@@ -505,7 +505,7 @@ def test_coco_records_merge_and_stream():
     with pytest.raises(IPE, match="keep_matches"):
         evaluate(gt, dt).matches()
     # streaming: rows and GT ids are positions in each image's update() arrays
-    ev = CocoEvaluator([c["id"] for c in gt["categories"]], box_format="xywh",
+    ev = CocoEvaluator([c["id"] for c in gt["categories"]], fmt="xywh",
                        keep_matches=True, batch_images=7)  # fmt: skip
     by_img: dict = {}
     for a in gt["annotations"]:

@@ -178,12 +178,9 @@ class EvalState:
             "iou": self.matches["iou"][order],
         }
         if iou_threshold is not None:
-            hit = np.flatnonzero(np.abs(thr - float(iou_threshold)) <= 1e-9)
-            if hit.size == 0:
-                raise InvalidParameterError(
-                    f"IoU threshold {iou_threshold} not in iouThrs {thr.tolist()}"
-                )
-            t = int(hit[0])
+            from ..metrics import threshold_index  # the one look-up (one tolerance)
+
+            t = threshold_index(thr, iou_threshold)
             cols.update({k: v[:, t] for k, v in per_t.items()})
             if not as_frame:
                 return cols

@@ -73,11 +73,16 @@ def prepare(
             dt,
             segm_area_bbox=_Lazy(segm_rules),
             needs_segmentation=plugin.needs_segmentation,
+            fields=plugin.fields,
         )
     else:
-        g = load_gt(gt, needs_segmentation=plugin.needs_segmentation)
+        g = load_gt(gt, needs_segmentation=plugin.needs_segmentation, fields=plugin.fields)
         d = load_dt(
-            dt, g, needs_segmentation=plugin.needs_segmentation, segm_area_bbox=segm_rules()
+            dt,
+            g,
+            needs_segmentation=plugin.needs_segmentation,
+            segm_area_bbox=segm_rules(),
+            fields=plugin.fields,
         )
     p = make_params(iou_type, gt_img_ids=g.image_ids, gt_cat_ids=g.category_ids, **params)
     return g, d, p

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import rle
+from .._deprecation import UNSET, renamed
 from ..errors import (
     DuplicateIdError,
     InvalidMaskError,
@@ -187,8 +188,9 @@ class CocoEvaluator:
         ``"bbox"`` (boxes), ``"segm"`` (mask IoU), ``"boundary"`` (Boundary IoU), or
         any other registered plug-in (:func:`ioukit.coco.iou_types`). Mask types
         need ``gt_masks`` / ``dt_masks`` in :meth:`update`.
-    box_format : {"xyxy", "xywh", "cxcywh"}
-        Layout of the boxes given to :meth:`update` (COCO files use xywh).
+    fmt : {"xyxy", "xywh", "cxcywh"}
+        Layout of the boxes given to :meth:`update` (COCO files use xywh);
+        ``box_format=`` is its deprecated name.
     fix_zero_id, fix_summary : bool
         As in :func:`ioukit.coco.evaluate`.
     batch_images : int
@@ -226,7 +228,8 @@ class CocoEvaluator:
         categories: Any,
         iou_type: str = "bbox",
         *,
-        box_format: str = "xyxy",
+        fmt: str = "xyxy",
+        box_format: Any = UNSET,
         fix_zero_id: bool = False,
         fix_summary: bool = False,
         batch_images: int = 256,
@@ -234,10 +237,9 @@ class CocoEvaluator:
         **params: Any,
     ) -> None:
         plugin = get_iou_type(iou_type)  # InvalidParameterError for unknown names
-        if box_format not in ("xyxy", "xywh", "cxcywh"):
-            raise InvalidParameterError(
-                f"box_format must be 'xyxy', 'xywh' or 'cxcywh'; got {box_format!r}"
-            )
+        fmt = renamed("CocoEvaluator", "box_format", "fmt", box_format, fmt, "xyxy")
+        if fmt not in ("xyxy", "xywh", "cxcywh"):
+            raise InvalidParameterError(f"fmt must be 'xyxy', 'xywh' or 'cxcywh'; got {fmt!r}")
         for k in ("imgIds", "catIds"):
             if k in params:
                 raise InvalidParameterError(
@@ -257,7 +259,7 @@ class CocoEvaluator:
         self.cat_ids = np.array(list(names), dtype=np.int64)
         self.params = make_params(iou_type, gt_cat_ids=self.cat_ids, **params)
         self.iou_type = iou_type
-        self.box_format = box_format
+        self.fmt = fmt
         self.fix_zero_id = fix_zero_id
         self.fix_summary = fix_summary
         self.batch_images = int(batch_images)
@@ -290,11 +292,11 @@ class CocoEvaluator:
         image_id : int
             Unique per evaluator (and across merged evaluators).
         gt_boxes : (G, 4), optional
-            In ``box_format``; derived from ``gt_masks`` (``toBbox``) when omitted.
+            In ``fmt``; derived from ``gt_masks`` (``toBbox``) when omitted.
         gt_labels : (G,) int
             Category ids.
         dt_boxes : (D, 4), optional
-            In ``box_format``; derived from ``dt_masks`` when omitted.
+            In ``fmt``; derived from ``dt_masks`` when omitted.
         dt_scores, dt_labels : (D,)
         gt_iscrowd : (G,), optional
             Zeros by default. Crowd GT match by intersection over the detection.
@@ -367,11 +369,11 @@ class CocoEvaluator:
         )
 
         if gt_boxes is not None:
-            gb = _to_xywh(_to_numpy(gt_boxes, np.float64).reshape(-1, 4), self.box_format)
+            gb = _to_xywh(_to_numpy(gt_boxes, np.float64).reshape(-1, 4), self.fmt)
         else:
             gb = g_mbox if g_mbox is not None else np.zeros((0, 4))
         if dt_boxes is not None:
-            db = _to_xywh(_to_numpy(dt_boxes, np.float64).reshape(-1, 4), self.box_format)
+            db = _to_xywh(_to_numpy(dt_boxes, np.float64).reshape(-1, 4), self.fmt)
         else:
             db = d_mbox if d_mbox is not None else np.zeros((0, 4))
         if not (len(gl) == len(gb)):
