@@ -146,23 +146,24 @@ def summarize_stats(
         max_dets = _summary_max_dets(list(params.maxDets), pos, fix_summary)
         aind = [j for j, lbl in enumerate(params.areaRngLbl) if lbl == area_lbl]
         mind = [j for j, md in enumerate(params.maxDets) if md == max_dets]
-        # cocoeval.py summarize._summarize, same indexing so np.mean sums in the same order
+        # cocoeval.py summarize._summarize: the same elements in the same (C) order, so
+        # np.mean sums them in the same order. One area range and one maxDets (always,
+        # unless a label or a limit repeats) select a view instead of a fancy-indexed copy.
+        one = len(aind) == 1 and len(mind) == 1
         if ap == 1:
             s = precision
             if iou_thr is not None:
                 t = np.where(iou_thr == iou_thrs)[0]
                 s = s[t]
-            s = s[:, :, :, aind, mind]
+            s = s[:, :, :, aind[0], mind[0]] if one else s[:, :, :, aind, mind]
         else:
             s = recall
             if iou_thr is not None:
                 t = np.where(iou_thr == iou_thrs)[0]
                 s = s[t]
-            s = s[:, :, aind, mind]
-        if len(s[s > -1]) == 0:
-            mean_s = -1
-        else:
-            mean_s = np.mean(s[s > -1])
+            s = s[:, :, aind[0], mind[0]] if one else s[:, :, aind, mind]
+        valid = s[s > -1]
+        mean_s = -1 if len(valid) == 0 else np.mean(valid)
         stats[i] = mean_s
         rows.append((ap, iou_thr, area_lbl, max_dets, mean_s))
     return stats, rows
