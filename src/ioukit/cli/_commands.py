@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,7 +84,8 @@ def _write_json(payload: Any, target: str) -> None:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
     else:
-        Path(target).write_text(text + "\n", encoding="utf-8")
+        with open(target, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
 
 
 def _version() -> str:
@@ -104,7 +104,7 @@ def _file_progress(progress: Progress) -> Callable[[int, int], None]:
 def _load(path: str, progress: Progress, label: str) -> Any:
     from ..check import load_json
 
-    with progress.stage(f"reading {label} {Path(path).name}"):
+    with progress.stage(f"reading {label} {os.path.basename(path)}"):
         return load_json(path, on_progress=_file_progress(progress))
 
 
@@ -325,7 +325,7 @@ def cmd_compare(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> i
     exec_kw = execution_kwargs(args)
     if args.top < 0:
         raise UsageError(f"--top must be >= 0, got {args.top}")
-    names = [Path(args.a).stem, Path(args.b).stem]
+    names = [os.path.splitext(os.path.basename(x))[0] for x in (args.a, args.b)]
     if args.names:
         parts = [s.strip() for s in args.names.split(",")]
         if len(parts) != 2 or not all(parts):
@@ -384,8 +384,9 @@ def cmd_compare(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> i
             return 0
 
     n_img, n_cat, n_gt, _ = _counts(ra)
+    gt_name = os.path.basename(args.gt)
     pr.line(
-        f"ioukit compare \u00b7 {args.iou_type} \u00b7 {Path(args.gt).name}: {n_img:,} images, "
+        f"ioukit compare \u00b7 {args.iou_type} \u00b7 {gt_name}: {n_img:,} images, "
         f"{n_cat} categories, {n_gt:,} ground truth \u00b7 A = {names[0]} "
         f"({int(np.sum(ra.num_dt)):,} det), B = {names[1]} ({int(np.sum(rb.num_dt)):,} det)",
         style="dim",

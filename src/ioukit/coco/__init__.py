@@ -23,12 +23,13 @@ the fixed-width fields its geometry reads (:class:`GeometryField`; ``bbox`` is
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._geometry import Groups, IouPlugin, get_iou_type, iou_types, register_iou_type
 from ._load import BBOX, DtTable, GeometryField, GtTable, load_dt, load_gt, load_pair
 from ._params import Params, make_params
 from ._state import EvalState, merge_states
 from .evaluate import accumulate, evaluate, evaluate_images, prepare
-from .evaluator import CocoEvaluator
 from .result import CocoResult
 
 __all__ = [
@@ -55,3 +56,13 @@ __all__ = [
     "get_iou_type",
     "iou_types",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the streaming evaluator (and the RLE codec it needs for masks) loads on first use:
+    # a file evaluation, e.g. the first `ioukit eval`, does not pay for it
+    if name == "CocoEvaluator":
+        from .evaluator import CocoEvaluator
+
+        return CocoEvaluator
+    raise AttributeError(f"module 'ioukit.coco' has no attribute {name!r}")
