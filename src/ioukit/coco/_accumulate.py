@@ -51,6 +51,10 @@ def accumulate_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """precision [T,R,K,A,M], recall [T,K,A,M], scores [T,R,K,A,M] from match records.
 
+    precision and scores are views of category-major storage (``[K, A, M, T, R]`` in
+    memory): the same shape and values as pycocotools' arrays, not C-contiguous
+    (``np.ascontiguousarray`` gives a C-ordered copy).
+
     Parameters
     ----------
     cat : int (N,) category index in [0, K); score : float64 (N,); image_id : int64 (N,)
@@ -72,9 +76,13 @@ def accumulate_arrays(
     # The outputs come from NumPy, not from inside the kernel: NumPy backs arrays of
     # 4 MB and more with transparent huge pages, so the two 8 MB arrays fault in as a
     # few 2 MB pages instead of ~4000 4 kB ones (~10 ms of a COCO-sized accumulate).
-    precision = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
+    # Stored category-major ([K, A, M, T, R] in memory) and returned as the
+    # [T, R, K, A, M] views pycocotools' layout names: the kernel writes each category's
+    # curves as contiguous runs instead of one cache line per value (~10 ms of a
+    # COCO-sized accumulate); every element reads the same in either layout.
+    precision = np.full((n_k, n_a, n_m, n_t, n_r), -1.0).transpose(3, 4, 0, 1, 2)
     recall = np.full((n_t, n_k, n_a, n_m), -1.0)
-    scores = np.full((n_t, n_r, n_k, n_a, n_m), -1.0)
+    scores = np.full((n_k, n_a, n_m, n_t, n_r), -1.0).transpose(3, 4, 0, 1, 2)
     cat = np.ascontiguousarray(cat, dtype=np.int64)
     # Record order: best score first (radix sort), then by category (counting sort),
     # both stable, so within a category the records' (image, rank) order breaks ties

@@ -129,8 +129,8 @@ cdef int _accumulate_category(
         Py_ssize_t k, Py_ssize_t c0, Py_ssize_t c1, const int64_t[::1] by_rows,
         const int64_t[::1] inv, const int64_t[::1] rank, const uint8_t[:, :, ::1] flags,
         const double[::1] score, const int64_t[:, ::1] num_gt, const int64_t[::1] max_dets,
-        const double[::1] rec_thrs, double eps, double[:, :, :, :, ::1] precision,
-        double[:, :, :, ::1] recall, double[:, :, :, :, ::1] scores) noexcept nogil:
+        const double[::1] rec_thrs, double eps, double[:, :, :, :, :] precision,
+        double[:, :, :, ::1] recall, double[:, :, :, :, :] scores) noexcept nogil:
     # category k (records c0:c1 of the score-ordered arrays) into the outputs' [.., k, ..];
     # 0, or 1 when out of memory
     cdef Py_ssize_t n_a = flags.shape[1], n_t = flags.shape[2]
@@ -230,8 +230,8 @@ def accumulate_kernel(const int64_t[::1] cat_off, const int64_t[::1] by_rows,
                       const double[::1] score_in, const int64_t[::1] rank_in,
                       const uint8_t[:, :, ::1] flags, const int64_t[:, ::1] num_gt,
                       const int64_t[::1] max_dets, const double[::1] rec_thrs, double eps,
-                      int n_thr, double[:, :, :, :, ::1] precision,
-                      double[:, :, :, ::1] recall, double[:, :, :, :, ::1] scores):
+                      int n_thr, double[:, :, :, :, :] precision,
+                      double[:, :, :, ::1] recall, double[:, :, :, :, :] scores):
     """Fill ``precision``, ``recall``, ``scores`` (pre-filled with -1) category by category.
 
     The kernel of :func:`ioukit.coco._accumulate.accumulate_arrays` (which documents
