@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import sysconfig
 from pathlib import Path
 
@@ -110,5 +109,4 @@ def _cythonize(exts: list[Extension]) -> list[Extension]:
     )
 
 
-if __name__ == "__main__" or "setuptools" in sys.modules:
-    setup(ext_modules=_cythonize(_extensions()), cmdclass={"build_ext": BuildKernels})
+setup(ext_modules=_cythonize(_extensions()), cmdclass={"build_ext": BuildKernels})

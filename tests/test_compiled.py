@@ -117,9 +117,7 @@ def test_build_without_a_compiler_names_what_is_missing(tmp_path):
     repo = Path(__file__).resolve().parents[1]
     (tmp_path / "src" / "ioukit").mkdir(parents=True)
     (tmp_path / "setup.py").write_text((repo / "setup.py").read_text())
-    pyx = Path(_threads.__file__).with_name("_threads.pyx")
-    if not pyx.exists():
-        pyx = repo / "src" / "ioukit" / "_threads.pyx"
+    pyx = repo / "src" / "ioukit" / "_threads.pyx"
     (tmp_path / "src" / "ioukit" / "_threads.pyx").write_text(pyx.read_text())
     env = dict(os.environ, CC="ioukit-no-such-cc")
     out = subprocess.run(
