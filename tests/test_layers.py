@@ -43,6 +43,10 @@ LAYER_OF = {
     "ioukit.rle": "geometry",
     "ioukit.masks": "geometry",
     "ioukit.sets": "geometry",
+    "ioukit.rotated": "geometry",  # rotated boxes (issue 15)
+    "ioukit.polygons": "geometry",  # simple polygons, periodic domains (issue 15)
+    "ioukit.intervals": "geometry",  # temporal intervals (issue 16)
+    "ioukit.boxes3d": "geometry",  # 3-D boxes (issue 16)
     # built on geometry, used by training and post-processing code
     "ioukit.losses": "losses_nms",
     "ioukit.nms": "losses_nms",
@@ -52,6 +56,12 @@ LAYER_OF = {
     "ioukit.coco": "evaluation",
     "ioukit.voc": "evaluation",
     "ioukit.lvis": "evaluation",
+    "ioukit.dota": "evaluation",  # DOTA (issue 15)
+    "ioukit.activitynet": "evaluation",  # ActivityNet / THUMOS temporal AP (issue 16)
+    "ioukit.kitti": "evaluation",  # KITTI 3-D / BEV AP (issue 16)
+    "ioukit.semantic": "evaluation",  # confusion matrix, mIoU (issue 17)
+    "ioukit.panoptic": "evaluation",  # panoptic quality (issue 17)
+    "ioukit.tracking": "evaluation",  # association, CLEAR / Identity / HOTA (issue 18)
     "ioukit.evaluation": "evaluation",
     "ioukit.synthetic": "evaluation",  # COCO-shaped test data (imports no ioukit module)
     # file formats that produce evaluation tables, and the validation of inputs

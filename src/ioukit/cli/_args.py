@@ -156,34 +156,20 @@ def add_eval_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_protocol_options(p: argparse.ArgumentParser) -> None:
-    """``--protocol`` and the Pascal VOC options (``ioukit.cli._voc``)."""
+    """``--protocol`` and each protocol's own option group (``ioukit.cli._protocols``)."""
+    from ._protocols import PROTOCOLS, protocol_module
+
     p.add_argument(
         "--protocol",
-        choices=("coco", "voc"),
+        choices=tuple(PROTOCOLS),
         default="coco",
-        help="coco (default) or voc: GT is then a VOC Annotations folder and DT a results "
-        "path with {cls} for the class name (or a COCO-style JSON pair), and --iou-thrs "
-        "defaults to 0.5; see docs/voc.md",
+        help="coco (default), or: "
+        + "; ".join(f"{name}: {text}" for name, (_, text) in PROTOCOLS.items() if name != "coco"),
     )
-    g = p.add_argument_group("Pascal VOC (--protocol voc)")
-    g.add_argument(
-        "--metric",
-        choices=("voc07", "voc12"),
-        default="voc07",
-        help="voc07: 11-point AP (default); voc12: all-point AP",
-    )
-    g.add_argument(
-        "--image-set", metavar="FILE", help="ImageSets/Main/<set>.txt (default: all XML)"
-    )
-    g.add_argument("--classes", metavar="A,B,...", help="classes to evaluate (default: all in GT)")
-    g.add_argument(
-        "--use-difficult", action="store_true", help="count difficult objects as regular GT"
-    )
-    g.add_argument(
-        "--inclusive",
-        action="store_true",
-        help="match at IoU >= threshold (MATLAB devkit) instead of > (py-faster-rcnn)",
-    )
+    for name in PROTOCOLS:
+        module = protocol_module(name)
+        if module is not None:
+            module.add_options(p)
 
 
 def add_execution_options(p: argparse.ArgumentParser) -> None:

@@ -204,10 +204,11 @@ def _counts(result: Any) -> tuple[int, int, int, int]:
 # --------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
     """``ioukit eval [GT DT]``: summary, per-class table, JSON and HTML report."""
-    if getattr(args, "protocol", "coco") == "voc":
-        from ._voc import cmd_eval_voc
+    protocol = getattr(args, "protocol", "coco")
+    if protocol != "coco":  # every other protocol has its own module (cli/_protocols.py)
+        from ._protocols import protocol_module
 
-        return cmd_eval_voc(args, pr)
+        return protocol_module(protocol).run(args, pr)
     progress = Progress.for_terminal(args.quiet)
     params = eval_params(args)
     exec_kw = execution_kwargs(args)

@@ -14,10 +14,33 @@ from typing import Any
 
 from ._args import parse_iou_thrs
 
-__all__ = ["cmd_eval_voc", "voc_kwargs"]
+__all__ = ["add_options", "cmd_eval_voc", "run", "voc_kwargs"]
 
 # COCO-only options and their defaults: any other value is a usage error with VOC
 _COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    """The Pascal VOC option group of ``ioukit eval``."""
+    g = p.add_argument_group("Pascal VOC (--protocol voc)")
+    g.add_argument(
+        "--metric",
+        choices=("voc07", "voc12"),
+        default="voc07",
+        help="voc07: 11-point AP (default); voc12: all-point AP",
+    )
+    g.add_argument(
+        "--image-set", metavar="FILE", help="ImageSets/Main/<set>.txt (default: all XML)"
+    )
+    g.add_argument("--classes", metavar="A,B,...", help="classes to evaluate (default: all in GT)")
+    g.add_argument(
+        "--use-difficult", action="store_true", help="count difficult objects as regular GT"
+    )
+    g.add_argument(
+        "--inclusive",
+        action="store_true",
+        help="match at IoU >= threshold (MATLAB devkit) instead of > (py-faster-rcnn)",
+    )
 
 
 def voc_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -89,3 +112,7 @@ def cmd_eval_voc(args: argparse.Namespace, pr: Any) -> int:
         if not to_stdout:
             pr.line(f"wrote {args.json}", style="dim")
     return 0
+
+
+#: the protocol entry point (``ioukit.cli._protocols``)
+run = cmd_eval_voc
