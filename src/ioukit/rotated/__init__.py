@@ -1,0 +1,1 @@
+"""Rotated boxes (placeholder)."""
