@@ -1,0 +1,333 @@
+"""Compiled kernels behind ``ioukit.panoptic``: one image's PQ matching, ordered sums.
+
+One call per image (``ImageBatch.eval_rgb`` / ``eval_ids``) does, without the GIL,
+what panopticapi's ``pq_compute_single_core`` does for that image
+(panopticapi/evaluation.py, ``pq_compute_single_core``):
+
+1. count the (gt segment, predicted segment) pixel co-occurrences. panopticapi sorts
+   a combined ``gt_id * 2**24 + pred_id`` label with ``np.unique``; here each pixel's
+   segment id is mapped to a dense index (binary search in the image's sorted ids,
+   cached across runs of equal pixels) and counted in one pass into a small
+   ``(G + 2) x (P + 1)`` table: row 0 is VOID (id 0), rows 1..G the GT segments in
+   id order, row G + 1 GT pixels whose id is not in the JSON; column 0 is VOID;
+2. match: a pair of the same category, the GT not crowd, is a TP when
+   ``intersection / (pred_area + gt_area - intersection - void_of_pred) > 0.5``
+   (double arithmetic in panopticapi's order);
+3. unmatched GT is an FN (crowd is not); an unmatched prediction is an FP unless more
+   than half of it lies on VOID plus the category's crowd region (the crowd segment
+   of that category that comes last in the JSON, as panopticapi's dict keeps it).
+
+Results go to per-segment slots (status and TP IoU) of arrays shared by all images;
+threads write disjoint slots. The per-category IoU sums are then taken in
+panopticapi's order (image by image, each image's TPs in GT id order) by
+``ordered_iou_sums``, so every number is bit-identical.
+"""
+
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t
+from libc.stdlib cimport calloc, free
+
+import numpy as np
+
+#: status codes of the per-segment outputs, for the Python side
+STATUS = {"tp": ST_TP, "fn": ST_FN, "fp": ST_FP, "crowd": ST_CROWD,
+          "swallowed": ST_SWALLOWED, "unknown": ST_UNKNOWN}
+#: per-image error codes
+ERRORS = {"pred_id_not_in_json": ERR_PRED_ID_NOT_IN_JSON,
+          "pred_not_in_png": ERR_PRED_NOT_IN_PNG,
+          "gt_matched_twice": ERR_GT_MATCHED_TWICE, "no_memory": ERR_NO_MEMORY}
+
+# Per-segment status codes (gt_status / pr_status); Python copies in STATUS below.
+cdef enum:
+    ST_TP = 0
+    ST_FN = 1        # GT only
+    ST_FP = 1        # predictions only
+    ST_CROWD = 2     # GT: crowd (never matched, never an FN)
+    ST_SWALLOWED = 2  # predictions: unmatched but > 0.5 on VOID + crowd
+    ST_UNKNOWN = 3   # GT with a category not in the categories list (panopticapi ignores it)
+
+# Per-image error codes (err_code); err_value holds the offending id.
+cdef enum:
+    ERR_NONE = 0
+    ERR_PRED_ID_NOT_IN_JSON = 1   # a pixel id of the prediction PNG has no segment
+    ERR_PRED_NOT_IN_PNG = 2       # a predicted segment has no pixel
+    ERR_GT_MATCHED_TWICE = 3      # only possible with JSON areas below the pixel counts
+    ERR_NO_MEMORY = 4
+
+
+cdef inline Py_ssize_t _find(const int64_t* ids, Py_ssize_t n, int64_t key) noexcept nogil:
+    # Index of key in the sorted ids[0:n], or -1.
+    cdef Py_ssize_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ids[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n and ids[lo] == key:
+        return lo
+    return -1
+
+
+cdef inline Py_ssize_t _gt_row(const int64_t* ids, Py_ssize_t n, int64_t key) noexcept nogil:
+    # Table row of a GT pixel id: 0 VOID, 1..n a segment, n + 1 an id not in the JSON.
+    cdef Py_ssize_t k
+    if key == 0:
+        return 0
+    k = _find(ids, n, key)
+    return k + 1 if k >= 0 else n + 1
+
+
+cdef inline Py_ssize_t _pr_col(const int64_t* ids, Py_ssize_t n, int64_t key) noexcept nogil:
+    # Table column of a predicted pixel id: 0 VOID, 1..n a segment, -1 unknown.
+    cdef Py_ssize_t k
+    if key == 0:
+        return 0
+    k = _find(ids, n, key)
+    return k + 1 if k >= 0 else -1
+
+
+cdef class ImageBatch:
+    """Segment arrays of a whole evaluation; ``eval_*`` fills image ``i``'s slots.
+
+    GT segments of image i are slots ``gt_off[i]:gt_off[i + 1]`` (sorted by id), with
+    category index (-1: unknown), crowd flag, JSON area and JSON position; the same for
+    predictions without crowd and area. Outputs: pixel counts, status, TP IoU per slot;
+    err_code / err_value per image.
+    """
+
+    cdef const int64_t[::1] gt_off, gt_ids, gt_pos, pr_off, pr_ids
+    cdef const int32_t[::1] gt_cat, pr_cat
+    cdef const uint8_t[::1] gt_crowd
+    cdef const double[::1] gt_area
+    cdef int64_t[::1] gt_pixels, pr_pixels, err_value
+    cdef int8_t[::1] gt_status, pr_status, err_code
+    cdef double[::1] gt_iou
+    cdef bint area_from_pixels
+
+    def __init__(self, gt_off, gt_ids, gt_cat, gt_crowd, gt_area, gt_pos,
+                 pr_off, pr_ids, pr_cat, bint area_from_pixels,
+                 gt_pixels, gt_status, gt_iou, pr_pixels, pr_status, err_code, err_value):
+        self.gt_off = gt_off
+        self.gt_ids = gt_ids
+        self.gt_cat = gt_cat
+        self.gt_crowd = gt_crowd
+        self.gt_area = gt_area
+        self.gt_pos = gt_pos
+        self.pr_off = pr_off
+        self.pr_ids = pr_ids
+        self.pr_cat = pr_cat
+        self.area_from_pixels = area_from_pixels
+        self.gt_pixels = gt_pixels
+        self.gt_status = gt_status
+        self.gt_iou = gt_iou
+        self.pr_pixels = pr_pixels
+        self.pr_status = pr_status
+        self.err_code = err_code
+        self.err_value = err_value
+
+    def eval_rgb(self, Py_ssize_t i, const uint8_t[::1] gt, Py_ssize_t gt_stride,
+                 Py_ssize_t gt_start, Py_ssize_t gt_channels,
+                 const uint8_t[::1] pr, Py_ssize_t pr_stride, Py_ssize_t pr_start,
+                 Py_ssize_t pr_channels, Py_ssize_t height, Py_ssize_t width):
+        """Image i from two RGB(A) byte buffers: pixel (y, x) of gt starts at byte
+        ``gt_start + y * gt_stride + x * gt_channels`` (id = R + 256 G + 65536 B)."""
+        cdef int64_t* table
+        cdef Py_ssize_t G, P
+        with nogil:
+            table = self._begin(i, &G, &P)
+            if table != NULL:
+                self._count_rgb(table, G, P, i, &gt[gt_start], gt_stride, gt_channels,
+                                &pr[pr_start], pr_stride, pr_channels, height, width)
+                self._finish(table, G, P, i)
+
+    def eval_ids(self, Py_ssize_t i, const int64_t[:, ::1] gt, const int64_t[:, ::1] pr):
+        """Image i from two id maps of the same shape."""
+        cdef int64_t* table
+        cdef Py_ssize_t G, P
+        with nogil:
+            table = self._begin(i, &G, &P)
+            if table != NULL:
+                self._count_ids(table, G, P, i, gt, pr)
+                self._finish(table, G, P, i)
+
+    cdef int64_t* _begin(self, Py_ssize_t i, Py_ssize_t* G, Py_ssize_t* P) noexcept nogil:
+        G[0] = self.gt_off[i + 1] - self.gt_off[i]
+        P[0] = self.pr_off[i + 1] - self.pr_off[i]
+        self.err_code[i] = ERR_NONE
+        cdef int64_t* table = <int64_t*>calloc((G[0] + 2) * (P[0] + 1), sizeof(int64_t))
+        if table == NULL:
+            self.err_code[i] = ERR_NO_MEMORY
+        return table
+
+    cdef void _count_rgb(self, int64_t* table, Py_ssize_t G, Py_ssize_t P, Py_ssize_t i,
+                         const uint8_t* gt, Py_ssize_t gs, Py_ssize_t gc,
+                         const uint8_t* pr, Py_ssize_t ps, Py_ssize_t pc,
+                         Py_ssize_t height, Py_ssize_t width) noexcept nogil:
+        cdef const int64_t* gids = NULL
+        cdef const int64_t* pids = NULL
+        cdef Py_ssize_t y, x, row = 0, col = 0, W = P + 1
+        cdef int64_t g, p, last_g = 0, last_p = 0
+        cdef const uint8_t* a
+        cdef const uint8_t* b
+        if G:
+            gids = &self.gt_ids[self.gt_off[i]]
+        if P:
+            pids = &self.pr_ids[self.pr_off[i]]
+        for y in range(height):
+            a = gt + y * gs
+            b = pr + y * ps
+            for x in range(width):
+                # panopticapi's rgb2id: R + 256 * G + 256 * 256 * B
+                g = <int64_t>a[0] | (<int64_t>a[1] << 8) | (<int64_t>a[2] << 16)
+                p = <int64_t>b[0] | (<int64_t>b[1] << 8) | (<int64_t>b[2] << 16)
+                a += gc
+                b += pc
+                if g != last_g:
+                    last_g = g
+                    row = _gt_row(gids, G, g)
+                if p != last_p:
+                    last_p = p
+                    col = _pr_col(pids, P, p)
+                    if col < 0:
+                        self.err_code[i] = ERR_PRED_ID_NOT_IN_JSON
+                        self.err_value[i] = p
+                        return
+                table[row * W + col] += 1
+
+    cdef void _count_ids(self, int64_t* table, Py_ssize_t G, Py_ssize_t P, Py_ssize_t i,
+                         const int64_t[:, ::1] gt, const int64_t[:, ::1] pr) noexcept nogil:
+        cdef const int64_t* gids = NULL
+        cdef const int64_t* pids = NULL
+        cdef Py_ssize_t y, x, row = 0, col = 0, W = P + 1
+        cdef int64_t g, p, last_g = 0, last_p = 0
+        if G:
+            gids = &self.gt_ids[self.gt_off[i]]
+        if P:
+            pids = &self.pr_ids[self.pr_off[i]]
+        for y in range(gt.shape[0]):
+            for x in range(gt.shape[1]):
+                g = gt[y, x]
+                p = pr[y, x]
+                if g != last_g:
+                    last_g = g
+                    row = _gt_row(gids, G, g)
+                if p != last_p:
+                    last_p = p
+                    col = _pr_col(pids, P, p)
+                    if col < 0:
+                        self.err_code[i] = ERR_PRED_ID_NOT_IN_JSON
+                        self.err_value[i] = p
+                        return
+                table[row * W + col] += 1
+
+    cdef void _finish(self, int64_t* table, Py_ssize_t G, Py_ssize_t P,
+                      Py_ssize_t i) noexcept nogil:
+        # panopticapi/evaluation.py, pq_compute_single_core, after the np.unique counts.
+        cdef Py_ssize_t g0 = self.gt_off[i], p0 = self.pr_off[i], W = P + 1
+        cdef Py_ssize_t g, p, r, crowd
+        cdef int64_t s, inter, best_pos
+        cdef int32_t c
+        cdef double union, iou, gt_area
+        if self.err_code[i] != ERR_NONE:
+            free(table)
+            return
+        # pixel counts: a predicted segment's area is its pixel count (column sum)
+        for p in range(P):
+            s = 0
+            for r in range(G + 2):
+                s += table[r * W + p + 1]
+            self.pr_pixels[p0 + p] = s
+            self.pr_status[p0 + p] = ST_FP
+            if s == 0 and self.err_code[i] == ERR_NONE:
+                self.err_code[i] = ERR_PRED_NOT_IN_PNG
+                self.err_value[i] = self.pr_ids[p0 + p]
+        for g in range(G):
+            s = 0
+            for p in range(W):
+                s += table[(g + 1) * W + p]
+            self.gt_pixels[g0 + g] = s
+            self.gt_iou[g0 + g] = 0.0
+            if self.gt_cat[g0 + g] < 0:
+                self.gt_status[g0 + g] = ST_UNKNOWN
+            elif self.gt_crowd[g0 + g]:
+                self.gt_status[g0 + g] = ST_CROWD
+            else:
+                self.gt_status[g0 + g] = ST_FN
+        if self.err_code[i] != ERR_NONE:
+            free(table)
+            return
+        # TPs, in np.unique's order of (gt id, pred id)
+        for g in range(G):
+            if self.gt_crowd[g0 + g] or self.gt_cat[g0 + g] < 0:
+                continue
+            if self.area_from_pixels:
+                gt_area = <double>self.gt_pixels[g0 + g]
+            else:
+                gt_area = self.gt_area[g0 + g]
+            for p in range(P):
+                inter = table[(g + 1) * W + p + 1]
+                if inter == 0 or self.gt_cat[g0 + g] != self.pr_cat[p0 + p]:
+                    continue
+                # pred_area + gt_area - intersection - VOID part of the prediction
+                union = <double>self.pr_pixels[p0 + p] + gt_area
+                union = union - <double>inter
+                union = union - <double>table[p + 1]
+                iou = <double>inter / union
+                if iou > 0.5:
+                    if self.gt_status[g0 + g] == ST_TP:
+                        self.err_code[i] = ERR_GT_MATCHED_TWICE
+                        self.err_value[i] = self.gt_ids[g0 + g]
+                        free(table)
+                        return
+                    self.gt_status[g0 + g] = ST_TP
+                    self.gt_iou[g0 + g] = iou
+                    self.pr_status[p0 + p] = ST_TP
+        # FPs: unmatched predictions not mostly on VOID + their category's crowd region
+        for p in range(P):
+            if self.pr_status[p0 + p] == ST_TP:
+                continue
+            c = self.pr_cat[p0 + p]
+            crowd = -1
+            best_pos = -1
+            for g in range(G):
+                if (self.gt_crowd[g0 + g] and self.gt_cat[g0 + g] == c
+                        and self.gt_pos[g0 + g] > best_pos):
+                    best_pos = self.gt_pos[g0 + g]
+                    crowd = g
+            inter = table[p + 1]
+            if crowd >= 0:
+                inter = inter + table[(crowd + 1) * W + p + 1]
+            if <double>inter / <double>self.pr_pixels[p0 + p] > 0.5:
+                self.pr_status[p0 + p] = ST_SWALLOWED
+        free(table)
+
+
+def ordered_iou_sums(const int32_t[::1] cat, const int8_t[::1] status,
+                     const double[::1] iou, const int64_t[::1] bounds, Py_ssize_t n_cat):
+    """Per-category sums of ``iou`` over TP slots, as panopticapi adds them.
+
+    Slots ``bounds[j]:bounds[j + 1]`` are one worker's images (panopticapi's
+    ``np.array_split`` of the image list over its processes): each worker sums its TPs
+    in slot order from 0.0, then the workers' sums are added in worker order.
+
+    >>> import numpy as np
+    >>> s = ordered_iou_sums(np.array([0, 1, 0], np.int32), np.array([0, 0, 0], np.int8),
+    ...                      np.array([0.6, 0.7, 0.8]), np.array([0, 3], np.int64), 2)
+    >>> s.tolist() == [0.6 + 0.8, 0.7]
+    True
+    """
+    out = np.zeros(n_cat, np.float64)
+    part_arr = np.zeros(n_cat, np.float64)
+    cdef double[::1] total = out
+    cdef double[::1] part = part_arr
+    cdef Py_ssize_t j, k, s
+    with nogil:
+        for j in range(bounds.shape[0] - 1):
+            for k in range(n_cat):
+                part[k] = 0.0
+            for s in range(bounds[j], bounds[j + 1]):
+                if status[s] == ST_TP and cat[s] >= 0:
+                    part[cat[s]] += iou[s]
+            for k in range(n_cat):
+                total[k] = total[k] + part[k]
+    return out
