@@ -8,10 +8,10 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioukit._threads import get_num_threads, set_num_threads
 from shapely.geometry import MultiPolygon, Polygon
 
 from ioukit import polygons as P
-from ioukit._threads import get_num_threads, set_num_threads
 from ioukit.errors import InvalidParameterError, InvalidPolygonError, ShapeMismatchError
 
 SQ = [[0, 0], [2, 0], [2, 2], [0, 2]]
@@ -275,8 +275,9 @@ def test_raster_iou_converges_to_exact(random_sets):
         errs.append(np.abs(r - exact).max())
     assert errs[2] < errs[0] and errs[2] < 0.01
     aligned = P.raster_iou(pairs_a, pairs_b, (64, 80), (-20, 32, -20, 32), aligned=True)
-    np.testing.assert_allclose(aligned, np.diag(P.raster_iou(pairs_a, pairs_b, (64, 80),
-                                                             (-20, 32, -20, 32))))
+    np.testing.assert_allclose(
+        aligned, np.diag(P.raster_iou(pairs_a, pairs_b, (64, 80), (-20, 32, -20, 32)))
+    )
 
 
 def test_raster_iou_periodic_converges_to_exact():
