@@ -8,6 +8,7 @@ Functions (each takes NumPy arrays, lists, or torch tensors on any device):
 - :func:`diou_nms` DIoU-NMS (Zheng et al. 2020)
 - :func:`matrix_nms` Matrix-NMS (SOLOv2) for boxes or masks
 - :func:`weighted_boxes_fusion` WBF with ensemble-boxes semantics
+- :func:`rotated_nms`, :func:`batched_rotated_nms` with the exact rotated IoU
 
 Every function returns kept indices by decreasing score; equal scores keep the
 lower index first (a stable sort) on every backend. NumPy inputs and CPU tensors
@@ -18,11 +19,8 @@ The package is also callable as its main function, so a top-level
 ``ioukit.nms`` can be both this package and ``nms``:
 ``ioukit.nms(boxes, scores, 0.5)`` is ``ioukit.nms.nms(boxes, scores, 0.5)``.
 
-Rotated boxes: rotated NMS belongs to ``ioukit.rotated`` (later work). It will
-plug into the same greedy driver: ``_kernels.greedy_nms`` takes a ``mode`` code
-selecting the pairwise measure, so a rotated measure is one more mode (with its
-own candidate window from the rotated boxes' axis-aligned hulls), and the
-blocked torch driver ``_torch.greedy`` likewise takes the measure per block.
+Rotated boxes: :func:`rotated_nms` runs the same greedy rule with the exact rotated
+IoU of ``ioukit.rotated`` (its own compiled loop, ``ioukit.rotated._kernels``).
 
 Example:
     >>> import numpy as np
@@ -43,6 +41,7 @@ from typing import Any
 from ._diou import diou_nms
 from ._hard import batched_nms, nms
 from ._matrix import matrix_nms
+from ._rotated import batched_rotated_nms, rotated_nms
 from ._soft import soft_nms
 from ._wbf import weighted_boxes_fusion
 
@@ -53,6 +52,8 @@ __all__ = [
     "diou_nms",
     "matrix_nms",
     "weighted_boxes_fusion",
+    "rotated_nms",
+    "batched_rotated_nms",
 ]
 
 
