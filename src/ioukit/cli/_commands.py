@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +25,9 @@ class UsageError(InvalidParameterError):
 
 
 # ------------------------------------------------------------------ helpers
-_LINE = re.compile(
+# one summary line: (AP|AR) @[ IoU=... | area=... | maxDets=... ] (compiled on first use:
+# ``re`` and ``json`` are imported lazily, off the path of every ``ioukit eval``)
+_LINE_PATTERN = (
     r"\((AP|AR)\)\s*@\[\s*IoU=([\d.:]+)\s*\|\s*area=\s*(\S+)\s*\|\s*maxDets=\s*(\d+)\s*\]"
 )
 
@@ -42,9 +42,12 @@ def stat_labels(summary: str) -> list[str]:
     >>> stat_labels(s)
     ['AP', 'AP50', 'AR10', 'ARs']
     """
+    import re
+
+    line_re = re.compile(_LINE_PATTERN)
     out = []
     for i, line in enumerate(summary.splitlines()):
-        m = _LINE.search(line)
+        m = line_re.search(line)
         if not m:
             out.append(f"stat[{i}]")
             continue
@@ -77,6 +80,8 @@ def _clean(o: Any) -> Any:
 
 
 def _write_json(payload: Any, target: str) -> None:
+    import json
+
     text = json.dumps(payload, default=_clean)
     if "NaN" in text or "Infinity" in text:  # rare: only then pay for the deep walk
         text = json.dumps(_clean(payload), allow_nan=False)

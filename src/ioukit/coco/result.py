@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError, UnknownIdError
-from ..metrics import best_f1, find_threshold, precision_recall_curve, threshold_index
+from ..metrics._thresholds import find_threshold, threshold_index
 from ._accumulate import summary_lines
 from ._params import Params
 
@@ -297,6 +296,8 @@ class CocoResult:
         """
         f1 = self.f1_optimal(0.5) if find_threshold(self.params.iouThrs, 0.5) is not None else None
         if f1 is not None:
+            import json
+
             f1 = json.loads(json.dumps(f1, default=float).replace("NaN", "null"))
         per_class = [
             {k: _nan_to_none(v) for k, v in row.items()} for row in self.per_class(as_frame=False)
@@ -323,6 +324,8 @@ class CocoResult:
         >>> evaluate(gt, []).to_json()[:10]
         '{"params":'
         """
+        import json
+
         s = json.dumps(self.to_dict())
         if path is not None:
             with open(path, "w") as f:
@@ -359,5 +362,7 @@ class CocoResult:
 
 def _best_f1(score: np.ndarray, flags: np.ndarray, n_gt: int) -> dict[str, float]:
     """:func:`ioukit.metrics.best_f1` of records already in rank order (best first)."""
+    from ..metrics import best_f1, precision_recall_curve
+
     # the stable ranking of precision_recall_curve keeps an order that is already sorted
     return best_f1(precision_recall_curve(score, flags, n_gt))

@@ -26,16 +26,40 @@ Example
 
 from __future__ import annotations
 
-from ._ap import (
-    COCO101_RECALLS,
-    INTERPOLATIONS,
-    VOC11_RECALLS,
-    average_precision,
-    interpolated_precision,
-)
-from ._curve import PRECISION_RULES, PRCurve, precision_recall_curve, rank
-from ._f1 import best_f1, f1, f1_from_counts
-from ._thresholds import THRESHOLD_ATOL, find_threshold, threshold_index
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names, for type checkers; at run time they load on first use
+    from ._ap import (
+        COCO101_RECALLS,
+        INTERPOLATIONS,
+        VOC11_RECALLS,
+        average_precision,
+        interpolated_precision,
+    )
+    from ._curve import PRECISION_RULES, PRCurve, precision_recall_curve, rank
+    from ._f1 import best_f1, f1, f1_from_counts
+    from ._thresholds import THRESHOLD_ATOL, find_threshold, threshold_index
+
+# name -> submodule. Loaded on first use (PEP 562), so that ``ioukit eval``, which only
+# looks thresholds up, does not pay for the PR-curve and AP modules at start-up.
+_WHERE = {
+    "COCO101_RECALLS": "._ap",
+    "INTERPOLATIONS": "._ap",
+    "VOC11_RECALLS": "._ap",
+    "average_precision": "._ap",
+    "interpolated_precision": "._ap",
+    "PRECISION_RULES": "._curve",
+    "PRCurve": "._curve",
+    "precision_recall_curve": "._curve",
+    "rank": "._curve",
+    "best_f1": "._f1",
+    "f1": "._f1",
+    "f1_from_counts": "._f1",
+    "THRESHOLD_ATOL": "._thresholds",
+    "find_threshold": "._thresholds",
+    "threshold_index": "._thresholds",
+}
 
 __all__ = [
     "PRCurve",
@@ -54,3 +78,15 @@ __all__ = [
     "find_threshold",
     "threshold_index",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
