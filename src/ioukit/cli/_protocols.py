@@ -11,8 +11,8 @@ of this package with two functions:
 Adding a protocol is one line below plus its module.
 
 Example:
-    >>> sorted(PROTOCOLS)[:2]
-    ['coco', 'voc']
+    >>> {"coco", "voc"} <= set(PROTOCOLS)
+    True
     >>> protocol_module("voc").__name__
     'ioukit.cli._voc'
 """
@@ -32,6 +32,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
         "GT is a VOC Annotations folder and DT a results path with {cls} for the class "
         "name (or a COCO-style JSON pair), --iou-thrs defaults to 0.5 (docs/voc.md)",
     ),
+    "semantic": ("._semantic", "PNG label-map folders GT_DIR PRED_DIR, --num-classes N"),
 }
 
 
