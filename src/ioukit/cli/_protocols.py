@@ -33,6 +33,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
         "name (or a COCO-style JSON pair), --iou-thrs defaults to 0.5 (docs/voc.md)",
     ),
     "semantic": ("._semantic", "PNG label-map folders GT_DIR PRED_DIR, --num-classes N"),
+    "dota": ("._dota", "DOTA label folder and a Task1 results path with {cls} (docs/dota.md)"),
 }
 
 

@@ -349,3 +349,29 @@ def hull_area(const double[:, ::1] p):
         px[k] = p[k, 0]
         py[k] = p[k, 1]
     return convex_hull_area(px, py, n)
+
+
+# ---------------------------------------------------------- evaluation groups
+def grouped_polygon_iou(const double[:, ::1] dt, const double[:, ::1] gt,
+                        const int64_t[::1] dt_index, const int64_t[::1] dt_offsets,
+                        const int64_t[::1] gt_index, const int64_t[::1] gt_offsets,
+                        const int64_t[::1] iou_offsets, double[::1] out, double eps):
+    """Polygon IoU of every group's (detection, GT) pairs, in ioukit.matching's layout:
+    group g's D_g x G_g block, row-major, at out[iou_offsets[g]:]."""
+    cdef Py_ssize_t ng = dt_offsets.shape[0] - 1
+    cdef Py_ssize_t g, i, j, di, gj, base, ncols
+    cdef int kd = <int>(dt.shape[1] // 2)
+    cdef int kg = <int>(gt.shape[1] // 2)
+    cdef int nt = _threads(out.shape[0] * 4)
+    if kd > CONVEX_MAX_INPUT or kg > CONVEX_MAX_INPUT:
+        raise ValueError(f"at most {CONVEX_MAX_INPUT} vertices per polygon")
+    with nogil:
+        for g in prange(ng, num_threads=nt, schedule="dynamic", chunksize=8):
+            base = iou_offsets[g]
+            ncols = gt_offsets[g + 1] - gt_offsets[g]
+            for i in range(dt_offsets[g], dt_offsets[g + 1]):
+                di = dt_index[i]
+                for j in range(gt_offsets[g], gt_offsets[g + 1]):
+                    gj = gt_index[j]
+                    out[base + (i - dt_offsets[g]) * ncols + (j - gt_offsets[g])] = _poly_iou(
+                        &dt[di, 0], kd, &gt[gj, 0], kg, eps)
