@@ -20,15 +20,13 @@ package does not import torch.
 Each loss equals ``1 -`` the matching :mod:`ioukit.boxes` measure plus the extra
 terms its docstring names; both are built from :mod:`ioukit.boxes._terms`.
 
-Rotated boxes (reserved place)
-------------------------------
-Losses for rotated boxes ``(cx, cy, w, h, angle)`` belong with the rotated
-geometry in ``ioukit.rotated`` and will be re-exported here under these names
-when that work lands: ``probiou_loss`` (Bhattacharyya / Hellinger distance of
-the boxes' Gaussians, Llerena et al. 2021), ``kld_loss`` (Kullback-Leibler
-divergence of the Gaussians, Yang et al. 2021) and ``gwd_loss`` (Gaussian
-Wasserstein distance, Yang et al. 2021). They will take the same keyword
-arguments as the losses here. Nothing of them exists yet.
+Rotated boxes ``(cx, cy, w, h, angle)`` (angle counter-clockwise, radians), as
+2-D Gaussians: :func:`probiou_loss` (Hellinger / Bhattacharyya distance, Llerena
+et al. 2021), :func:`kld_loss` and :func:`gwd_loss` (Kullback-Leibler divergence
+and Gaussian Wasserstein distance, Yang et al. 2021, mmrotate's options) and
+:func:`kfiou_loss` (Yang et al. 2022), with ``ProbIoULoss``, ``KLDLoss``,
+``GWDLoss``, ``KFIoULoss`` modules; they take ``(pred, target, *, angle,
+reduction, weight, eps)`` and their own options (:mod:`._rotated`).
 
 Example
 -------
@@ -60,6 +58,7 @@ from ._functional import (
     wiou_loss,
 )
 from ._ranking import iou_aware_score
+from ._rotated import gwd_loss, kfiou_loss, kld_loss, probiou_loss
 
 _MODULES = (
     "IoULoss",
@@ -73,6 +72,7 @@ _MODULES = (
     "WIoULoss",
     "MPDIoULoss",
 )
+_ROTATED_MODULES = ("ProbIoULoss", "KLDLoss", "GWDLoss", "KFIoULoss")
 
 __all__ = [
     "iou_loss",
@@ -89,7 +89,12 @@ __all__ = [
     "encode_deltas",
     "decode_deltas",
     "iou_aware_score",
+    "probiou_loss",
+    "kld_loss",
+    "gwd_loss",
+    "kfiou_loss",
     *_MODULES,
+    *_ROTATED_MODULES,
 ]
 
 
@@ -99,6 +104,10 @@ def __getattr__(name: str) -> Any:
         from . import _modules
 
         return getattr(_modules, name)
+    if name in _ROTATED_MODULES:
+        from . import _rotated_modules
+
+        return getattr(_rotated_modules, name)
     raise AttributeError(f"module 'ioukit.losses' has no attribute {name!r}")
 
 
