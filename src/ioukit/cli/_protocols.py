@@ -34,6 +34,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
     ),
     "semantic": ("._semantic", "PNG label-map folders GT_DIR PRED_DIR, --num-classes N"),
     "dota": ("._dota", "DOTA label folder and a Task1 results path with {cls} (docs/dota.md)"),
+    "kitti": ("._kitti", "KITTI label folder and results folder, AP R40/R11 (docs/kitti.md)"),
 }
 
 
