@@ -33,9 +33,12 @@ Signatures (for the callers; ``double*`` arrays are caller-owned, length given):
         area of the convex hull of n <= CONVEX_MAX_INPUT points (monotone chain)
     rbox_intersection_area(a_cx, a_cy, a_w, a_h, a_t, b_cx, b_cy, b_w, b_h, b_t) -> double
         area of the intersection of two rotated boxes (clipped about a's centre, so
-        large coordinates keep their precision); <= min(area a, area b)
+        large coordinates keep their precision); <= min(area a, area b); two upright
+        boxes (both angles exactly 0) take the interval product, as pycocotools' bbIou
     rbox_iou(a..., b..., eps)                             -> double in [0, 1]
         inter / (w_a h_a + w_b h_b - inter); 0 when the union is <= eps
+    rbox_iou_crowd(a..., b..., crowd, eps)                -> double in [0, 1]
+        rbox_iou, or when crowd: inter / (w_a h_a) (COCO's crowd rule, a = detection)
     rbox_giou(a..., b..., eps)                            -> double in [-1, 1]
         iou - (hull - union) / hull, the hull being the convex hull of the 8 corners
         (Rezatofighi et al. 2019, GIoU, with the convex hull as the enclosing shape);
@@ -251,6 +254,11 @@ cdef inline double convex_hull_area(const double* xs, const double* ys,
 
 
 # ------------------------------------------------------------------- rotated boxes
+cdef inline double _overlap(double a0, double a1, double b0, double b1) noexcept nogil:
+    cdef double w = (a1 if a1 < b1 else b1) - (a0 if a0 > b0 else b0)
+    return w if w > 0 else 0.0
+
+
 cdef inline double rbox_intersection_area(double a_cx, double a_cy, double a_w, double a_h,
                                           double a_t, double b_cx, double b_cy, double b_w,
                                           double b_h, double b_t) noexcept nogil:
@@ -267,6 +275,12 @@ cdef inline double rbox_intersection_area(double a_cx, double a_cy, double a_w, 
         return 0.0
     if dx == 0.0 and dy == 0.0 and a_w == b_w and a_h == b_h and a_t == b_t:
         return area_a  # identical: exact even for slivers (clipping rounds at ~1e-16 * size)
+    if a_t == 0.0 and b_t == 0.0:
+        # Both upright: the interval overlap, operation for operation as pycocotools'
+        # bbIou (maskApi.c), so upright rotated boxes score as COCO's bbox does.
+        ix = _overlap(a_cx - 0.5 * a_w, a_cx + 0.5 * a_w, b_cx - 0.5 * b_w, b_cx + 0.5 * b_w)
+        iy = _overlap(a_cy - 0.5 * a_h, a_cy + 0.5 * a_h, b_cy - 0.5 * b_h, b_cy + 0.5 * b_h)
+        return ix * iy
     # Circumscribed circles apart: no overlap (a quick exit; no clipping needed).
     r = 0.5 * (sqrt(a_w * a_w + a_h * a_h) + sqrt(b_w * b_w + b_h * b_h))
     if dx * dx + dy * dy > r * r:
@@ -291,6 +305,20 @@ cdef inline double rbox_iou(double a_cx, double a_cy, double a_w, double a_h, do
     if v > 1.0:
         return 1.0
     return v if v > 0.0 else 0.0
+
+
+cdef inline double rbox_iou_crowd(double a_cx, double a_cy, double a_w, double a_h,
+                                  double a_t, double b_cx, double b_cy, double b_w,
+                                  double b_h, double b_t, bint crowd, double eps) noexcept nogil:
+    cdef double inter, union, v
+    if not crowd:
+        return rbox_iou(a_cx, a_cy, a_w, a_h, a_t, b_cx, b_cy, b_w, b_h, b_t, eps)
+    inter = rbox_intersection_area(a_cx, a_cy, a_w, a_h, a_t, b_cx, b_cy, b_w, b_h, b_t)
+    union = a_w * a_h
+    if not (union > eps):
+        return 0.0
+    v = inter / union
+    return v if v < 1.0 else 1.0
 
 
 cdef inline double rbox_giou(double a_cx, double a_cy, double a_w, double a_h, double a_t,

@@ -20,6 +20,7 @@ from ioukit.geometry._convex cimport (
     rbox_giou,
     rbox_intersection_area,
     rbox_iou,
+    rbox_iou_crowd,
 )
 
 import numpy as np
@@ -375,3 +376,27 @@ def grouped_polygon_iou(const double[:, ::1] dt, const double[:, ::1] gt,
                     gj = gt_index[j]
                     out[base + (i - dt_offsets[g]) * ncols + (j - gt_offsets[g])] = _poly_iou(
                         &dt[di, 0], kd, &gt[gj, 0], kg, eps)
+
+
+def grouped_rbox_iou(const double[:, ::1] dt, const double[:, ::1] gt,
+                     const int64_t[::1] dt_index, const int64_t[::1] dt_offsets,
+                     const int64_t[::1] gt_index, const int64_t[::1] gt_offsets,
+                     const int64_t[::1] iou_offsets, const unsigned char[::1] gt_iscrowd,
+                     double[::1] out):
+    """Rotated IoU of every group's (detection, GT) pairs (radians), COCO's crowd rule for
+    crowd GT (intersection over the detection's area), in ioukit.matching's layout."""
+    cdef Py_ssize_t ng = dt_offsets.shape[0] - 1
+    cdef Py_ssize_t g, i, j, di, gj, base, ncols
+    cdef int nt = _threads(out.shape[0])
+    with nogil:
+        for g in prange(ng, num_threads=nt, schedule="dynamic", chunksize=8):
+            base = iou_offsets[g]
+            ncols = gt_offsets[g + 1] - gt_offsets[g]
+            for i in range(dt_offsets[g], dt_offsets[g + 1]):
+                di = dt_index[i]
+                for j in range(gt_offsets[g], gt_offsets[g + 1]):
+                    gj = gt_index[j]
+                    out[base + (i - dt_offsets[g]) * ncols + (j - gt_offsets[g])] = \
+                        rbox_iou_crowd(dt[di, 0], dt[di, 1], dt[di, 2], dt[di, 3], dt[di, 4],
+                                       gt[gj, 0], gt[gj, 1], gt[gj, 2], gt[gj, 3], gt[gj, 4],
+                                       gt_iscrowd[gj] != 0, 0.0)
