@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError
 from ..matching import Groups  # the one group layout (ioukit.matching._groups)
 from ._bbox_kernel import bbox_grouped_iou
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@lightclass(frozen=True)
 class IouPlugin:
     """How one ``iou_type`` prepares geometry and scores overlaps.
 

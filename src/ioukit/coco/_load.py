@@ -25,11 +25,12 @@ import mmap
 import os
 import stat
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import (
     DatasetError,
     InvalidBoxesError,
@@ -41,7 +42,7 @@ from . import _rules as R
 __all__ = ["GtTable", "DtTable", "GeometryField", "BBOX", "load_gt", "load_dt", "load_pair"]
 
 
-@dataclass(frozen=True)
+@lightclass(frozen=True)
 class GeometryField:
     """A fixed-width numeric field of every annotation and result, as the loader reads it.
 
@@ -73,7 +74,7 @@ class GeometryField:
 BBOX = GeometryField("bbox", 4, "[x, y, w, h]")
 
 
-@dataclass
+@lightclass
 class GtTable:
     """Ground truth as columns. G annotations, I images, C categories.
 
@@ -172,7 +173,7 @@ class GtTable:
         return _finish_gt(cols, source, ann_segmentation)
 
 
-@dataclass
+@lightclass
 class DtTable:
     """Detections (results) as columns, N rows in input order.
 

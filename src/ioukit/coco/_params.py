@@ -9,11 +9,12 @@ float (``0.55000000000000004...``) and the ``min(t, 1 - 1e-10)`` tweak and the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError
 
 __all__ = ["Params", "make_params", "PARAM_NAMES"]
@@ -47,7 +48,7 @@ def _default_area_rng() -> list[list[float]]:
 _DEFAULT_LABELS = ["all", "small", "medium", "large"]
 
 
-@dataclass
+@lightclass
 class Params:
     """COCO evaluation parameters under pycocotools' names.
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import (
     DatasetError,
     DuplicateIdError,
@@ -70,7 +70,7 @@ Subject = Callable[[int], str]
 _NONE = np.zeros(0, np.int64)
 
 
-@dataclass(frozen=True)
+@lightclass(frozen=True)
 class Finding:
     """The rows of a table that break one rule.
 

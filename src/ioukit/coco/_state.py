@@ -15,18 +15,19 @@ split.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import DuplicateIdError, InvalidParameterError
 from ._params import Params
 
 __all__ = ["EvalState", "merge_states"]
 
 
-@dataclass
+@lightclass
 class EvalState:
     """Per-image match records of an evaluation (N kept detections).
 

@@ -16,11 +16,12 @@ rules are :func:`coco_rules`; LVIS (``ioukit.lvis``) builds its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import DatasetError, InvalidParameterError
 from ..matching import Groups
 from ..matching._coco import _match_coco
@@ -155,7 +156,7 @@ def _cat_lookup(cat_ids: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray,
     return k.astype(np.int64, copy=False), cat_pos.astype(np.int64, copy=False), ok
 
 
-@dataclass(frozen=True)
+@lightclass(frozen=True)
 class MatchRules:
     """What a protocol sets in the engine (:func:`evaluate_groups`), row by row.
 

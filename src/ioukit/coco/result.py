@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError, UnknownIdError
 from ..metrics._thresholds import find_threshold, threshold_index
 from ._accumulate import summary_lines
@@ -21,7 +22,7 @@ def _nan_to_none(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
-@dataclass
+@lightclass
 class CocoResult:
     """The outcome of a COCO evaluation, as ``COCOeval.eval`` and ``stats`` hold it.
 

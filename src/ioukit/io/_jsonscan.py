@@ -28,11 +28,12 @@ import json
 import mmap
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError
 from . import _jsonkernel as _k
 
@@ -89,7 +90,7 @@ class ScanFallback(Exception):
         super().__init__(f"JSON scanner fallback: {reason}{where}")
 
 
-@dataclass(frozen=True)
+@lightclass(frozen=True)
 class FieldSpec:
     """What to extract for one field of a record.
 
@@ -129,7 +130,7 @@ class FieldSpec:
         return int(self.width)
 
 
-@dataclass
+@lightclass
 class ScanResult:
     """Columns of one record list.
 
@@ -278,7 +279,7 @@ _BETWEEN = re.compile(rb"\}[ \t\n\r]*(,)[ \t\n\r]*\{")
 PART_MIN_BYTES = 1 << 20
 
 
-@dataclass
+@lightclass
 class _Part:
     """Rows [0, n) of one scan's work arrays (over-allocated; views, not copies)."""
 

@@ -16,16 +16,15 @@ counting sorts (``ioukit.coco._order``), keeping ``maxDets[-1]`` detections per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError, ShapeMismatchError
 
 __all__ = ["Groups", "build_groups"]
 
 
-@dataclass
+@lightclass
 class Groups:
     """Index of the (image, category) groups being matched.
 

@@ -7,16 +7,16 @@ or a COCO detection on a crowd region).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+from .._lightclass import lightclass
 
 __all__ = ["FP", "TP", "IGNORED", "MatchRecords"]
 
 FP, TP, IGNORED = 0, 1, 2
 
 
-@dataclass
+@lightclass
 class MatchRecords:
     """Per-detection outcome of a matcher, aligned with ``groups.dt_index``.
 

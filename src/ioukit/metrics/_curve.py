@@ -13,10 +13,9 @@ point per detection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .._lightclass import lightclass
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..matching import FP, IGNORED, TP
 
@@ -29,7 +28,7 @@ __all__ = ["PRCurve", "precision_recall_curve", "rank", "PRECISION_RULES"]
 PRECISION_RULES = ("plain", "guarded", "coco")
 
 
-@dataclass
+@lightclass
 class PRCurve:
     """A ranked precision/recall curve (one point per detection, best score first).
 
