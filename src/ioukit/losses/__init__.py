@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._boxes3d import giou3d_loss, iou3d_loss  # 3-D boxes (xyzxyz, xyzlwhyaw)
 from ._deltas import decode_deltas, encode_deltas
 from ._functional import (
     alpha_iou_loss,
@@ -75,6 +76,8 @@ _MODULES = (
 _ROTATED_MODULES = ("ProbIoULoss", "KLDLoss", "GWDLoss", "KFIoULoss")
 
 __all__ = [
+    "iou3d_loss",
+    "giou3d_loss",
     "iou_loss",
     "giou_loss",
     "diou_loss",
