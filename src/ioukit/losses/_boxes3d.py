@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidFormatError, ShapeMismatchError
 from .._backend import namespace
+from ..errors import InvalidFormatError, ShapeMismatchError
 from ._common import check_choice, reduce_loss
 
 __all__ = ["iou3d_loss", "giou3d_loss"]
