@@ -34,6 +34,7 @@ cdef struct Poly:
     const int64_t* rs       # ring_start
     int64_t r0, r1          # this polygon's rings: r0 .. r1 - 1
     double dx, dy           # translation applied to every vertex (periodic copies)
+    double x0, y0, x1, y1   # bounding box, translation included
 
 
 cdef struct Scratch:
@@ -95,8 +96,9 @@ cdef double _edges_inside(Poly A, Poly B, double ox, double oy, bint count_share
     cdef int64_t r, v, w, rb, vb, wb
     cdef int nt, nov, j, k
     cdef double px, py, qx, qy, ex, ey, rx, ry, ux, uy, fx, fy
-    cdef double o1, o2, o3, o4, L, tr, tu, t0, t1, tm, ax, ay, bx, by
+    cdef double o1, o2, o3, o4, L, tr, tu, t0, t1, tm, ax, ay, bx, by, mx, my
     cdef bint shared, same
+    cdef double bx0 = B.x0 - ox, by0 = B.y0 - oy, bx1 = B.x1 - ox, by1 = B.y1 - oy
     for r in range(A.r0, A.r1):
         for v in range(A.rs[r], A.rs[r + 1]):
             w = _next(A, r, v)
@@ -105,6 +107,10 @@ cdef double _edges_inside(Poly A, Poly B, double ox, double oy, bint count_share
             ex = qx - px; ey = qy - py
             L = ex * ex + ey * ey
             if L == 0.0:
+                continue
+            # an edge outside B's bounding box has no piece inside B
+            if (px < bx0 and qx < bx0) or (px > bx1 and qx > bx1) or \
+               (py < by0 and qy < by0) or (py > by1 and qy > by1):
                 continue
             nt = 0
             nov = 0
@@ -177,8 +183,12 @@ cdef double _edges_inside(Poly A, Poly B, double ox, double oy, bint count_share
                 if shared:
                     if not (count_shared and same):
                         continue
-                elif not _inside(B, px + tm * ex + ox, py + tm * ey + oy):
-                    continue
+                else:
+                    mx = px + tm * ex
+                    my = py + tm * ey
+                    if mx < bx0 or mx > bx1 or my < by0 or my > by1 \
+                            or not _inside(B, mx + ox, my + oy):
+                        continue
                 ax = px + t0 * ex; ay = py + t0 * ey
                 bx = px + t1 * ex if t1 < 1.0 else qx
                 by = py + t1 * ey if t1 < 1.0 else qy
@@ -236,6 +246,7 @@ cdef double _pair(const double* xa, const int64_t* rsa, const int64_t[::1] pra,
     cdef double total = 0.0, got
     cdef int64_t kx, ky, kx0 = 0, kx1 = 0, ky0 = 0, ky1 = 0
     A.xy = xa; A.rs = rsa; A.r0 = pra[i]; A.r1 = pra[i + 1]; A.dx = 0.0; A.dy = 0.0
+    A.x0 = ba[i, 0]; A.y0 = ba[i, 1]; A.x1 = ba[i, 2]; A.y1 = ba[i, 3]
     B.xy = xb; B.rs = rsb; B.r0 = prb[j]; B.r1 = prb[j + 1]
     if px > 0.0:
         kx0 = <int64_t> floor((ba[i, 0] - bb[j, 2]) / px)
@@ -247,6 +258,8 @@ cdef double _pair(const double* xa, const int64_t* rsa, const int64_t[::1] pra,
         for ky in range(ky0, ky1 + 1):
             B.dx = kx * px
             B.dy = ky * py
+            B.x0 = bb[j, 0] + B.dx; B.y0 = bb[j, 1] + B.dy
+            B.x1 = bb[j, 2] + B.dx; B.y1 = bb[j, 3] + B.dy
             if _disjoint(ba, i, bb, j, B.dx, B.dy):
                 continue
             got = _inter(A, B)

@@ -88,24 +88,42 @@ def _rings(obj: Any, where: str) -> list[Any]:
     )
 
 
-def _clean_ring(ring: Any, where: str) -> np.ndarray:
+def _ring_array(ring: Any, where: str) -> np.ndarray:
     ring = np.asarray(ring, dtype=np.float64)
     if ring.ndim != 2 or ring.shape[1] != 2:
         raise InvalidPolygonError(f"{where} must have shape [K, 2]; got {ring.shape}")
-    if not np.isfinite(ring).all():
-        raise InvalidPolygonError(f"{where} has a NaN or infinite coordinate")
-    # drop repeated consecutive vertices and the closing copy of the first one
-    keep = np.ones(len(ring), bool)
-    if len(ring) > 1:
-        keep[1:] = (ring[1:] != ring[:-1]).any(axis=1)
-        while keep.sum() > 1 and (ring[keep][-1] == ring[0]).all():
-            keep[np.flatnonzero(keep)[-1]] = False
-    ring = ring[keep]
-    if len(ring) < 3:
-        raise InvalidPolygonError(
-            f"{where} has {len(ring)} distinct vertices; a ring needs at least 3"
-        )
     return ring
+
+
+def _clean(raw: np.ndarray, lengths: np.ndarray, where: list[str]) -> tuple[np.ndarray, Any]:
+    """Drop repeated consecutive vertices and closing copies of each ring's first vertex,
+    for all rings at once; returns the kept vertices and each ring's kept count."""
+    bad = ~np.isfinite(raw).all(axis=1)
+    starts = np.zeros(len(lengths), np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    ring_of = np.repeat(np.arange(len(lengths)), lengths)
+    if bad.any():
+        r = int(ring_of[np.argmax(bad)])
+        raise InvalidPolygonError(f"{where[r]} has a NaN or infinite coordinate")
+    keep = np.ones(len(raw), bool)
+    keep[1:] = (raw[1:] != raw[:-1]).any(axis=1)
+    nonempty = lengths > 0
+    keep[starts[nonempty]] = True  # a ring's first vertex is always kept
+    # the last kept vertex of each ring, dropped when it repeats the first (a closed ring)
+    kept_idx = np.flatnonzero(keep)
+    last = np.searchsorted(kept_idx, starts + lengths, side="left") - 1
+    rings = np.flatnonzero(nonempty)
+    last_v = kept_idx[last[rings]]
+    closing = (last_v != starts[rings]) & (raw[last_v] == raw[starts[rings]]).all(axis=1)
+    keep[last_v[closing]] = False
+    counts = np.bincount(ring_of[keep], minlength=len(lengths))
+    short = np.flatnonzero(counts < 3)
+    if len(short):
+        r = int(short[0])
+        raise InvalidPolygonError(
+            f"{where[r]} has {counts[r]} distinct vertices; a ring needs at least 3"
+        )
+    return np.ascontiguousarray(raw[keep]), counts
 
 
 def pack(polygons: Any, name: str) -> Packed:
@@ -113,21 +131,26 @@ def pack(polygons: Any, name: str) -> Packed:
     if isinstance(polygons, (bytes, bytearray, str)) or hasattr(polygons, "geom_type"):
         raise InvalidPolygonError(f"{name} must be a sequence of polygons, not one polygon")
     rings: list[np.ndarray] = []
+    where: list[str] = []
     counts = []
     for i, poly in enumerate(polygons):
         got = _rings(poly, f"{name}[{i}]")
         counts.append(len(got))
-        rings.extend(_clean_ring(r, f"{name}[{i}] ring {k}") for k, r in enumerate(got))
+        for k, r in enumerate(got):
+            where.append(f"{name}[{i}] ring {k}")
+            rings.append(_ring_array(r, where[-1]))
     n = len(counts)
     poly_ring = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=poly_ring[1:])
+    lengths = np.array([len(r) for r in rings], np.int64)
+    raw = np.concatenate(rings) if rings else np.zeros((0, 2))
+    xy, kept = _clean(raw, lengths, where) if rings else (raw, lengths)
     ring_start = np.zeros(len(rings) + 1, np.int64)
-    np.cumsum([len(r) for r in rings], out=ring_start[1:])
-    xy = np.ascontiguousarray(np.concatenate(rings) if rings else np.zeros((0, 2)))
+    np.cumsum(kept, out=ring_start[1:])
     bbox = np.zeros((n, 4))
     if rings:
         owner = np.repeat(np.arange(n), counts)
-        vert_owner = np.repeat(owner, np.diff(ring_start))
+        vert_owner = np.repeat(owner, kept)
         lo = np.full((n, 2), np.inf)
         hi = np.full((n, 2), -np.inf)
         np.minimum.at(lo, vert_owner, xy)
