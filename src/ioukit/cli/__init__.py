@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import IoukitError
 from ._args import build_parser
@@ -25,7 +26,19 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-_COMMANDS = {"eval": cmd_eval, "check": cmd_check, "compare": cmd_compare}
+
+def _cmd_track_eval(args: Any, pr: Printer, argv: Sequence[str]) -> int:
+    from ._track import cmd_track_eval  # loaded only for this command
+
+    return cmd_track_eval(args, pr, argv)
+
+
+_COMMANDS = {
+    "eval": cmd_eval,
+    "check": cmd_check,
+    "compare": cmd_compare,
+    "track-eval": _cmd_track_eval,
+}
 
 
 def _one_line(text: str) -> str:
@@ -45,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(args_list)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:  # --help, --version, usage errors
