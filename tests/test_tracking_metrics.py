@@ -366,3 +366,27 @@ def test_errors_name_the_problem(tmp_path):
         evaluate(str(p), str(p))
     with pytest.raises(DatasetError, match="past the sequence length"):
         evaluate(gt, [([1], [BOX]), ([1], [BOX])], num_frames=1)
+
+
+def test_text_parser_equals_python_float(tmp_path):
+    # the compiled reader's fast decimal path must round exactly as float() / strtod
+    rng = np.random.default_rng(0)
+    vals = [round(float(x), int(k)) for x, k in zip(rng.uniform(-1e4, 1e4, 3000),
+                                                    rng.integers(0, 8, 3000))]  # fmt: skip
+    vals += list(rng.uniform(-1, 1, 300) * 10.0 ** rng.integers(-30, 30, 300))
+    cells = [repr(float(v)) for v in vals]
+    cells += ["0.1", "-0.0", ".5", "7.", "+3.25", "1e5", "1234567890123456", "1e-21"]
+    cells += ["1"] * (-len(cells) % 4)
+    rows = [["1", str(i + 1), *cells[4 * i : 4 * i + 4]] for i in range(len(cells) // 4)]
+    p = tmp_path / "t.txt"
+    p.write_text("".join(", ".join(r) + ",\n" for r in rows))  # blanks, trailing commas
+    from ioukit.tracking import read_mot_txt
+
+    t = read_mot_txt(p)
+    expect = np.array([[float(x) for x in r] for r in rows])
+    assert np.array_equal(t.boxes, expect[:, 2:6])
+    assert np.array_equal(np.signbit(t.boxes), np.signbit(expect[:, 2:6]))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1,1,0,0,5,5\n1,2,0,x,5,5\n")
+    with pytest.raises(DatasetError, match="line 2"):
+        read_mot_txt(bad)

@@ -15,7 +15,7 @@ same pairs as TrackEval's calls to SciPy. Sequences are evaluated one thread eac
 
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, strtod
 from libc.string cimport memset
 
 import numpy as np
@@ -519,3 +519,139 @@ def greedy_pairs(const double[:, ::1] iou, const int64_t[::1] order, double thre
             cols[n] = c
             n += 1
     return rows_a[:n], cols_a[:n]
+
+
+# ------------------------------------------------------------------ text files
+cdef inline bint _blank(char c) noexcept nogil:
+    return c == b' ' or c == b'\t'
+
+
+cdef inline bint _eol(char c) noexcept nogil:
+    return c == b'\n' or c == b'\r' or c == 0
+
+
+# exact powers of ten (10^22 is the largest a double holds exactly)
+cdef double _POW10[23]
+for _i in range(23):
+    _POW10[_i] = 10.0 ** _i
+
+
+cdef inline double _fast_decimal(const char *p, char **end) noexcept nogil:
+    """[-]digits[.digits] with at most 15 significant digits and no exponent: the mantissa
+    and 10^k are exact doubles, so one division rounds exactly as strtod (Clinger's fast
+    path). Anything else sets ``end`` to NULL (the caller uses strtod)."""
+    cdef bint neg = False
+    cdef int64_t m = 0
+    cdef int digits = 0, frac = 0
+    cdef const char *q = p
+    if q[0] == c'-':
+        neg = True
+        q += 1
+    elif q[0] == c'+':
+        q += 1
+    if not (c'0' <= q[0] <= c'9' or (q[0] == c'.' and c'0' <= q[1] <= c'9')):
+        end[0] = NULL
+        return 0
+    while c'0' <= q[0] <= c'9':
+        m = m * 10 + (q[0] - 48)
+        digits += 1
+        q += 1
+    if q[0] == c'.':
+        q += 1
+        while c'0' <= q[0] <= c'9':
+            m = m * 10 + (q[0] - 48)
+            digits += 1
+            frac += 1
+            q += 1
+    if digits > 15 or frac > 22 or q[0] == c'e' or q[0] == c'E':
+        end[0] = NULL
+        return 0
+    end[0] = <char *> q
+    cdef double v = <double> m / _POW10[frac]
+    return -v if neg else v
+
+
+cdef Py_ssize_t _parse_line(const char *p, double *out, Py_ssize_t k_max,
+                            const char **end_of_line) noexcept nogil:
+    """Numbers of one line (comma and/or blank separated) into ``out``; their count, or
+    -1 when a field is not a number. A trailing delimiter is allowed."""
+    cdef Py_ssize_t k = 0
+    cdef char *end
+    cdef double v
+    while True:
+        while _blank(p[0]):
+            p += 1
+        if _eol(p[0]):
+            break
+        if p[0] == b',':
+            if k == 0:
+                return -1
+            p += 1
+            while _blank(p[0]):
+                p += 1
+            if _eol(p[0]):  # trailing comma
+                break
+            if p[0] == b',':
+                return -1  # empty field
+        v = _fast_decimal(p, &end)
+        if end == NULL:
+            v = strtod(p, &end)
+            if end == p:
+                return -1
+        if k < k_max:
+            out[k] = v
+        k += 1
+        p = end
+        if not (_blank(p[0]) or _eol(p[0]) or p[0] == b','):
+            return -1
+    while not (p[0] == b'\n' or p[0] == 0):
+        p += 1
+    end_of_line[0] = p
+    return k
+
+
+def parse_table(bytes text):
+    """MOTChallenge text -> ((N, K) float64 array, 0) or (None, bad line number, 1-based).
+
+    Every non-empty line must hold the same number of fields K as the first one.
+    """
+    cdef const char *s = text
+    cdef const char *p = s
+    cdef const char *eol
+    cdef Py_ssize_t n = len(text), i, rows = 1, k, k0 = -1, r = 0, line = 0
+    cdef double first[64]
+    for i in range(n):
+        if s[i] == b'\n':
+            rows += 1
+    # the first non-empty line sets K
+    while p[0] != 0:
+        line += 1
+        k = _parse_line(p, first, 64, &eol)
+        if k < 0 or k > 64:
+            return None, line
+        if k > 0:
+            k0 = k
+            break
+        p = eol + 1 if eol[0] == b'\n' else eol
+    if k0 < 0:
+        return np.zeros((0, 0)), 0
+    out_a = np.empty((rows, k0), dtype=np.float64)
+    cdef double[:, ::1] out = out_a
+    cdef Py_ssize_t bad = 0
+    with nogil:
+        while True:
+            k = _parse_line(p, &out[r, 0], k0, &eol)
+            if k < 0 or (k > 0 and k != k0):
+                bad = line
+                break
+            if k > 0:
+                r += 1
+            if eol[0] == 0:
+                break
+            p = eol + 1
+            line += 1
+            if p[0] == 0:
+                break
+    if bad:
+        return None, bad
+    return out_a[:r], 0
