@@ -284,3 +284,24 @@ def test_nms3d_against_a_greedy_loop_on_the_oracle():
     np.testing.assert_array_equal(got, ref[np.argsort(-s[ref], kind="stable")])
     bev_keep = boxes3d.nms3d(b, s, 0.3, bev=True)
     assert set(bev_keep) <= set(keep)  # BEV IoU >= 3-D IoU: suppresses at least as much
+
+
+# ------------------------------------------------------------- COCO iou_type="bbox3d"
+def test_coco_bbox3d_equals_bbox_for_flat_upright_boxes():
+    # yaw 0, z in [0, 1]: the 3-D IoU is the 2-D box IoU, so COCO's numbers must agree
+    from ioukit import coco
+    from ioukit.synthetic import make_coco_dataset
+
+    gt, dt = make_coco_dataset(40, 4, polygons=False, seed=3)
+
+    def lift(x, y, w, h):
+        return [x + w / 2, y + h / 2, 0.5, w, h, 1.0, 0.0]
+
+    for a in gt["annotations"]:
+        a["bbox3d"] = lift(*a["bbox"])
+    for d in dt:
+        d["bbox3d"] = lift(*d["bbox"])
+    ref = coco.evaluate(gt, dt, iou_type="bbox")
+    got = coco.evaluate(gt, dt, iou_type="bbox3d")
+    np.testing.assert_allclose(got.stats, ref.stats, atol=1e-9)
+    assert any(a["iscrowd"] for a in gt["annotations"])  # the crowd rule is exercised
