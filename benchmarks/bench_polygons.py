@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/bench_polygons.py --small    # 100 x 100 only
 
 Random simple polygons: concave stars with 5-15 vertices, a third with a hole, some
-with a second part, scattered so that ~5% of the pairs' bounding boxes overlap. Each
-size times, interleaved, best of N warm calls (and the first call):
+with a second part, scattered so that ~1-2% of the pairs overlap, then crowded into
+a small field where most pairs overlap. Each size times, interleaved, best of N warm
+calls (and the first call):
 
 - ioukit: ``polygons.iou(a, b)`` from [K, 2] rings (packing, orientation, kernel);
 - ioukit from shapely: the same with shapely Polygons as input (their coordinates
@@ -79,8 +80,9 @@ def timed(f):
     return time.perf_counter() - t0, out
 
 
-def bench(n: int, repeat: int) -> None:
-    field = 3.0 * np.sqrt(n)  # constant density: ~5% of bounding boxes overlap
+def bench(n: int, repeat: int, field: float | None = None) -> None:
+    if field is None:
+        field = 3.0 * np.sqrt(n)  # constant density: ~1-2% of the pairs overlap
     a, sa = random_polygons(n, 1, field)
     b, sb = random_polygons(n, 2, field)
     shapely.prepare(sa)
@@ -126,6 +128,8 @@ def main() -> None:
     sizes = [100] if args.small else [300, 1000]
     for n in sizes:
         bench(n, repeat=5 if n <= 300 else 2)
+    # every polygon in a 6 x 6 field: most pairs overlap (the per-pair clipping cost)
+    bench(100 if args.small else 200, repeat=3, field=6.0)
     bench_periodic(100 if args.small else 300, repeat=3)
 
 
