@@ -23,8 +23,12 @@ panopticapi's order (image by image, each image's TPs in GT id order) by
 ``ordered_iou_sums``, so every number is bit-identical.
 """
 
+from cython.parallel cimport parallel, prange
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcmp
+
+from ioukit.panoptic._pngkernel cimport Buffer, Png, decode_png, read_file
 
 import numpy as np
 
@@ -66,6 +70,11 @@ cdef inline Py_ssize_t _find(const int64_t* ids, Py_ssize_t n, int64_t key) noex
     if lo < n and ids[lo] == key:
         return lo
     return -1
+
+
+cdef inline int64_t _rgb_id(const uint8_t* c) noexcept nogil:
+    # panopticapi's rgb2id: R + 256 * G + 256 * 256 * B
+    return <int64_t>c[0] | (<int64_t>c[1] << 8) | (<int64_t>c[2] << 16)
 
 
 cdef inline Py_ssize_t _gt_row(const int64_t* ids, Py_ssize_t n, int64_t key) noexcept nogil:
@@ -132,9 +141,10 @@ cdef class ImageBatch:
         """Image i from two RGB(A) byte buffers: pixel (y, x) of gt starts at byte
         ``gt_start + y * gt_stride + x * gt_channels`` (id = R + 256 G + 65536 B)."""
         cdef int64_t* table
-        cdef Py_ssize_t G, P
+        cdef Py_ssize_t G = self.gt_off[i + 1] - self.gt_off[i]
+        cdef Py_ssize_t P = self.pr_off[i + 1] - self.pr_off[i]
         with nogil:
-            table = self._begin(i, &G, &P)
+            table = self._begin(i, G, P)
             if table != NULL:
                 self._count_rgb(table, G, P, i, &gt[gt_start], gt_stride, gt_channels,
                                 &pr[pr_start], pr_stride, pr_channels, height, width)
@@ -143,18 +153,66 @@ cdef class ImageBatch:
     def eval_ids(self, Py_ssize_t i, const int64_t[:, ::1] gt, const int64_t[:, ::1] pr):
         """Image i from two id maps of the same shape."""
         cdef int64_t* table
-        cdef Py_ssize_t G, P
+        cdef Py_ssize_t G = self.gt_off[i + 1] - self.gt_off[i]
+        cdef Py_ssize_t P = self.pr_off[i + 1] - self.pr_off[i]
         with nogil:
-            table = self._begin(i, &G, &P)
+            table = self._begin(i, G, P)
             if table != NULL:
                 self._count_ids(table, G, P, i, gt, pr)
                 self._finish(table, G, P, i)
 
-    cdef int64_t* _begin(self, Py_ssize_t i, Py_ssize_t* G, Py_ssize_t* P) noexcept nogil:
-        G[0] = self.gt_off[i + 1] - self.gt_off[i]
-        P[0] = self.pr_off[i + 1] - self.pr_off[i]
+    def eval_files(self, bytes gt_paths, const int64_t[::1] gt_at, bytes pr_paths,
+                   const int64_t[::1] pr_at, int8_t[::1] fallback, int num_threads):
+        """Every image from its two PNG files (NUL-terminated paths at ``*_at[i]``),
+        read and decoded by ``_pngkernel`` without the GIL, images split over threads.
+
+        ``fallback[i]`` is set to 1 where the built-in reader cannot take a file (not
+        an 8-bit RGB/RGBA PNG, unreadable, corrupt) or the sizes differ: the caller
+        evaluates those images through Python (Pillow), which reports real errors.
+        """
+        cdef const char* gp = gt_paths
+        cdef const char* pp = pr_paths
+        cdef Py_ssize_t n = gt_at.shape[0], i, G, P
+        cdef Buffer* bufs
+        cdef Png* infos
+        cdef int64_t* table
+        cdef bint ok
+        with nogil, parallel(num_threads=num_threads):
+            # per thread: file bytes, GT pixels, predicted pixels, a zero row; 2 headers
+            bufs = <Buffer*>calloc(4, sizeof(Buffer))
+            infos = <Png*>calloc(2, sizeof(Png))
+            for i in prange(n, schedule="dynamic", chunksize=1):
+                if bufs == NULL or infos == NULL:
+                    fallback[i] = 1
+                    continue
+                ok = (read_file(gp + gt_at[i], &bufs[0]) == 0
+                      and decode_png(&bufs[0], &bufs[1], &bufs[3], &infos[0]) == 0
+                      and read_file(pp + pr_at[i], &bufs[0]) == 0
+                      and decode_png(&bufs[0], &bufs[2], &bufs[3], &infos[1]) == 0
+                      and infos[0].width == infos[1].width
+                      and infos[0].height == infos[1].height)
+                if not ok:
+                    fallback[i] = 1
+                    continue
+                G = self.gt_off[i + 1] - self.gt_off[i]
+                P = self.pr_off[i + 1] - self.pr_off[i]
+                table = self._begin(i, G, P)
+                if table != NULL:
+                    self._count_rgb(table, G, P, i, bufs[1].data + 1, infos[0].stride,
+                                    infos[0].channels, bufs[2].data + 1, infos[1].stride,
+                                    infos[1].channels, infos[0].height, infos[0].width)
+                    self._finish(table, G, P, i)
+            if bufs != NULL:
+                free(bufs[0].data)
+                free(bufs[1].data)
+                free(bufs[2].data)
+                free(bufs[3].data)
+            free(bufs)
+            free(infos)
+
+    cdef int64_t* _begin(self, Py_ssize_t i, Py_ssize_t G, Py_ssize_t P) noexcept nogil:
         self.err_code[i] = ERR_NONE
-        cdef int64_t* table = <int64_t*>calloc((G[0] + 2) * (P[0] + 1), sizeof(int64_t))
+        cdef int64_t* table = <int64_t*>calloc((G + 2) * (P + 1), sizeof(int64_t))
         if table == NULL:
             self.err_code[i] = ERR_NO_MEMORY
         return table
@@ -163,12 +221,21 @@ cdef class ImageBatch:
                          const uint8_t* gt, Py_ssize_t gs, Py_ssize_t gc,
                          const uint8_t* pr, Py_ssize_t ps, Py_ssize_t pc,
                          Py_ssize_t height, Py_ssize_t width) noexcept nogil:
+        # Panoptic images are flat regions: pixels are counted by runs of equal (gt, pred)
+        # ids, and a row equal to the one above (both images) adds that row's runs again.
         cdef const int64_t* gids = NULL
         cdef const int64_t* pids = NULL
-        cdef Py_ssize_t y, x, row = 0, col = 0, W = P + 1
+        cdef Py_ssize_t y, x, x2, row = 0, col = 0, W = P + 1, nruns = 0, r
         cdef int64_t g, p, last_g = 0, last_p = 0
         cdef const uint8_t* a
         cdef const uint8_t* b
+        cdef Py_ssize_t* cells = <Py_ssize_t*>malloc((width + 1) * sizeof(Py_ssize_t))
+        cdef int64_t* counts = <int64_t*>malloc((width + 1) * sizeof(int64_t))
+        if cells == NULL or counts == NULL:
+            self.err_code[i] = ERR_NO_MEMORY
+            free(cells)
+            free(counts)
+            return
         if G:
             gids = &self.gt_ids[self.gt_off[i]]
         if P:
@@ -176,12 +243,19 @@ cdef class ImageBatch:
         for y in range(height):
             a = gt + y * gs
             b = pr + y * ps
-            for x in range(width):
-                # panopticapi's rgb2id: R + 256 * G + 256 * 256 * B
-                g = <int64_t>a[0] | (<int64_t>a[1] << 8) | (<int64_t>a[2] << 16)
-                p = <int64_t>b[0] | (<int64_t>b[1] << 8) | (<int64_t>b[2] << 16)
-                a += gc
-                b += pc
+            if (y > 0 and memcmp(a, a - gs, width * gc) == 0
+                    and memcmp(b, b - ps, width * pc) == 0):
+                for r in range(nruns):
+                    table[cells[r]] += counts[r]
+                continue
+            nruns = 0
+            x = 0
+            while x < width:
+                g = _rgb_id(a + x * gc)
+                p = _rgb_id(b + x * pc)
+                x2 = x + 1
+                while x2 < width and _rgb_id(a + x2 * gc) == g and _rgb_id(b + x2 * pc) == p:
+                    x2 += 1
                 if g != last_g:
                     last_g = g
                     row = _gt_row(gids, G, g)
@@ -191,23 +265,39 @@ cdef class ImageBatch:
                     if col < 0:
                         self.err_code[i] = ERR_PRED_ID_NOT_IN_JSON
                         self.err_value[i] = p
-                        return
-                table[row * W + col] += 1
+                        break
+                cells[nruns] = row * W + col
+                counts[nruns] = x2 - x
+                table[cells[nruns]] += x2 - x
+                nruns += 1
+                x = x2
+            if self.err_code[i] != ERR_NONE:
+                break
+        free(cells)
+        free(counts)
 
     cdef void _count_ids(self, int64_t* table, Py_ssize_t G, Py_ssize_t P, Py_ssize_t i,
                          const int64_t[:, ::1] gt, const int64_t[:, ::1] pr) noexcept nogil:
         cdef const int64_t* gids = NULL
         cdef const int64_t* pids = NULL
-        cdef Py_ssize_t y, x, row = 0, col = 0, W = P + 1
+        cdef Py_ssize_t y, x, x2, row = 0, col = 0, W = P + 1, width = gt.shape[1]
         cdef int64_t g, p, last_g = 0, last_p = 0
+        cdef const int64_t* a
+        cdef const int64_t* b
         if G:
             gids = &self.gt_ids[self.gt_off[i]]
         if P:
             pids = &self.pr_ids[self.pr_off[i]]
         for y in range(gt.shape[0]):
-            for x in range(gt.shape[1]):
-                g = gt[y, x]
-                p = pr[y, x]
+            a = &gt[y, 0]
+            b = &pr[y, 0]
+            x = 0
+            while x < width:
+                g = a[x]
+                p = b[x]
+                x2 = x + 1
+                while x2 < width and a[x2] == g and b[x2] == p:
+                    x2 += 1
                 if g != last_g:
                     last_g = g
                     row = _gt_row(gids, G, g)
@@ -218,7 +308,8 @@ cdef class ImageBatch:
                         self.err_code[i] = ERR_PRED_ID_NOT_IN_JSON
                         self.err_value[i] = p
                         return
-                table[row * W + col] += 1
+                table[row * W + col] += x2 - x
+                x = x2
 
     cdef void _finish(self, int64_t* table, Py_ssize_t G, Py_ssize_t P,
                       Py_ssize_t i) noexcept nogil:

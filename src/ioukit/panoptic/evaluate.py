@@ -37,7 +37,7 @@ from ..errors import (
 )
 from . import _kernels as K
 from ._inputs import Categories, Segments, flatten_segments, read_categories
-from ._png import Pixels, read_pixels, rgb2id
+from ._png import DECODERS, Pixels, read_pixels, rgb2id
 
 __all__ = ["evaluate", "evaluate_arrays", "PanopticResult", "GtAreaWarning", "GT_AREAS"]
 
@@ -248,12 +248,16 @@ class _Run:
         )  # fmt: skip
 
 
-def _run_images(n: int, one: Callable[[int], None], num_threads: int | None) -> None:
-    """Call ``one(i)`` for every image, on ``num_threads`` threads (chunks of images)."""
+def _thread_count(num_threads: int | None, n: int) -> int:
     threads = get_num_threads() if num_threads is None else int(num_threads)
     if threads < 1:
         raise InvalidParameterError(f"num_threads={num_threads!r}: must be >= 1")
-    threads = max(1, min(threads, n))
+    return max(1, min(threads, n))
+
+
+def _run_images(n: int, one: Callable[[int], None], num_threads: int | None) -> None:
+    """Call ``one(i)`` for every image, on ``num_threads`` threads (chunks of images)."""
+    threads = _thread_count(num_threads, n)
     if threads == 1:
         for i in range(n):
             one(i)
@@ -404,6 +408,7 @@ def evaluate(
     gt_area: str = "json",
     num_threads: int | None = None,
     reference_processes: int = 1,
+    decoder: str = "auto",
 ) -> PanopticResult:
     """Panoptic quality of predictions against ground truth, as panopticapi's ``pq_compute``.
 
@@ -422,6 +427,8 @@ def evaluate(
             ``multiprocessing.cpu_count()`` processes and adds their IoU sums, which can
             change the last bit of SQ/PQ; give that count to reproduce it bit for bit
             (1: ``pq_compute_single_core``'s order, the default).
+        decoder: PNG decoder, ``"auto"`` (ioukit's own for 8-bit RGB/RGBA, the panoptic
+            format, Pillow for any other PNG) or ``"pillow"``; both give the same pixels.
 
     Returns:
         :class:`PanopticResult`; ``.results`` is shaped like ``pq_compute``'s output.
@@ -447,6 +454,8 @@ def evaluate(
     """
     _check_gt_area(gt_area)
     procs = _check_processes(reference_processes)
+    if decoder not in DECODERS:
+        raise InvalidParameterError(f"decoder={decoder!r}: expected one of {DECODERS}")
     gt_d, gt_path = _load_json(gt_json, "gt_json")
     pr_d, pr_path = _load_json(pred_json, "pred_json")
     gt_where, pr_where = gt_path or "gt_json", pr_path or "pred_json"
@@ -488,12 +497,37 @@ def evaluate(
     gt_files = [os.path.join(folders[0], a["file_name"]) for a in gt_anns]
     pr_files = [os.path.join(folders[1], a["file_name"]) for a in pr_anns]
 
-    def one(i: int) -> None:
-        a, b = read_pixels(gt_files[i]), read_pixels(pr_files[i])
+    n = len(gt_anns)
+    todo = np.ones(n, np.int8)
+    if decoder == "auto" and n:
+        # read, decode and match in the kernel, images over OpenMP threads, no GIL
+        threads = _thread_count(num_threads, n)
+        gt_paths, gt_at = _joined_paths(gt_files)
+        pr_paths, pr_at = _joined_paths(pr_files)
+        todo[:] = 0
+        run.batch.eval_files(gt_paths, gt_at, pr_paths, pr_at, todo, threads)
+    rest = np.flatnonzero(todo).tolist()  # other PNG kinds, errors: Pillow, on threads
+    local = threading.local()  # per-thread decode buffers, reused image after image
+
+    def one(k: int) -> None:
+        i = rest[k]
+        bufs = getattr(local, "bufs", None)
+        if bufs is None:
+            bufs = local.bufs = ([np.empty(0, np.uint8)], [np.empty(0, np.uint8)])
+        a = read_pixels(gt_files[i], decoder, bufs[0])
+        b = read_pixels(pr_files[i], decoder, bufs[1])
         _eval_pixels(run, i, a, b, image_ids[i])
 
-    _run_images(len(gt_anns), one, num_threads)
+    _run_images(len(rest), one, num_threads)
     return _finish(run, cats, image_ids, gt_area, procs)
+
+
+def _joined_paths(paths: Sequence[str]) -> tuple[bytes, np.ndarray]:
+    """NUL-terminated file-system paths in one buffer, and where each starts."""
+    enc = [os.fsencode(p) + b"\0" for p in paths]
+    at = np.zeros(len(enc), np.int64)
+    np.cumsum([len(e) for e in enc[:-1]], out=at[1:])
+    return b"".join(enc), at
 
 
 def _eval_pixels(run: _Run, i: int, a: Pixels, b: Pixels, image_id: Any) -> None:
