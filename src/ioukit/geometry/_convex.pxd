@@ -44,6 +44,12 @@ Signatures (for the callers; ``double*`` arrays are caller-owned, length given):
         (Rezatofighi et al. 2019, GIoU, with the convex hull as the enclosing shape);
         iou when the hull's area is <= eps
 
+Many pairs: ``rbox_prepare(cx, cy, w, h, angle, &box)`` fills an ``RBox`` once (area,
+half diagonal, corner offsets: no trigonometry per pair), then ``rbox_inter_prepared``,
+``rbox_iou_prepared``, ``rbox_iou_crowd_prepared``, ``rbox_giou_prepared`` take two
+``const RBox*``; the scalar functions above are these on freshly prepared boxes, so
+both forms give the same bits.
+
 Widths and heights must be >= 0 and every input finite (the Python layer checks).
 """
 
@@ -259,45 +265,65 @@ cdef inline double _overlap(double a0, double a1, double b0, double b1) noexcept
     return w if w > 0 else 0.0
 
 
-cdef inline double rbox_intersection_area(double a_cx, double a_cy, double a_w, double a_h,
-                                          double a_t, double b_cx, double b_cy, double b_w,
-                                          double b_h, double b_t) noexcept nogil:
-    cdef double ax[4]
-    cdef double ay[4]
+ctypedef struct RBox:
+    # A rotated box prepared once for many pairs: centre, sides, angle, area, half
+    # diagonal, and its corners relative to the centre (counter-clockwise).
+    double cx
+    double cy
+    double w
+    double h
+    double t
+    double area
+    double r
+    double ox[4]
+    double oy[4]
+
+
+cdef inline void rbox_prepare(double cx, double cy, double w, double h, double t,
+                              RBox* b) noexcept nogil:
+    b.cx = cx
+    b.cy = cy
+    b.w = w
+    b.h = h
+    b.t = t
+    b.area = w * h
+    b.r = 0.5 * sqrt(w * w + h * h)
+    rbox_corners(0.0, 0.0, w, h, t, b.ox, b.oy)
+
+
+cdef inline double rbox_inter_prepared(const RBox* a, const RBox* b) noexcept nogil:
     cdef double bx[4]
     cdef double by[4]
-    cdef double dx = b_cx - a_cx
-    cdef double dy = b_cy - a_cy
-    cdef double r, inter, lim
-    cdef double area_a = a_w * a_h
-    cdef double area_b = b_w * b_h
-    if not (area_a > 0 and area_b > 0):
+    cdef double dx = b.cx - a.cx
+    cdef double dy = b.cy - a.cy
+    cdef double r, inter, lim, ix, iy
+    cdef int k
+    if not (a.area > 0 and b.area > 0):
         return 0.0
-    if dx == 0.0 and dy == 0.0 and a_w == b_w and a_h == b_h and a_t == b_t:
-        return area_a  # identical: exact even for slivers (clipping rounds at ~1e-16 * size)
-    if a_t == 0.0 and b_t == 0.0:
-        # Both upright: the interval overlap, operation for operation as pycocotools'
-        # bbIou (maskApi.c), so upright rotated boxes score as COCO's bbox does.
-        ix = _overlap(a_cx - 0.5 * a_w, a_cx + 0.5 * a_w, b_cx - 0.5 * b_w, b_cx + 0.5 * b_w)
-        iy = _overlap(a_cy - 0.5 * a_h, a_cy + 0.5 * a_h, b_cy - 0.5 * b_h, b_cy + 0.5 * b_h)
-        return ix * iy
     # Circumscribed circles apart: no overlap (a quick exit; no clipping needed).
-    r = 0.5 * (sqrt(a_w * a_w + a_h * a_h) + sqrt(b_w * b_w + b_h * b_h))
+    r = a.r + b.r
     if dx * dx + dy * dy > r * r:
         return 0.0
-    rbox_corners(0.0, 0.0, a_w, a_h, a_t, ax, ay)
-    rbox_corners(dx, dy, b_w, b_h, b_t, bx, by)
-    inter = convex_intersection_area(ax, ay, 4, bx, by, 4)
-    lim = area_a if area_a < area_b else area_b
+    if dx == 0.0 and dy == 0.0 and a.w == b.w and a.h == b.h and a.t == b.t:
+        return a.area  # identical: exact even for slivers (clipping rounds at ~1e-16 * size)
+    if a.t == 0.0 and b.t == 0.0:
+        # Both upright: the interval overlap, operation for operation as pycocotools'
+        # bbIou (maskApi.c), so upright rotated boxes score as COCO's bbox does.
+        ix = _overlap(a.cx - 0.5 * a.w, a.cx + 0.5 * a.w, b.cx - 0.5 * b.w, b.cx + 0.5 * b.w)
+        iy = _overlap(a.cy - 0.5 * a.h, a.cy + 0.5 * a.h, b.cy - 0.5 * b.h, b.cy + 0.5 * b.h)
+        return ix * iy
+    # clip about a's centre, so large coordinates keep their precision
+    for k in range(4):
+        bx[k] = dx + b.ox[k]
+        by[k] = dy + b.oy[k]
+    inter = convex_intersection_area(a.ox, a.oy, 4, bx, by, 4)
+    lim = a.area if a.area < b.area else b.area
     return inter if inter < lim else lim
 
 
-cdef inline double rbox_iou(double a_cx, double a_cy, double a_w, double a_h, double a_t,
-                            double b_cx, double b_cy, double b_w, double b_h, double b_t,
-                            double eps) noexcept nogil:
-    cdef double inter = rbox_intersection_area(a_cx, a_cy, a_w, a_h, a_t,
-                                               b_cx, b_cy, b_w, b_h, b_t)
-    cdef double union = a_w * a_h + b_w * b_h - inter
+cdef inline double rbox_iou_prepared(const RBox* a, const RBox* b, double eps) noexcept nogil:
+    cdef double inter = rbox_inter_prepared(a, b)
+    cdef double union = a.area + b.area - inter
     cdef double v
     if not (union > eps):
         return 0.0
@@ -307,36 +333,37 @@ cdef inline double rbox_iou(double a_cx, double a_cy, double a_w, double a_h, do
     return v if v > 0.0 else 0.0
 
 
-cdef inline double rbox_iou_crowd(double a_cx, double a_cy, double a_w, double a_h,
-                                  double a_t, double b_cx, double b_cy, double b_w,
-                                  double b_h, double b_t, bint crowd, double eps) noexcept nogil:
-    cdef double inter, union, v
+cdef inline double rbox_iou_crowd_prepared(const RBox* a, const RBox* b, bint crowd,
+                                           double eps) noexcept nogil:
+    cdef double inter, v
     if not crowd:
-        return rbox_iou(a_cx, a_cy, a_w, a_h, a_t, b_cx, b_cy, b_w, b_h, b_t, eps)
-    inter = rbox_intersection_area(a_cx, a_cy, a_w, a_h, a_t, b_cx, b_cy, b_w, b_h, b_t)
-    union = a_w * a_h
-    if not (union > eps):
+        return rbox_iou_prepared(a, b, eps)
+    inter = rbox_inter_prepared(a, b)
+    if not (a.area > eps):
         return 0.0
-    v = inter / union
+    v = inter / a.area
     return v if v < 1.0 else 1.0
 
 
-cdef inline double rbox_giou(double a_cx, double a_cy, double a_w, double a_h, double a_t,
-                             double b_cx, double b_cy, double b_w, double b_h, double b_t,
-                             double eps) noexcept nogil:
+cdef inline double rbox_giou_prepared(const RBox* a, const RBox* b, double eps) noexcept nogil:
     cdef double xs[8]
     cdef double ys[8]
-    cdef double inter = rbox_intersection_area(a_cx, a_cy, a_w, a_h, a_t,
-                                               b_cx, b_cy, b_w, b_h, b_t)
-    cdef double union = a_w * a_h + b_w * b_h - inter
+    cdef double inter = rbox_inter_prepared(a, b)
+    cdef double union = a.area + b.area - inter
     cdef double iou = 0.0
     cdef double hull, v
+    cdef double dx = b.cx - a.cx
+    cdef double dy = b.cy - a.cy
+    cdef int k
     if union > eps:
         iou = inter / union
         if iou > 1.0:
             iou = 1.0
-    rbox_corners(0.0, 0.0, a_w, a_h, a_t, xs, ys)
-    rbox_corners(b_cx - a_cx, b_cy - a_cy, b_w, b_h, b_t, xs + 4, ys + 4)
+    for k in range(4):
+        xs[k] = a.ox[k]
+        ys[k] = a.oy[k]
+        xs[k + 4] = dx + b.ox[k]
+        ys[k + 4] = dy + b.oy[k]
     hull = convex_hull_area(xs, ys, 8)
     if not (hull > eps):
         return iou
@@ -346,3 +373,39 @@ cdef inline double rbox_giou(double a_cx, double a_cy, double a_w, double a_h, d
     if v < -1.0:
         return -1.0
     return v if v < 1.0 else 1.0
+
+
+cdef inline double rbox_intersection_area(double a_cx, double a_cy, double a_w, double a_h,
+                                          double a_t, double b_cx, double b_cy, double b_w,
+                                          double b_h, double b_t) noexcept nogil:
+    cdef RBox a, b
+    rbox_prepare(a_cx, a_cy, a_w, a_h, a_t, &a)
+    rbox_prepare(b_cx, b_cy, b_w, b_h, b_t, &b)
+    return rbox_inter_prepared(&a, &b)
+
+
+cdef inline double rbox_iou(double a_cx, double a_cy, double a_w, double a_h, double a_t,
+                            double b_cx, double b_cy, double b_w, double b_h, double b_t,
+                            double eps) noexcept nogil:
+    cdef RBox a, b
+    rbox_prepare(a_cx, a_cy, a_w, a_h, a_t, &a)
+    rbox_prepare(b_cx, b_cy, b_w, b_h, b_t, &b)
+    return rbox_iou_prepared(&a, &b, eps)
+
+
+cdef inline double rbox_iou_crowd(double a_cx, double a_cy, double a_w, double a_h,
+                                  double a_t, double b_cx, double b_cy, double b_w,
+                                  double b_h, double b_t, bint crowd, double eps) noexcept nogil:
+    cdef RBox a, b
+    rbox_prepare(a_cx, a_cy, a_w, a_h, a_t, &a)
+    rbox_prepare(b_cx, b_cy, b_w, b_h, b_t, &b)
+    return rbox_iou_crowd_prepared(&a, &b, crowd, eps)
+
+
+cdef inline double rbox_giou(double a_cx, double a_cy, double a_w, double a_h, double a_t,
+                             double b_cx, double b_cy, double b_w, double b_h, double b_t,
+                             double eps) noexcept nogil:
+    cdef RBox a, b
+    rbox_prepare(a_cx, a_cy, a_w, a_h, a_t, &a)
+    rbox_prepare(b_cx, b_cy, b_w, b_h, b_t, &b)
+    return rbox_giou_prepared(&a, &b, eps)

@@ -11,8 +11,16 @@ from cython.parallel cimport prange
 from libc.math cimport cos, fabs, sin
 from libc.stdint cimport int64_t
 
+from libc.stdlib cimport free, malloc
+
 from ioukit.geometry._convex cimport (
     CONVEX_MAX_INPUT,
+    RBox,
+    rbox_giou_prepared,
+    rbox_inter_prepared,
+    rbox_iou_crowd_prepared,
+    rbox_iou_prepared,
+    rbox_prepare,
     convex_hull_area,
     convex_intersection_area,
     polygon_intersection_area,
@@ -45,14 +53,26 @@ cpdef enum:
 PARALLEL_MIN_PAIRS = 1 << 14
 
 
-cdef inline double _measure(int mode, double acx, double acy, double aw, double ah, double at,
-                            double bcx, double bcy, double bw, double bh, double bt,
-                            double eps) noexcept nogil:
+cdef inline double _measure(int mode, const RBox* a, const RBox* b, double eps) noexcept nogil:
     if mode == MODE_IOU:
-        return rbox_iou(acx, acy, aw, ah, at, bcx, bcy, bw, bh, bt, eps)
+        return rbox_iou_prepared(a, b, eps)
     if mode == MODE_GIOU:
-        return rbox_giou(acx, acy, aw, ah, at, bcx, bcy, bw, bh, bt, eps)
-    return rbox_intersection_area(acx, acy, aw, ah, at, bcx, bcy, bw, bh, bt)
+        return rbox_giou_prepared(a, b, eps)
+    return rbox_inter_prepared(a, b)
+
+
+cdef RBox* _prepare(const real[:, ::1] boxes) except NULL:
+    # One RBox per row (corner offsets, area, half diagonal): no trigonometry per pair.
+    cdef Py_ssize_t n = boxes.shape[0]
+    cdef Py_ssize_t i
+    cdef RBox* out = <RBox*>malloc((n if n > 0 else 1) * sizeof(RBox))
+    if out == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            rbox_prepare(boxes[i, 0], boxes[i, 1], boxes[i, 2], boxes[i, 3], boxes[i, 4],
+                         &out[i])
+    return out
 
 
 def _threads(Py_ssize_t work):
@@ -67,11 +87,19 @@ def pairwise(const real[:, ::1] a, const real[:, ::1] b, real[:, ::1] out, int m
     cdef Py_ssize_t m = b.shape[0]
     cdef Py_ssize_t i, j
     cdef int nt = _threads(n * m)
+    cdef RBox* pa = _prepare(a)
+    cdef RBox* pb
+    try:
+        pb = _prepare(b)
+    except MemoryError:
+        free(pa)
+        raise
     with nogil:
         for i in prange(n, num_threads=nt, schedule="dynamic", chunksize=4):
             for j in range(m):
-                out[i, j] = <real>_measure(mode, a[i, 0], a[i, 1], a[i, 2], a[i, 3], a[i, 4],
-                                           b[j, 0], b[j, 1], b[j, 2], b[j, 3], b[j, 4], eps)
+                out[i, j] = <real>_measure(mode, &pa[i], &pb[j], eps)
+    free(pa)
+    free(pb)
 
 
 def aligned(const real[:, ::1] a, const real[:, ::1] b, real[::1] out, int mode, double eps):
@@ -79,10 +107,12 @@ def aligned(const real[:, ::1] a, const real[:, ::1] b, real[::1] out, int mode,
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t i
     cdef int nt = _threads(n)
+    cdef RBox ra, rb
     with nogil:
         for i in prange(n, num_threads=nt, schedule="static"):
-            out[i] = <real>_measure(mode, a[i, 0], a[i, 1], a[i, 2], a[i, 3], a[i, 4],
-                                    b[i, 0], b[i, 1], b[i, 2], b[i, 3], b[i, 4], eps)
+            rbox_prepare(a[i, 0], a[i, 1], a[i, 2], a[i, 3], a[i, 4], &ra)
+            rbox_prepare(b[i, 0], b[i, 1], b[i, 2], b[i, 3], b[i, 4], &rb)
+            out[i] = <real>_measure(mode, &ra, &rb, eps)
 
 
 # ----------------------------------------------------------------------- sparse
@@ -204,6 +234,7 @@ def greedy_rotated_nms(const real[:, ::1] boxes, const int64_t[::1] order,
     keep_np = np.empty(n, np.int64)
     cdef int64_t[::1] keep = keep_np
     cdef double v
+    cdef RBox* pb = _prepare(boxes)
     with nogil:
         for a in range(n):
             if supp[a]:
@@ -220,11 +251,10 @@ def greedy_rotated_nms(const real[:, ::1] boxes, const int64_t[::1] order,
                 if h[j, 0] > h[i, 2] or h[j, 2] < h[i, 0] or h[j, 1] > h[i, 3] \
                         or h[j, 3] < h[i, 1]:
                     continue
-                v = rbox_iou(boxes[i, 0], boxes[i, 1], boxes[i, 2], boxes[i, 3], boxes[i, 4],
-                             boxes[j, 0], boxes[j, 1], boxes[j, 2], boxes[j, 3], boxes[j, 4],
-                             eps)
+                v = rbox_iou_prepared(&pb[i], &pb[j], eps)
                 if v > thr:
                     supp[c] = 1
+    free(pb)
     return keep_np[:nkeep].copy()
 
 
