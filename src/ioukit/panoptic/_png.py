@@ -118,9 +118,9 @@ def read_pixels(
                     f"{os.fspath(path)}: a panoptic PNG is RGB (ids as colours), got mode {mode}"
                 )
             a = np.asarray(im)
-    except OSError as e:
-        if isinstance(e, FileNotFoundError):
-            raise
+    except FileNotFoundError:
+        raise
+    except (OSError, SyntaxError, ValueError) as e:  # Pillow's words for a broken file
         raise DatasetError(f"{os.fspath(path)}: not a readable PNG ({e})") from e
     h, w, c = a.shape
     return Pixels(a.reshape(-1), w * c, 0, c, h, w)
