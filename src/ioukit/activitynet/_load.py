@@ -18,6 +18,8 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -58,14 +60,12 @@ class Predictions:
     label : int64 (N,)        index into ``GroundTruth.labels``
     score : float64 (N,)
     segment : float64 (N, 2)
-    video_ids : list          the video id of every prediction's video, in file order
     """
 
     video: np.ndarray
     label: np.ndarray
     score: np.ndarray
     segment: np.ndarray
-    video_ids: list
 
 
 def _read(src: Any, key: str, what: str) -> tuple[Mapping, str]:
@@ -190,75 +190,99 @@ def read_predictions(
     labs: list = []
     scores: list = []
     segs: list = []
-    ids: list = []
-    get = label_index.get
-    # one pass that builds plain lists; checks run on the arrays afterwards
+    counts: list[int] = []
+    kept_videos: list = []
+    # C-level passes (itemgetter maps) over each video's list; checks run on the arrays
+    g_label, g_score, g_seg = itemgetter("label"), itemgetter("score"), itemgetter("segment")
     for vid, preds in data["results"].items():
         if vid in excluded:
             continue
         try:
-            labs.extend([get(p["label"], -1) for p in preds])
-            scores.extend([p["score"] for p in preds])
-            segs.extend([p["segment"] for p in preds])
+            labs.extend(map(g_label, preds))
+            scores.extend(map(g_score, preds))
+            segs.extend(map(g_seg, preds))
         except (KeyError, TypeError):
             k = next(k for k, p in enumerate(preds) if not _has_fields(p))
             raise MissingFieldError(
                 f"{name}: results[{vid!r}][{k}] needs 'label', 'score' and 'segment'"
             ) from None
-        vids.extend([video_index.get(vid, -1)] * len(preds))
-        ids.extend([vid] * len(preds))
-    lab = np.array(labs, dtype=np.int64)
+        vids.append(video_index.get(vid, -1))
+        counts.append(len(preds))
+        kept_videos.append(vid)
+    n = len(labs)
+    ids = _Ids(kept_videos, counts)
+    try:
+        lab = np.fromiter(map(label_index.__getitem__, labs), np.int64, n)
+    except (KeyError, TypeError):  # some label unknown (or unhashable): the slow path
+        lab = np.array([label_index.get(x, -1) if _hashable(x) else -1 for x in labs], np.int64)
     unknown = np.flatnonzero(lab < 0)
     if unknown.size and unknown_labels == "error":
         i = int(unknown[0])
-        k = i - ids.index(ids[i])
-        label = data["results"][ids[i]][k]["label"]
         raise UnknownIdError(
-            f"{name}: prediction {_where(ids, i)} has label {label!r}, which no ground-truth "
+            f"{name}: prediction {ids.where(i)} has label {labs[i]!r}, which no ground-truth "
             "instance of the subset has (unknown_labels='ignore' skips it)"
         )
     sc = _floats(scores, ids, name, "score")
     seg = _segments(segs, ids, name)
-    keep = lab >= 0
+    video = np.repeat(np.array(vids, dtype=np.int64), np.array(counts, dtype=np.int64))
     if unknown.size:
-        ids = [v for v, k in zip(ids, keep) if k]
-    return Predictions(np.array(vids, dtype=np.int64)[keep], lab[keep], sc[keep], seg[keep], ids)
+        keep = lab >= 0
+        return Predictions(video[keep], lab[keep], sc[keep], seg[keep])
+    return Predictions(video, lab, sc, seg)
+
+
+class _Ids:
+    """Where prediction ``i`` sits in the file: its video and position in that list."""
+
+    def __init__(self, videos: list, counts: list[int]) -> None:
+        self.videos = videos
+        self.ends = np.cumsum(np.array(counts, dtype=np.int64))
+
+    def where(self, i: int) -> str:
+        v = int(np.searchsorted(self.ends, i, side="right"))
+        start = int(self.ends[v - 1]) if v else 0
+        return f"results[{self.videos[v]!r}][{i - start}]"
+
+
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _has_fields(p: Any) -> bool:
     return isinstance(p, Mapping) and all(k in p for k in ("label", "score", "segment"))
 
 
-def _where(ids: list, i: int) -> str:
-    k = i - ids.index(ids[i])  # position within its video's list
-    return f"results[{ids[i]!r}][{k}]"
-
-
-def _floats(values: list, ids: list, name: str, what: str) -> np.ndarray:
+def _floats(values: list, ids: _Ids, name: str, what: str) -> np.ndarray:
     try:
-        out = np.array(values, dtype=np.float64)
+        out = np.fromiter(values, np.float64, len(values))
     except (TypeError, ValueError):
         out = None
-    if out is None or out.shape != (len(values),):
+    if out is None:
         i = next(i for i, v in enumerate(values) if not isinstance(v, (int, float)))
-        raise DatasetError(f"{name}: {_where(ids, i)} has a {what} that is not a number")
+        raise DatasetError(f"{name}: {ids.where(i)} has a {what} that is not a number")
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
-        raise DatasetError(f"{name}: {_where(ids, int(bad[0]))} has a non-finite {what}")
+        raise DatasetError(f"{name}: {ids.where(int(bad[0]))} has a non-finite {what}")
     return out
 
 
-def _segments(values: list, ids: list, name: str) -> np.ndarray:
+def _segments(values: list, ids: _Ids, name: str) -> np.ndarray:
     try:
-        out = np.array(values, dtype=np.float64)
+        flat = np.fromiter(chain.from_iterable(values), np.float64, 2 * len(values))
+        lens = np.fromiter(map(len, values), np.int64, len(values))
+        out = flat.reshape(-1, 2) if bool(np.all(lens == 2)) else None
     except (TypeError, ValueError):
         out = None
-    if out is None or out.shape != (len(values), 2):
+    if out is None:
         for i, v in enumerate(values):
-            _segment(v, f"{name}: {_where(ids, i)}")
+            _segment(v, f"{name}: {ids.where(i)}")
         out = np.array(values, dtype=np.float64).reshape(-1, 2)
     bad = np.flatnonzero(~np.isfinite(out).all(axis=1) | (out[:, 1] < out[:, 0]))
     if bad.size:
         i = int(bad[0])
-        _segment(values[i], f"{name}: {_where(ids, i)}")
+        _segment(values[i], f"{name}: {ids.where(i)}")
     return out.reshape(-1, 2)

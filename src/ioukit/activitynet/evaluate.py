@@ -1,8 +1,8 @@
 """``ioukit.activitynet.evaluate``: temporal detection mAP, a composition of the engine.
 
 1. load: ActivityNet JSON -> columns (:mod:`._load`);
-2. group: one group per (label, video) (``ioukit.matching.build_groups``); predictions
-   best score first, equal scores *later in the file first* (the official
+2. group: one group per (label, video) (the ``ioukit.matching.Groups`` layout);
+   predictions best score first, equal scores *later in the file first* (the official
    ``argsort()[::-1]``);
 3. overlap: ``ioukit.matching.grouped_box_iou`` on the segments as height-1 boxes
    ``[start, 0, end, 1]`` (continuous coordinates): ``inter / (len_p + len_g - inter)``,
@@ -11,7 +11,8 @@
    takes the unmatched ground truth of highest tIoU ``>= t`` in its video (ties: the
    later one), at every threshold at once: the official greedy loop;
 5. score: per label, the cumulative precision / recall over all its predictions and
-   ``ioukit.metrics.average_precision(..., "all_point")`` (``interpolated_prec_rec``).
+   the all-point AP (``interpolated_prec_rec``: ``ioukit.metrics.average_precision``'s
+   "all_point", compiled for all labels and thresholds in one call, :mod:`._ap_kernel`).
 
 Conventions and sources: docs/activitynet.md.
 """
@@ -25,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..matching import TP, build_groups, grouped_box_iou, match_coco
-from ..metrics import average_precision
+from ..matching import TP, Groups, grouped_box_iou, match_coco
+from ._ap_kernel import all_point_ap
 from ._load import GroundTruth, Predictions, read_ground_truth, read_predictions
 
 __all__ = [
@@ -120,57 +121,86 @@ def _thresholds(tiou_thresholds: Any) -> np.ndarray:
     return t
 
 
-def _match(gt: GroundTruth, pr: Predictions, thr: np.ndarray) -> np.ndarray:
-    """TP flags (N, T) of the predictions, in their file order."""
-    n, n_vid = pr.score.size, max(len(gt.video_ids), 1)
-    # one group per (label, video) that has predictions; predictions are taken in
-    # reverse file order so that build_groups' stable sort puts equal scores later-first
-    rev = np.arange(n - 1, -1, -1)
-    key = pr.label[rev] * n_vid + pr.video[rev]
-    ok = pr.video[rev] >= 0
-    keys, inv = np.unique(np.where(ok, key, -1), return_inverse=True)
-    inv = inv.reshape(-1)
-    first = 1 if keys.size and keys[0] == -1 else 0
-    dt_group = np.where(ok, inv - first, -1)
-    keys = keys[first:]
+def _rank(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rank, order) of the predictions: descending score, equal scores later in the file
+    first (the official ``score.argsort()[::-1]``, with tied scores kept in input order);
+    ``order`` lists the rows by rank, ``rank`` is its inverse."""
+    n = score.size
+    # a stable sort of the reversed array, mapped back: ties come out later-row first
+    order = (n - 1) - np.argsort(-score[::-1], kind="stable")
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    return rank, order.astype(np.int64, copy=False)
+
+
+def _sort_by(major: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Positions ordered by (major, rank); ranks are distinct integers >= 0."""
+    if rank.size == 0:
+        return np.zeros(0, np.int64)
+    n = int(rank.max()) + 1
+    top = int(major.max()) + 1
+    if top < (2**62) // n:
+        return np.argsort(major * n + rank)  # unique keys: any sort gives this order
+    return np.lexsort((rank, major))
+
+
+def _groups(gt: GroundTruth, pr: Predictions, rank: np.ndarray) -> Groups:
+    """One group per (label, video) holding predictions; predictions by rank."""
+    n_vid = max(len(gt.video_ids), 1)
+    counted = np.flatnonzero(pr.video >= 0)  # a video without GT: FP, in no group
+    key = pr.label[counted] * n_vid + pr.video[counted]
+    order = _sort_by(key, rank[counted])
+    dt_index = counted[order]
+    sorted_key = key[order]
+    first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if key.size else []
+    keys = sorted_key[first]
+    dt_off = np.r_[first, key.size].astype(np.int64)
     g_key = gt.label * n_vid + gt.video
     pos = np.minimum(np.searchsorted(keys, g_key), max(keys.size - 1, 0))
     hit = keys[pos] == g_key if keys.size else np.zeros(g_key.size, bool)
-    gt_group = np.where(hit, pos, -1)
-    groups = build_groups(dt_group, gt_group, keys.size, dt_score=pr.score[rev])
-    seg_d, seg_g = pr.segment[rev], gt.segment
-    box_d = np.stack([seg_d[:, 0], np.zeros(n), seg_d[:, 1], np.ones(n)], axis=1)
-    g = seg_g.shape[0]
-    box_g = np.stack([seg_g[:, 0], np.zeros(g), seg_g[:, 1], np.ones(g)], axis=1)
-    ious = grouped_box_iou(box_d, box_g, groups, legacy=False)
+    gt_rows = np.flatnonzero(hit)
+    gt_group = pos[gt_rows]
+    gt_order = np.argsort(gt_group, kind="stable")  # GT in file order within a group
+    gt_counts = np.bincount(gt_group, minlength=keys.size)
+    gt_off = np.r_[0, np.cumsum(gt_counts)].astype(np.int64)
+    iou_off = np.r_[0, np.cumsum(np.diff(dt_off) * gt_counts)].astype(np.int64)
+    return Groups(dt_index.astype(np.int64), dt_off, gt_rows[gt_order].astype(np.int64), gt_off,
+                  iou_off, None)  # fmt: skip
+
+
+def _as_boxes(seg: np.ndarray) -> np.ndarray:
+    # [start, 0, end, 1]: box IoU is inter * 1 / (len * 1 + len * 1 - inter * 1), the very
+    # floats of segment_iou
+    out = np.zeros((seg.shape[0], 4))
+    out[:, 0], out[:, 2], out[:, 3] = seg[:, 0], seg[:, 1], 1.0
+    return out
+
+
+def _match(gt: GroundTruth, pr: Predictions, thr: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """TP flags (N, T) of the predictions, in their file order."""
+    groups = _groups(gt, pr, rank)
+    ious = grouped_box_iou(_as_boxes(pr.segment), _as_boxes(gt.segment), groups, legacy=False)
+    n, g = pr.score.size, gt.segment.shape[0]
     flags, _ = match_coco(ious, groups, np.zeros(g), np.zeros(n), thr, _ALL)
     tp = np.zeros((n, thr.size), dtype=bool)
-    tp[rev[groups.dt_index]] = flags[:, 0, :] == TP
+    tp[groups.dt_index] = flags[:, 0, :] == TP
     return tp
 
 
 def _average_precision(
-    gt: GroundTruth, pr: Predictions, tp: np.ndarray, n_thr: int
+    gt: GroundTruth, pr: Predictions, tp: np.ndarray, order: np.ndarray, n_thr: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = len(gt.labels)
     num_gt = np.bincount(gt.label, minlength=k).astype(np.int64)
     num_pred = np.bincount(pr.label, minlength=k).astype(np.int64)
-    n = pr.score.size
-    # rank once: by label, descending score, equal scores later in the file first
-    order = np.lexsort((-np.arange(n), -pr.score, pr.label))
-    tps = tp[order].astype(np.float64)
-    starts = np.concatenate(([0], np.cumsum(num_pred)))
-    ap = np.zeros((n_thr, k))
-    for c in range(k):
-        block = tps[starts[c] : starts[c + 1]]
-        if block.shape[0] == 0:
-            continue  # a class without predictions: AP 0 (the official code's empty frame)
-        tp_c = np.cumsum(block, axis=0)
-        fp_c = np.cumsum(1.0 - block, axis=0)
-        recall = tp_c / float(num_gt[c])
-        precision = tp_c / (tp_c + fp_c)
-        for t in range(n_thr):
-            ap[t, c] = average_precision(recall[:, t], precision[:, t], "all_point")
+    # rank within each label (the official per-class sort): a stable partition of the
+    # ranked rows by label (a radix sort for small label types)
+    lab = pr.label[order]
+    lab = lab.astype(np.int16) if k < 2**15 else lab
+    by_label = order[np.argsort(lab, kind="stable")]
+    starts = np.concatenate(([0], np.cumsum(num_pred))).astype(np.int64)
+    tps = np.ascontiguousarray(tp).view(np.uint8).reshape(-1, n_thr)
+    ap = all_point_ap(tps, by_label, starts, num_gt.astype(np.float64))
     return ap, num_gt, num_pred
 
 
@@ -224,8 +254,9 @@ def evaluate(
     excluded = tuple(exclude_videos)
     gt = read_ground_truth(ground_truth, subset, excluded)
     pr = read_predictions(prediction, gt, unknown_labels=unknown_labels, exclude_videos=excluded)
-    tp = _match(gt, pr, thr)
-    ap, num_gt, num_pred = _average_precision(gt, pr, tp, thr.size)
+    rank, order = _rank(pr.score)
+    tp = _match(gt, pr, thr, rank)
+    ap, num_gt, num_pred = _average_precision(gt, pr, tp, order, thr.size)
     m = ap.mean(axis=1) if ap.shape[1] else np.full(thr.size, np.nan)
     return ActivityNetResult(
         thr, list(gt.labels), ap, m, float(m.mean()), num_gt, num_pred, subset, tp
