@@ -74,6 +74,26 @@ def test_pairwise_matches_shapely(random_sets):
     np.testing.assert_allclose(P.area(a), shapely.area(sa), rtol=1e-12)
 
 
+def test_unions_of_grid_cells_match_shapely():
+    # rectilinear regions from unions of unit cells: many shared and collinear edges,
+    # holes touching their exterior at a vertex, parts meeting at corners; also turned
+    # by 30 degrees (the shared edges are then collinear only up to rounding)
+    import shapely.affinity
+
+    rng = np.random.default_rng(5)
+    geoms = []
+    while len(geoms) < 120:
+        xy = rng.integers(0, 6, (int(rng.integers(1, 12)), 2))
+        g = shapely.union_all([shapely.box(x, y, x + 1, y + 1) for x, y in xy])
+        if g.geom_type in ("Polygon", "MultiPolygon") and shapely.is_valid(g):
+            geoms.append(g)
+    for gs in (geoms, [shapely.affinity.rotate(g, 30, origin=(0, 0)) for g in geoms]):
+        a, b = np.array(gs[:60]), np.array(gs[60:])
+        for x, y in ((a, b), (a, a)):
+            ref = shapely.area(shapely.intersection(x[:, None], y[None, :]))
+            np.testing.assert_allclose(P.intersection(list(x), list(y)), ref, atol=1e-12)
+
+
 def test_aligned_is_the_diagonal(random_sets):
     a, b, _, _ = random_sets
     np.testing.assert_array_equal(P.iou(a, b, aligned=True), np.diag(P.iou(a, b)))
