@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 GT = "instances_val2014_100.json"
 DT = "instances_val2014_fakebbox100_results.json"
@@ -348,3 +349,27 @@ def test_plain_text_without_rich(coco100, capsys, monkeypatch):
     assert person.split()[1] == f"{rows['person']['AP']:.3f}"
     hydrant = next(ln for ln in lines if ln.startswith("fire hydrant "))
     assert hydrant.split()[2:9] == ["-"] * 7  # no ground truth: dashes, as COCO's -1
+
+
+# Ctrl-C while the command's modules load (issue 21): the console script imports only
+# ioukit.cli, whose main() imports the rest inside its interrupt handler. The interrupt
+# is raised deterministically by an import hook when numpy (the slow import) loads.
+_INTERRUPT_AT_IMPORT = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == {name!r}:
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, Interrupt())
+from ioukit.cli import main
+sys.exit(main(["eval", "-q"]))
+"""
+
+
+@pytest.mark.parametrize("module", ["numpy", "ioukit.coco", "argparse"])
+def test_interrupt_during_imports_is_one_line(module):
+    code = _INTERRUPT_AT_IMPORT.format(name=module)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr == "ioukit: interrupted\n"

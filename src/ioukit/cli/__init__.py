@@ -12,41 +12,20 @@ on stderr and no traceback; 130 when interrupted.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from ..errors import IoukitError
-from ._args import build_parser
-from ._commands import UsageError, cmd_check, cmd_compare, cmd_eval
-from ._format import Printer
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _cmd_track_eval(args: Any, pr: Printer, argv: Sequence[str]) -> int:
-    from ._track import cmd_track_eval  # loaded only for this command
-
-    return cmd_track_eval(args, pr, argv)
-
-
-_COMMANDS = {
-    "eval": cmd_eval,
-    "check": cmd_check,
-    "compare": cmd_compare,
-    "track-eval": _cmd_track_eval,
-}
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ioukit`` command line; returns the exit status.
+
+    This module imports nothing else at import time: the console script imports it
+    before calling ``main``, and Ctrl-C during the imports that follow (NumPy's take
+    0.1 s) must end in one line, not a traceback.
 
     Parameters
     ----------
@@ -57,34 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["check", "/nonexistent/gt.json"])
     2
     """
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(args_list)
     try:
-        args = parser.parse_args(args_list)
-    except SystemExit as e:  # --help, --version, usage errors
-        return int(e.code or 0) if not isinstance(e.code, str) else EXIT_BAD_INPUT
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
-    try:
-        return _COMMANDS[args.command](args, Printer(), args_list)
-    except (IoukitError, OSError):
-        if os.environ.get("IOUKIT_DEBUG"):  # developers: the full traceback
-            raise
-        return _report_error(args.command, sys.exc_info()[1])
+        from ._main import run
+
+        return run(argv)
     except KeyboardInterrupt:
         sys.stderr.write("ioukit: interrupted\n")
         return EXIT_INTERRUPTED
-
-
-def _report_error(command: str, e: BaseException | None) -> int:
-    """One line on stderr for bad input; the exit status for it."""
-    if isinstance(e, UsageError):
-        sys.stderr.write(f"ioukit {command}: error: {_one_line(str(e))}\n")
-    elif isinstance(e, OSError):
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        reason = e.strerror or str(e)
-        sys.stderr.write(f"ioukit: error: {_one_line(where + reason)}\n")
-    else:
-        sys.stderr.write(f"ioukit: error: {_one_line(str(e))}\n")
-    return EXIT_BAD_INPUT
