@@ -132,10 +132,14 @@ def test_iou_threshold_is_strict_and_per_class():
     shifted = _obj(80, x0=0.4, score=np.linspace(0.9, 0.1, 80))
     r = kitti.evaluate([gt], [shifted], classes=["Car"], metrics=["3d"])
     assert _ap(r) == pytest.approx(1.0)
-    r = kitti.evaluate(
-        [gt], [shifted], classes=["Car"], metrics=["3d"], min_overlap={"Car": 9 / 11}
-    )
-    assert _ap(r) == 0.0  # overlap > threshold is strict (9/11 up to rounding is not above)
+    r = kitti.evaluate([gt], [shifted], classes=["Car"], metrics=["3d"], min_overlap=0.85)
+    assert _ap(r) == 0.0
+    # 2-D boxes of half the width, same left edge: IoU exactly 0.5 (3000 / 6000)
+    half = _obj(80, score=np.linspace(0.9, 0.1, 80))
+    half["bbox"] = [[b[0], b[1], b[0] + 50.0, b[3]] for b in half["bbox"]]
+    at = kitti.evaluate([gt], [half], classes=["Car"], metrics=["bbox"], min_overlap={"Car": 0.5})
+    below = kitti.evaluate([gt], [half], classes=["Car"], metrics=["bbox"], min_overlap=0.49)
+    assert _ap(at, "bbox") == 0.0 and _ap(below, "bbox") == pytest.approx(1.0)
     r = kitti.evaluate([gt], [shifted], classes=["Car"], metrics=["3d"], min_overlap="loose")
     assert r.min_overlap["3d"].tolist() == [0.5]
 

@@ -314,6 +314,7 @@ def yaw_measure(const double[:, ::1] a, const double[:, ::1] b, bint aligned, in
     cdef int nt = 1
     cdef double[::1] o1
     cdef double[:, ::1] o
+    cdef double dx, dy, rr
     if aligned:
         out1 = np.zeros(n, dtype=np.float64)
         o1 = out1
@@ -325,10 +326,23 @@ def yaw_measure(const double[:, ::1] a, const double[:, ::1] b, bint aligned, in
     o = out
     if n == 0 or m == 0:
         return out
+    # circumradii of the BEV rectangles: most pairs of a scene are rejected by them alone
+    # (their measure is 0 in every mode but GIoU, which needs the hull)
+    ra_arr = 0.5 * np.hypot(np.asarray(a[:, 3]), np.asarray(a[:, 4]))
+    rb_arr = 0.5 * np.hypot(np.asarray(b[:, 3]), np.asarray(b[:, 4]))
+    cdef const double[::1] ra = ra_arr
+    cdef const double[::1] rb = rb_arr
+    cdef bint can_reject = mode != YAW_GIOU
     if n * m >= PARALLEL_MIN_ITEMS * 8:
         from ioukit._threads import get_num_threads
         nt = get_num_threads()
     for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
         for j in range(m):
+            if can_reject:
+                dx = b[j, 0] - a[i, 0]
+                dy = b[j, 1] - a[i, 1]
+                rr = ra[i] + rb[j]
+                if dx * dx + dy * dy > rr * rr:
+                    continue  # out is zero-initialised
             o[i, j] = _yaw_pair(&a[i, 0], &b[j, 0], mode, eps)
     return out
