@@ -223,6 +223,20 @@ def test_periodic_matches_shapely_on_wrapped_copies():
     np.testing.assert_allclose(P.iou(a, b, period=period), iou_ref, atol=1e-9)
     # a region's area on the torus is its own area (it fits in one period)
     np.testing.assert_allclose(shapely.area(ta), P.area(a), rtol=1e-12)
+    # the other reading: sum over translated (unwrapped) copies of B of area(A & (B + k P))
+    sa = np.array([_shapely(p) for p in a])
+    sb = np.array([_shapely(p) for p in b])
+    copies = sum(
+        shapely.area(
+            shapely.intersection(
+                sa[:, None],
+                shapely.transform(sb, lambda c, k=(kx, ky): c + 360.0 * np.array(k))[None, :],
+            )
+        )
+        for kx in (-2, -1, 0, 1, 2)
+        for ky in (-2, -1, 0, 1, 2)
+    )
+    np.testing.assert_allclose(got, copies, rtol=1e-9, atol=1e-9)
 
 
 def test_periodic_invariant_under_period_shifts():
