@@ -97,3 +97,62 @@ def test_errors():
         activitynet.evaluate(gt, {"res": {}})
     with pytest.raises(InvalidParameterError):
         activitynet.evaluate(gt, {"results": {}}, tiou_thresholds="voc")
+
+
+# ---------------------------------------------------------------- COCO "interval" type
+def test_coco_interval_iou_type_hand_case():
+    from ioukit import coco
+    from ioukit.coco._interval import interval_pairwise
+
+    # one video (image), one class; GT [0, 10] and [20, 30] (the second a crowd region)
+    def ann(i, seg, crowd=0):
+        s, e = seg
+        return {"id": i, "image_id": 1, "category_id": 1, "segment": [s, e],
+                "bbox": [s, 0, e - s, 1], "area": e - s, "iscrowd": crowd}  # fmt: skip
+
+    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+          "annotations": [ann(1, (0, 10)), ann(2, (20, 30), crowd=1)]}  # fmt: skip
+    dt = [
+        {"image_id": 1, "category_id": 1, "score": 0.9, "segment": [0, 8], "bbox": [0, 0, 8, 1]},
+        {"image_id": 1, "category_id": 1, "score": 0.8, "segment": [2, 12], "bbox": [2, 0, 10, 1]},
+        {"image_id": 1, "category_id": 1, "score": 0.7, "segment": [21, 25], "bbox": [21, 0, 4, 1]},
+    ]
+    # by hand: tIoU(dt0, gt0) = 8/10; dt1: 8/12 with gt0 (taken at every threshold where
+    # dt0 matched); dt2 lies inside the crowd GT: inter / len_d = 1 -> ignored
+    segs = np.array([d["segment"] for d in dt], float)
+    m = interval_pairwise(segs, np.array([[0, 10], [20, 30]], float), np.array([False, True]))
+    np.testing.assert_allclose(m, [[0.8, 0.0], [8 / 12, 0.0], [0.0, 1.0]], rtol=0, atol=1e-15)
+    r = coco.evaluate(gt, dt, iou_type="interval", areaRng=[[0, 1e10]] * 4)
+    # at tIoU 0.5..0.8: dt0 TP, dt1 FP -> AP 1 (101-point precision 1 up to recall 1);
+    # above 0.8 dt1 (8/12) and dt0 miss -> AP 0
+    thr = r.params.iouThrs
+    for t, x in enumerate(thr):
+        want = 1.0 if x <= 0.8 + 1e-12 else 0.0
+        assert r.precision[t, :, 0, 0, 2].mean() == pytest.approx(want, abs=1e-12)
+
+
+# ---------------------------------------------------------------- CLI
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "IOUKIT_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "ioukit.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+
+
+def test_cli_activitynet(tmp_path):
+    gt, pred = make_activitynet(30, n_classes=5, preds_per_video=20, seed=3)
+    g, p = tmp_path / "gt.json", tmp_path / "pred.json"
+    g.write_text(json.dumps(gt))
+    p.write_text(json.dumps(pred))
+    out = _cli("eval", "--protocol", "activitynet", g, p, "--thumos14", "--json", "-")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    want = activitynet.evaluate(gt, pred, tiou_thresholds="thumos14")
+    assert got["average_map"] == want.average_map and got["map"] == want.map.tolist()
+    out = _cli("eval", "--protocol", "activitynet", g, p)
+    assert out.returncode == 0 and want.summary().splitlines()[0][:20] in out.stdout
+    out = _cli("eval", "--protocol", "activitynet", g, p, "--thumos14", "--iou-thrs", "0.5")
+    assert out.returncode != 0 and "give one" in out.stderr

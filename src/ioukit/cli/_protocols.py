@@ -32,6 +32,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
         "GT is a VOC Annotations folder and DT a results path with {cls} for the class "
         "name (or a COCO-style JSON pair), --iou-thrs defaults to 0.5 (docs/voc.md)",
     ),
+    "activitynet": ("._activitynet", "ActivityNet JSON pair, tIoU 0.5:0.95 (docs/activitynet.md)"),
     "semantic": ("._semantic", "PNG label-map folders GT_DIR PRED_DIR, --num-classes N"),
     "dota": ("._dota", "DOTA label folder and a Task1 results path with {cls} (docs/dota.md)"),
     "kitti": ("._kitti", "KITTI label folder and results folder, AP R40/R11 (docs/kitti.md)"),

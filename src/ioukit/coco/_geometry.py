@@ -77,7 +77,12 @@ class IouPlugin:
 
 _REGISTRY: dict[str, IouPlugin] = {}
 # modules that register further IoU types when imported
-_PROVIDERS = ("ioukit.coco._segm", "ioukit.coco._rotated", "ioukit.coco._bbox3d")
+_PROVIDERS = (
+    "ioukit.coco._segm",
+    "ioukit.coco._rotated",
+    "ioukit.coco._bbox3d",
+    "ioukit.coco._interval",
+)
 
 
 def register_iou_type(plugin: IouPlugin) -> None:
