@@ -195,3 +195,84 @@ def test_bad_input_names_the_place(tmp_path):
         kitti.evaluate(str(tmp_path), str(tmp_path))
     with pytest.raises(InvalidParameterError, match="metrics"):
         kitti.evaluate([_obj(1)], [_obj(1, score=[1])], metrics=["aos"])
+
+
+def _random_frames(seed, n_frames):
+    rng = np.random.default_rng(seed)
+    names = np.array(
+        ["Car", "Car", "Car", "Van", "Pedestrian", "Person_sitting", "Cyclist", "DontCare"]
+    )
+    gts, dts = [], []
+    for _ in range(n_frames):
+        n = int(rng.integers(0, 9))
+        name = list(rng.choice(names, n))
+        x1 = rng.uniform(0, 1000, n)
+        y1 = rng.uniform(100, 250, n)
+        hgt = rng.uniform(15, 120, n)
+        bbox = np.stack([x1, y1, x1 + rng.uniform(20, 200, n), y1 + hgt], 1)
+        dims = np.stack(
+            [rng.uniform(1.4, 1.8, n), rng.uniform(0.6, 2, n), rng.uniform(0.8, 5, n)], 1
+        )
+        loc = np.stack([rng.uniform(-15, 15, n), rng.uniform(1, 2, n), rng.uniform(5, 40, n)], 1)
+        ry = rng.uniform(-np.pi, np.pi, n)
+        g = {
+            "name": name,
+            "truncated": list(rng.choice([0.0, 0.1, 0.2, 0.4, 0.8], n)),
+            "occluded": list(rng.integers(0, 4, n)),
+            "alpha": [0.0] * n,
+            "bbox": bbox.tolist(),
+            "dimensions": np.where(np.array(name)[:, None] == "DontCare", -1.0, dims)
+            .reshape(n, 3)
+            .tolist(),
+            "location": loc.tolist(),
+            "rotation_y": ry.tolist(),
+        }
+        # detections: jittered copies of most objects (sometimes with another class), plus FPs
+        keep = rng.random(n) < 0.8
+        m = int(keep.sum())
+        k = int(rng.integers(0, 4))
+        dname = [
+            c if rng.random() < 0.85 else str(rng.choice(names[:7]))
+            for c in np.array(name, dtype=object)[keep]
+        ]
+        dname = [c if c != "DontCare" else "Car" for c in dname] + list(rng.choice(names[:7], k))
+        fx, fy = rng.uniform(0, 1000, k), rng.uniform(100, 250, k)
+        fp_box = np.stack([fx, fy, fx + 80, fy + 60], 1)
+        jb = np.concatenate([bbox[keep] + rng.normal(0, 6, (m, 4)), fp_box], 0)
+        jd = np.concatenate(
+            [dims[keep] * rng.uniform(0.85, 1.15, (m, 3)), rng.uniform(1, 4, (k, 3))], 0
+        )
+        jl = np.concatenate(
+            [loc[keep] + rng.normal(0, 0.3, (m, 3)), rng.uniform(-15, 40, (k, 3))], 0
+        )
+        jr = np.concatenate([ry[keep] + rng.normal(0, 0.2, m), rng.uniform(-3, 3, k)])
+        dts.append(
+            {
+                "name": dname,
+                "truncated": [0.0] * (m + k),
+                "occluded": [0] * (m + k),
+                "alpha": [0.0] * (m + k),
+                "bbox": jb.tolist(),
+                "dimensions": jd.tolist(),
+                "location": jl.tolist(),
+                "rotation_y": jr.tolist(),
+                "score": rng.random(m + k).tolist(),
+            }
+        )
+        gts.append(g)
+    return gts, dts
+
+
+@pytest.mark.parametrize("metric", ["bbox", "bev", "3d"])
+def test_equals_an_independent_transcription_of_the_reference(metric):
+    import _kitti_reference as ref  # tests/ is on sys.path (rootdir conftest)
+
+    gts, dts = _random_frames(11, 60)
+    r = kitti.evaluate(
+        gts, dts, classes=["Car", "Pedestrian", "Cyclist"], metrics=[metric], min_overlap="loose"
+    )
+    for k, cls in enumerate(["Car", "Pedestrian", "Cyclist"]):
+        r11, r40 = ref.evaluate(gts, dts, cls, metric, float(r.min_overlap[metric][k]))
+        np.testing.assert_allclose(r.ap_r11[metric][k], r11, atol=1e-12, err_msg=cls)
+        np.testing.assert_allclose(r.ap_r40[metric][k], r40, atol=1e-12, err_msg=cls)
+    assert (r.ap_r40[metric] > 0).sum() >= 4  # the set exercises real curves
