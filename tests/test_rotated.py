@@ -199,3 +199,25 @@ def test_rotated_nms_perpendicular_cars_and_ties():
     assert rotated_nms(np.zeros((0, 5)), np.zeros(0), 0.5).shape == (0,)
     with pytest.raises(InvalidBoxesError, match="scores row 1 is NaN"):
         rotated_nms(same[:2], np.array([0.1, np.nan]), 0.5)
+
+
+def test_results_do_not_depend_on_thread_count(monkeypatch, pairs):
+    import ioukit
+    from ioukit.rotated import _kernels as K
+
+    a, b, _ = pairs
+    old = ioukit.get_num_threads()
+    ioukit.set_num_threads(1)
+    try:
+        one = (R.iou(a, b), R.iou(a[:110], b, aligned=True), R.giou(a[:110], b, aligned=True))
+        one_pairs = R.iou_pairs(a, b, 0.1)
+        monkeypatch.setattr(K, "PARALLEL_MIN_PAIRS", 1)  # force the threaded paths
+        ioukit.set_num_threads(4)
+        many = (R.iou(a, b), R.iou(a[:110], b, aligned=True), R.giou(a[:110], b, aligned=True))
+        many_pairs = R.iou_pairs(a, b, 0.1)
+    finally:
+        ioukit.set_num_threads(old)
+    for x, y in zip(one, many):
+        assert np.array_equal(x, y)
+    for x, y in zip(one_pairs, many_pairs):
+        assert np.array_equal(x, y)

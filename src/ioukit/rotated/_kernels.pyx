@@ -107,12 +107,21 @@ def aligned(const real[:, ::1] a, const real[:, ::1] b, real[::1] out, int mode,
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t i
     cdef int nt = _threads(n)
-    cdef RBox ra, rb
     with nogil:
         for i in prange(n, num_threads=nt, schedule="static"):
-            rbox_prepare(a[i, 0], a[i, 1], a[i, 2], a[i, 3], a[i, 4], &ra)
-            rbox_prepare(b[i, 0], b[i, 1], b[i, 2], b[i, 3], b[i, 4], &rb)
-            out[i] = <real>_measure(mode, &ra, &rb, eps)
+            out[i] = <real>_measure_one(mode, a[i, 0], a[i, 1], a[i, 2], a[i, 3], a[i, 4],
+                                        b[i, 0], b[i, 1], b[i, 2], b[i, 3], b[i, 4], eps)
+
+
+cdef inline double _measure_one(int mode, double acx, double acy, double aw, double ah,
+                                double at, double bcx, double bcy, double bw, double bh,
+                                double bt, double eps) noexcept nogil:
+    # The boxes live on this call's stack: a struct filled through a pointer inside a
+    # prange body would be shared by the threads (Cython privatises assigned names only).
+    cdef RBox ra, rb
+    rbox_prepare(acx, acy, aw, ah, at, &ra)
+    rbox_prepare(bcx, bcy, bw, bh, bt, &rb)
+    return _measure(mode, &ra, &rb, eps)
 
 
 # ----------------------------------------------------------------------- sparse
