@@ -305,3 +305,21 @@ def test_coco_bbox3d_equals_bbox_for_flat_upright_boxes():
     got = coco.evaluate(gt, dt, iou_type="bbox3d")
     np.testing.assert_allclose(got.stats, ref.stats, atol=1e-9)
     assert any(a["iscrowd"] for a in gt["annotations"])  # the crowd rule is exercised
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    from ioukit import get_num_threads, set_num_threads
+
+    rng = np.random.default_rng(RNG_SEED + 6)
+    a, b = random_yaw(rng, 600, 8.0), random_yaw(rng, 600, 8.0)  # above the threaded size
+    ca, cb = boxes3d.corners(a[:60]), boxes3d.corners(b[:60])
+    old = get_num_threads()
+    try:
+        set_num_threads(1)
+        one = boxes3d.iou(a, b), boxes3d.iou(ca, cb, fmt="corners")
+        set_num_threads(4)
+        many = boxes3d.iou(a, b), boxes3d.iou(ca, cb, fmt="corners")
+    finally:
+        set_num_threads(old)
+    np.testing.assert_array_equal(one[0], many[0])
+    np.testing.assert_array_equal(one[1], many[1])
