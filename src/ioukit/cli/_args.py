@@ -157,8 +157,13 @@ def add_eval_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_protocol_options(p: argparse.ArgumentParser) -> None:
-    """``--protocol`` and each protocol's own option group (``ioukit.cli._protocols``)."""
+def add_protocol_options(p: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> None:
+    """``--protocol`` and the option group of the protocol ``argv`` names.
+
+    Only the named protocol's module is imported and its options added (every
+    ``ioukit eval`` builds this parser); with ``-h`` / ``--help`` in ``argv``, or without
+    ``argv``, every protocol's group is added, so that the help lists them all.
+    """
     from ._protocols import PROTOCOLS, protocol_module
 
     p.add_argument(
@@ -168,10 +173,33 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
         help="coco (default), or: "
         + "; ".join(f"{name}: {text}" for name, (_, text) in PROTOCOLS.items() if name != "coco"),
     )
-    for name in PROTOCOLS:
+    for name in _protocols_named(argv, PROTOCOLS):
         module = protocol_module(name)
         if module is not None:
             module.add_options(p)
+
+
+def _protocols_named(argv: Sequence[str] | None, known: Any) -> list[str]:
+    """The protocols whose options ``argv`` may use (all of them for help).
+
+    >>> _protocols_named(["eval", "--protocol", "voc", "a", "b"], {"coco": 0, "voc": 0})
+    ['voc']
+    >>> _protocols_named(["eval", "--protocol=voc"], {"coco": 0, "voc": 0})
+    ['voc']
+    >>> _protocols_named(["eval", "gt.json", "dt.json"], {"coco": 0, "voc": 0})
+    []
+    >>> _protocols_named(["eval", "--help"], {"coco": 0, "voc": 0})
+    ['coco', 'voc']
+    """
+    if argv is None or "-h" in argv or "--help" in argv:
+        return list(known)
+    names = []
+    for i, a in enumerate(argv):
+        if a == "--protocol" and i + 1 < len(argv):
+            names.append(argv[i + 1])
+        elif a.startswith("--protocol="):
+            names.append(a.split("=", 1)[1])
+    return [n for n in names if n in known]
 
 
 def add_execution_options(p: argparse.ArgumentParser) -> None:
@@ -241,7 +269,7 @@ def _terminal_columns() -> int:
         return 80
 
 
-def _add_eval(sub: Any) -> None:
+def _add_eval(sub: Any, argv: Sequence[str] | None = None) -> None:
     pe = sub.add_parser(
         "eval",
         help="evaluate detections against ground truth (COCO AP/AR)",
@@ -259,11 +287,11 @@ def _add_eval(sub: Any) -> None:
         "--json", metavar="OUT.json", help="write all results as JSON ('-' for stdout)"
     )
     out.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
-    add_protocol_options(pe)
+    add_protocol_options(pe, argv)
     add_execution_options(pe)
 
 
-def _add_check(sub: Any) -> None:
+def _add_check(sub: Any, argv: Sequence[str] | None = None) -> None:
     pc = sub.add_parser(
         "check",
         help="validate a dataset and a results file, listing every problem",
@@ -281,7 +309,7 @@ def _add_check(sub: Any) -> None:
     add_execution_options(pc)
 
 
-def _add_compare(sub: Any) -> None:
+def _add_compare(sub: Any, argv: Sequence[str] | None = None) -> None:
     pm = sub.add_parser(
         "compare",
         help="compare two results files on the same ground truth",
@@ -306,7 +334,7 @@ def _add_compare(sub: Any) -> None:
     add_execution_options(pm)
 
 
-def _add_track_eval(sub: Any) -> None:
+def _add_track_eval(sub: Any, argv: Sequence[str] | None = None) -> None:
     from ._track import add_options
 
     pt = sub.add_parser(
@@ -360,5 +388,5 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     first = argv[0] if argv else None
     for name, add in COMMAND_PARSERS.items():
         if first not in COMMAND_PARSERS or name == first:
-            add(sub)
+            add(sub, argv)
     return parser
