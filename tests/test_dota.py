@@ -24,6 +24,15 @@ def test_generated_set_equals_devkit_semantics(metric, use07):
     assert 0.2 < r.map < 0.95  # a set where matching decisions matter
 
 
+@pytest.mark.slow
+def test_500_image_set_equals_devkit_semantics():
+    labels, results = generate(np.random.default_rng(500), 500)
+    for metric, use07 in (("voc07", True), ("voc12", False)):
+        r = evaluate(labels, results, metric=metric)
+        for c, ap in r.ap.items():
+            assert ap == pytest.approx(voc_eval(labels, results[c], c, 0.5, use07), abs=1e-12)
+
+
 def test_other_threshold_and_files(tmp_path):
     labels, results = generate(np.random.default_rng(7), 40)
     (tmp_path / "labelTxt").mkdir()
