@@ -63,6 +63,8 @@ LAYER_OF = {
     "ioukit.semantic": "evaluation",  # confusion matrix, mIoU (issue 17)
     "ioukit.panoptic": "evaluation",  # panoptic quality (issue 17)
     "ioukit.tracking": "evaluation",  # association, CLEAR / Identity / HOTA (issue 18)
+    "ioukit.openimages": "evaluation",  # Open Images challenge detection AP (issue 19)
+    "ioukit.occlusion": "evaluation",  # visible fraction, amodal IoU bound, AP by occlusion
     "ioukit.evaluation": "evaluation",
     "ioukit.synthetic": "evaluation",  # COCO-shaped test data (imports no ioukit module)
     # file formats that produce evaluation tables, and the validation of inputs
