@@ -63,6 +63,7 @@ LAYER_OF = {
     "ioukit.semantic": "evaluation",  # confusion matrix, mIoU (issue 17)
     "ioukit.panoptic": "evaluation",  # panoptic quality (issue 17)
     "ioukit.tracking": "evaluation",  # association, CLEAR / Identity / HOTA (issue 18)
+    "ioukit.tide": "evaluation",  # TIDE errors, calibration, per-image diagnostics (issue 19)
     "ioukit.openimages": "evaluation",  # Open Images challenge detection AP (issue 19)
     "ioukit.occlusion": "evaluation",  # visible fraction, amodal IoU bound, AP by occlusion
     "ioukit.evaluation": "evaluation",
