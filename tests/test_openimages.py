@@ -418,3 +418,82 @@ def test_errors():
         _one([], [], iou_threshold=1.5)
     r = _one([], [])
     assert r.classes == [] and math.isnan(r.map)
+
+
+# ---------------------------------------------------------------- the CLI
+def _write_set(tmp_path, seed=5, n_images=30):
+    boxes, labels, preds = generate(seed, n_images)
+    paths = {}
+    for name, rows, cols in (
+        ("b", boxes, BOX_COLS),
+        ("l", labels, LAB_COLS),
+        ("p", preds, DT_COLS),
+    ):
+        lines = [",".join(cols)] + [
+            ",".join(repr(float(r[c])) if isinstance(r[c], float) else str(r[c]) for c in cols)
+            for r in rows
+        ]
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("\n".join(lines) + "\n")
+    paths["h"] = tmp_path / "h.json"
+    paths["h"].write_text(json.dumps(TREE))
+    return paths
+
+
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "IOUKIT_DEBUG"}
+    return subprocess.run(
+        [sys.executable, "-m", "ioukit.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def test_cli_eval_openimages(tmp_path):
+    f = _write_set(tmp_path)
+    p = _cli(
+        "eval",
+        "--protocol",
+        "openimages",
+        f["b"],
+        f["p"],
+        "--labels",
+        f["l"],
+        "--hierarchy",
+        f["h"],
+        "--json",
+        tmp_path / "out.json",
+    )
+    assert p.returncode == 0, p.stderr
+    r = openimages.evaluate(f["b"], f["p"], labels=f["l"], hierarchy=f["h"])
+    assert r.summary() in p.stdout
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["protocol"] == "openimages" and out["classes"] == r.classes
+    assert out["map"] == pytest.approx(r.map, abs=0)
+    # options reach the call; COCO-only options are usage errors
+    p = _cli(
+        "eval",
+        "--protocol",
+        "openimages",
+        f["b"],
+        f["p"],
+        "--labels",
+        f["l"],
+        "--iou-thrs",
+        "0.6",
+        "--group-of-weight",
+        "0",
+        "--json",
+        "-",
+    )
+    assert p.returncode == 0, p.stderr
+    r = openimages.evaluate(f["b"], f["p"], labels=f["l"], iou_threshold=0.6, group_of_weight=0)
+    assert json.loads(p.stdout)["map"] == pytest.approx(r.map, abs=0)
+    p = _cli("eval", "--protocol", "openimages", f["b"], f["p"], "--max-dets", "1,10,100")
+    assert p.returncode != 0 and "COCO option" in p.stderr

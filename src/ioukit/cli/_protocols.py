@@ -37,6 +37,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
     "dota": ("._dota", "DOTA label folder and a Task1 results path with {cls} (docs/dota.md)"),
     "kitti": ("._kitti", "KITTI label folder and results folder, AP R40/R11 (docs/kitti.md)"),
     "panoptic": ("._panoptic", "PQ/SQ/RQ from panopticapi's PNG + JSON (docs/panoptic.md)"),
+    "openimages": ("._openimages", "challenge CSVs, --labels, --hierarchy (docs/openimages.md)"),
 }
 
 
