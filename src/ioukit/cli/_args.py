@@ -348,12 +348,26 @@ def _add_track_eval(sub: Any, argv: Sequence[str] | None = None) -> None:
     add_options(pt)
 
 
+def _add_tide(sub: Any, argv: Sequence[str] | None = None) -> None:
+    from ._tide import add_options
+
+    pt = sub.add_parser(
+        "tide",
+        help="TIDE error analysis (Cls, Loc, Both, Dupe, Bkg, Miss) of one or two models",
+        description="Break the AP a detector misses down into TIDE's error types, with "
+        "tidecv's definitions (docs/tide.md); a second results file is shown side by side.",
+        formatter_class=_Formatter,
+    )
+    add_options(pt)
+
+
 #: sub-command -> the function adding its sub-parser (one entry per command)
 COMMAND_PARSERS: dict[str, Any] = {
     "eval": _add_eval,
     "check": _add_check,
     "compare": _add_compare,
     "track-eval": _add_track_eval,
+    "tide": _add_tide,
 }
 
 

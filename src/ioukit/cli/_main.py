@@ -26,11 +26,18 @@ def _cmd_track_eval(args: Any, pr: Printer, argv: Sequence[str]) -> int:
     return cmd_track_eval(args, pr, argv)
 
 
+def _cmd_tide(args: Any, pr: Printer, argv: Sequence[str]) -> int:
+    from ._tide import cmd_tide  # loaded only for this command
+
+    return cmd_tide(args, pr, argv)
+
+
 _COMMANDS = {
     "eval": cmd_eval,
     "check": cmd_check,
     "compare": cmd_compare,
     "track-eval": _cmd_track_eval,
+    "tide": _cmd_tide,
 }
 
 
