@@ -13,9 +13,11 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .errors import BackendError
+from .errors import BackendError, InvalidParameterError, ShapeMismatchError
 
 __all__ = [
+    "as_numeric_array",
+    "is_compiling",
     "namespace",
     "is_numpy",
     "is_torch",
@@ -73,3 +75,49 @@ def to_floating(x: Any, xp: Any) -> Any:
     if is_numpy(x):
         return x.astype(np.float64)
     return xp.astype(x, xp.float32)
+
+
+def as_numeric_array(x: Any, name: str, dtype: Any = None) -> np.ndarray:
+    """``np.asarray(x, dtype)`` for a public argument, with ioukit's errors.
+
+    The one conversion of lists (and NumPy arrays) at the public boundary of boxes,
+    nms and losses: a ragged list raises :class:`ShapeMismatchError` naming
+    ``name`` (NumPy's "inhomogeneous shape" ValueError otherwise), non-numbers raise
+    :class:`InvalidParameterError`, and a non-native byte order (a big-endian array
+    on a little-endian machine) is converted to native order, since the compiled
+    kernels read native numbers only.
+    """
+    try:
+        a = np.asarray(x, dtype=dtype)
+    except ValueError as e:
+        if isinstance(x, (list, tuple)) and "inhomogeneous" in str(e):
+            raise ShapeMismatchError(
+                f"{name} is a ragged list (its rows have different lengths); "
+                "every box needs 4 coordinates"
+            ) from None
+        raise InvalidParameterError(f"{name} must be numbers; {e}") from None
+    except TypeError as e:
+        raise InvalidParameterError(f"{name} must be numbers; {e}") from None
+    if a.dtype.kind in "OUSV" and dtype is None:
+        raise InvalidParameterError(f"{name} must be numbers; got dtype {a.dtype}")
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def is_compiling() -> bool:
+    """True while torch.compile (dynamo) traces or torch.jit scripts/traces the caller.
+
+    Value-dependent checks (a ``bool()`` of a tensor: validation, the overflow
+    test of the box measures) are skipped then, as under ``jax.jit``: they would
+    break the graph. Does not import torch.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return False
+    try:
+        return bool(torch.compiler.is_compiling()) or bool(torch.jit.is_tracing())
+    except AttributeError:  # pragma: no cover - old torch
+        return False

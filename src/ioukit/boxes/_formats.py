@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_jax, is_numpy, is_torch, namespace, to_floating
+from .._backend import as_numeric_array, is_jax, is_numpy, is_torch, namespace, to_floating
 from ..errors import (
     InvalidBoxesError,
     InvalidFormatError,
@@ -59,14 +59,22 @@ def check_image_size(image_size: Any, why: str) -> tuple[Any, Any]:
 
 
 def as_box_array(boxes: Any, name: str) -> Array:
-    """Lists/tuples -> NumPy; check the last axis is 4. Arrays pass through."""
+    """Lists/tuples -> NumPy; check the last axis is 4. Arrays pass through.
+
+    An empty 1-D input (``[]``, ``np.zeros(0)``, ``torch.empty(0)``) is read as
+    zero boxes, shape (0, 4), in every module (boxes, nms, losses); a NumPy array in
+    a non-native byte order is converted to native order.
+    """
     if isinstance(boxes, (list, tuple)):
-        boxes = np.asarray(boxes, dtype=np.float64)
-        if boxes.size == 0 and boxes.ndim == 1:
-            boxes = boxes.reshape(0, 4)
+        boxes = as_numeric_array(boxes, name, np.float64)
+    elif isinstance(boxes, np.ndarray) and not boxes.dtype.isnative:
+        boxes = as_numeric_array(boxes, name)
     shape = getattr(boxes, "shape", None)
     if shape is None:
         raise ShapeMismatchError(f"{name} must be an array of boxes [..., 4]; got {type(boxes)}")
+    if len(shape) == 1 and shape[0] == 0:
+        boxes = boxes.reshape((0, 4))
+        shape = boxes.shape
     if len(shape) == 0 or shape[-1] != 4:
         raise ShapeMismatchError(
             f"{name} must have a last axis of 4 (box coordinates); got shape {tuple(shape)}"

@@ -39,12 +39,66 @@ from .result import CocoResult
 __all__ = ["CocoEvaluator"]
 
 
-def _to_numpy(x: Any, dtype: Any) -> np.ndarray:
-    if x is None:
-        return None
+def _as_image_id(image_id: Any) -> int:
+    """``image_id`` as a Python int; InvalidParameterError for non-integers (1.7, 'img1')."""
+    v = image_id
+    if hasattr(v, "detach"):  # a 0-d torch tensor
+        v = v.detach().cpu().numpy()
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)):
+        raise InvalidParameterError(f"image_id must be an integer; got {image_id!r}")
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        v = int(v)
+    if not isinstance(v, (int, np.integer)):
+        raise InvalidParameterError(f"image_id must be an integer; got {image_id!r}")
+    v = int(v)
+    if not -(2**63) <= v < 2**63:
+        raise InvalidParameterError(f"image_id {v} is outside int64 (at most 2**63 - 1)")
+    return v
+
+
+def _numbers(x: Any, name: str, where: str) -> np.ndarray:
+    """An argument of update() as a NumPy array, with ioukit's errors (ragged, text)."""
     if hasattr(x, "detach"):  # torch: leave the graph and the device
         x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=dtype)
+    try:
+        a = np.asarray(x)
+    except ValueError:
+        raise ShapeMismatchError(
+            f"{where}: {name} is ragged (its rows have different lengths)"
+        ) from None
+    if a.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"{where}: {name} must be numbers; got {a.dtype} values")
+    return a
+
+
+def _int_column(x: Any, name: str, where: str) -> np.ndarray:
+    """(n,) int64 from integers or integral floats; non-integral values are rejected."""
+    a = _numbers(x, name, where).reshape(-1)
+    if a.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(a) | (a != np.trunc(a)))
+        if bad.size:
+            raise InvalidParameterError(
+                f"{where}: {name} row {bad[0]} is {a[bad[0]]!r}, not an integer"
+            )
+    if a.size and (a.max() > np.iinfo(np.int64).max or a.min() < np.iinfo(np.int64).min):
+        raise InvalidParameterError(f"{where}: {name} has values outside int64")
+    return a.astype(np.int64)
+
+
+def _float_column(x: Any, name: str, where: str) -> np.ndarray:
+    return _numbers(x, name, where).reshape(-1).astype(np.float64)
+
+
+def _box_rows(x: Any, name: str, where: str) -> np.ndarray:
+    """(n, 4) float64 boxes from (n, 4), one box (4,) or nothing (0,)."""
+    a = _numbers(x, name, where).astype(np.float64)
+    if a.ndim == 2 and a.shape[1] == 4:
+        return a
+    if a.ndim == 1 and a.size in (0, 4):
+        return a.reshape(-1, 4)
+    raise ShapeMismatchError(f"{where}: {name} must have shape (n, 4); got {a.shape}")
 
 
 def _to_xywh(b: np.ndarray, fmt: str) -> np.ndarray:
@@ -321,13 +375,13 @@ class CocoEvaluator:
         given (the rule for result files that carry a ``bbox``), else the mask's
         pixel count. Inputs are NumPy or torch arrays or lists.
         """
-        image_id = int(image_id)
+        image_id = _as_image_id(image_id)
         if image_id in self._seen:
             raise DuplicateIdError(f"image id {image_id} was already added to this evaluator")
         where = f"image {image_id}"
-        gl = _to_numpy(gt_labels, np.int64).reshape(-1) if gt_labels is not None else None
-        dl = _to_numpy(dt_labels, np.int64).reshape(-1) if dt_labels is not None else None
-        ds = _to_numpy(dt_scores, np.float64).reshape(-1) if dt_scores is not None else None
+        gl = _int_column(gt_labels, "gt_labels", where) if gt_labels is not None else None
+        dl = _int_column(dt_labels, "dt_labels", where) if dt_labels is not None else None
+        ds = _float_column(dt_scores, "dt_scores", where) if dt_scores is not None else None
         gl = np.zeros(0, np.int64) if gl is None else gl
         dl = np.zeros(0, np.int64) if dl is None else dl
         ds = np.zeros(0) if ds is None else ds
@@ -369,11 +423,11 @@ class CocoEvaluator:
         )
 
         if gt_boxes is not None:
-            gb = _to_xywh(_to_numpy(gt_boxes, np.float64).reshape(-1, 4), self.fmt)
+            gb = _to_xywh(_box_rows(gt_boxes, "gt_boxes", where), self.fmt)
         else:
             gb = g_mbox if g_mbox is not None else np.zeros((0, 4))
         if dt_boxes is not None:
-            db = _to_xywh(_to_numpy(dt_boxes, np.float64).reshape(-1, 4), self.fmt)
+            db = _to_xywh(_box_rows(dt_boxes, "dt_boxes", where), self.fmt)
         else:
             db = d_mbox if d_mbox is not None else np.zeros((0, 4))
         if not (len(gl) == len(gb)):
@@ -390,10 +444,10 @@ class CocoEvaluator:
         crowd = (
             np.zeros(len(gb), bool)
             if gt_iscrowd is None
-            else _to_numpy(gt_iscrowd, np.int64).reshape(-1).astype(bool)
+            else _int_column(gt_iscrowd, "gt_iscrowd", where).astype(bool)
         )
         if gt_area is not None:
-            area = _to_numpy(gt_area, np.float64).reshape(-1)
+            area = _float_column(gt_area, "gt_area", where)
         elif g_marea is not None:
             area = g_marea
         else:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_jax, is_torch, namespace, to_floating
+from .._backend import as_numeric_array, is_jax, is_torch, namespace, to_floating
 from ..boxes._formats import to_xyxy
 from ..errors import InvalidFormatError, InvalidParameterError, ShapeMismatchError
 
@@ -46,9 +46,21 @@ def check_positive(name: str, value: float, *, allow_zero: bool = False) -> None
         raise InvalidParameterError(f"{name}={value!r} must be a finite number {bound}")
 
 
-def _asarray(x: Any) -> Any:
-    # Lists and tuples are accepted at the public boundary only (architecture.md).
-    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+def _asarray(x: Any, name: str = "input") -> Any:
+    # Lists and tuples are accepted at the public boundary only (architecture.md);
+    # a ragged list or a big-endian array gets ioukit's conversion (one helper)
+    if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and not x.dtype.isnative):
+        return as_numeric_array(x, name)
+    return x
+
+
+def _as_boxes(x: Any, name: str) -> Any:
+    # an empty 1-D input is zero boxes, (0, 4), as in ioukit.boxes and ioukit.nms
+    x = _asarray(x, name)
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) == 1 and shape[0] == 0:
+        x = x.reshape((0, 4))
+    return x
 
 
 class Columns:
@@ -107,7 +119,8 @@ def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, 
             f"fmt={fmt!r} is not one of {', '.join(FORMATS)} (convert normalized boxes "
             "with ioukit.boxes.convert first)"
         )
-    pred, target, weight = _asarray(pred), _asarray(target), _asarray(weight)
+    pred, target = _as_boxes(pred, "pred"), _as_boxes(target, "target")
+    weight = _asarray(weight, "weight")
     xp = namespace(pred, target, weight)
     for name, arr in (("pred", pred), ("target", target)):
         if arr.ndim == 0 or arr.shape[-1] != 4:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_torch
+from .._backend import as_numeric_array, is_torch
 from ..errors import InvalidBoxesError, InvalidParameterError, ShapeMismatchError
 from . import _kernels as K
 
@@ -34,6 +34,23 @@ def is_cuda(x: Any) -> bool:
     return is_torch(x) and x.device.type != "cpu"
 
 
+def _dequantized(t: Any) -> Any:
+    """A quantized tensor as torchvision's quantized NMS reads it, else ``t``.
+
+    torchvision's ``qnms_kernel`` works on the stored integers (``int_repr``) cast
+    to float32: a per-tensor scale and zero point cancel out of every IoU and keep
+    the score order, so the same kernel on those integers gives its keep list.
+    Other quantization schemes (per channel) are dequantized.
+    """
+    if not getattr(t, "is_quantized", False):
+        return t
+    import torch
+
+    if t.qscheme() in (torch.per_tensor_affine, torch.per_tensor_symmetric):
+        return t.int_repr().to(torch.float32)
+    return t.dequantize()
+
+
 def as_numpy_boxes(boxes: Any, name: str = "boxes") -> np.ndarray:
     """(N, 4) C-contiguous float32/float64 array in the dtype IoU is computed in.
 
@@ -44,12 +61,12 @@ def as_numpy_boxes(boxes: Any, name: str = "boxes") -> np.ndarray:
     if is_torch(boxes):
         import torch
 
-        t = boxes.detach()
+        t = _dequantized(boxes.detach())
         if t.dtype in (torch.float16, torch.bfloat16) or not t.dtype.is_floating_point:
             t = t.to(torch.float32)
         a = t.contiguous().numpy()
     else:
-        a = np.asarray(boxes)
+        a = as_numeric_array(boxes, name)
         if a.dtype == np.float16:
             a = a.astype(np.float32)
         elif a.dtype.kind in "biu":
@@ -68,14 +85,14 @@ def as_numpy_scores(scores: Any, n: int, name: str = "scores") -> np.ndarray:
     if is_torch(scores):
         import torch
 
-        t = scores.detach()
+        t = _dequantized(scores.detach())
         if t.dtype in (torch.float16, torch.bfloat16):
             t = t.to(torch.float32)
         elif not t.dtype.is_floating_point:
             t = t.to(torch.float64)
         s = t.contiguous().numpy()
     else:
-        s = np.asarray(scores)
+        s = as_numeric_array(scores, name)
         if s.dtype == np.float16:
             s = s.astype(np.float32)
         elif s.dtype.kind in "biu":
@@ -89,7 +106,9 @@ def as_numpy_scores(scores: Any, n: int, name: str = "scores") -> np.ndarray:
 
 def as_numpy_labels(labels: Any, n: int) -> np.ndarray:
     """(N,) int64 labels."""
-    lab = labels.detach().cpu().numpy() if is_torch(labels) else np.asarray(labels)
+    if labels is None:
+        raise InvalidParameterError("labels must be an (N,) array of integer labels; got None")
+    lab = labels.detach().cpu().numpy() if is_torch(labels) else as_numeric_array(labels, "labels")
     if lab.ndim != 1 or lab.shape[0] != n:
         raise ShapeMismatchError(f"labels must have shape ({n},) to match boxes, got {lab.shape}")
     if lab.dtype.kind == "f":
@@ -164,6 +183,10 @@ def wrap_values(vals: np.ndarray, like: Any) -> Any:
 
 
 def check_threshold(name: str, value: float) -> float:
+    """A threshold as a float; InvalidParameterError for None, non-numbers and NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        if not (is_torch(value) and value.numel() == 1):
+            raise InvalidParameterError(f"{name} must be a number; got {value!r}")
     v = float(value)
     if np.isnan(v):
         raise InvalidParameterError(f"{name} must be a number, got NaN")

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._backend import is_torch
 from ..errors import InvalidParameterError
 from . import _kernels as K
 from ._common import (
@@ -143,17 +144,19 @@ def batched_nms(
         raise InvalidParameterError(
             f"method must be 'auto', 'offset' or 'per_class', got {method!r}"
         )
+    b = None if is_cuda(boxes) else as_numpy_boxes(boxes)
+    if (b is not None and b.shape[0] == 0) or (is_torch(boxes) and boxes.numel() == 0):
+        # torchvision's batched_nms returns an empty index for empty boxes before it
+        # reads scores, idxs or the threshold (batched_nms(torch.empty(0), None, None, None))
+        return empty_index(boxes)
     thr = check_threshold("iou_threshold", iou_threshold)
-    if is_cuda(boxes):
+    if b is None:
         from . import _torch
 
         return _torch.batched_nms(boxes, scores, labels, thr, method)
-    b = as_numpy_boxes(boxes)
     s = as_numpy_scores(scores, b.shape[0])
     lab = as_numpy_labels(labels, b.shape[0])
     check_numpy(b, s)
-    if b.shape[0] == 0:
-        return empty_index(boxes)
     if method == "offset" and thr >= 0:
         dense = _dense_labels(lab)
         offs = class_offsets(b, dense)
