@@ -193,3 +193,13 @@ def test_other_pngs_fall_back_to_pillow(tmp_path):
     with pytest.raises(DatasetError, match="mode P"):
         read_pixels(tmp_path / "palette.png")
     assert _decode_builtin(b"not a png") is None
+
+
+def test_compiled_doctests():
+    import doctest
+
+    from ioukit.panoptic import _kernels
+
+    for mod in (K, _kernels):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0, mod.__name__

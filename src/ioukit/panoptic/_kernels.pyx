@@ -147,7 +147,8 @@ cdef class ImageBatch:
             table = self._begin(i, G, P)
             if table != NULL:
                 self._count_rgb(table, G, P, i, &gt[gt_start], gt_stride, gt_channels,
-                                &pr[pr_start], pr_stride, pr_channels, height, width)
+                                &pr[pr_start], pr_stride, pr_channels, height, width,
+                                NULL, NULL)
                 self._finish(table, G, P, i)
 
     def eval_ids(self, Py_ssize_t i, const int64_t[:, ::1] gt, const int64_t[:, ::1] pr):
@@ -178,17 +179,18 @@ cdef class ImageBatch:
         cdef int64_t* table
         cdef bint ok
         with nogil, parallel(num_threads=num_threads):
-            # per thread: file bytes, GT pixels, predicted pixels, a zero row; 2 headers
-            bufs = <Buffer*>calloc(4, sizeof(Buffer))
+            # per thread: file bytes, GT pixels, predicted pixels, a zero row, the GT's
+            # and the prediction's equal-row flags; 2 headers
+            bufs = <Buffer*>calloc(6, sizeof(Buffer))
             infos = <Png*>calloc(2, sizeof(Png))
             for i in prange(n, schedule="dynamic", chunksize=1):
                 if bufs == NULL or infos == NULL:
                     fallback[i] = 1
                     continue
                 ok = (read_file(gp + gt_at[i], &bufs[0]) == 0
-                      and decode_png(&bufs[0], &bufs[1], &bufs[3], &infos[0]) == 0
+                      and decode_png(&bufs[0], &bufs[1], &bufs[3], &bufs[4], &infos[0]) == 0
                       and read_file(pp + pr_at[i], &bufs[0]) == 0
-                      and decode_png(&bufs[0], &bufs[2], &bufs[3], &infos[1]) == 0
+                      and decode_png(&bufs[0], &bufs[2], &bufs[3], &bufs[5], &infos[1]) == 0
                       and infos[0].width == infos[1].width
                       and infos[0].height == infos[1].height)
                 if not ok:
@@ -200,13 +202,16 @@ cdef class ImageBatch:
                 if table != NULL:
                     self._count_rgb(table, G, P, i, bufs[1].data + 1, infos[0].stride,
                                     infos[0].channels, bufs[2].data + 1, infos[1].stride,
-                                    infos[1].channels, infos[0].height, infos[0].width)
+                                    infos[1].channels, infos[0].height, infos[0].width,
+                                    bufs[4].data, bufs[5].data)
                     self._finish(table, G, P, i)
             if bufs != NULL:
                 free(bufs[0].data)
                 free(bufs[1].data)
                 free(bufs[2].data)
                 free(bufs[3].data)
+                free(bufs[4].data)
+                free(bufs[5].data)
             free(bufs)
             free(infos)
 
@@ -220,15 +225,19 @@ cdef class ImageBatch:
     cdef void _count_rgb(self, int64_t* table, Py_ssize_t G, Py_ssize_t P, Py_ssize_t i,
                          const uint8_t* gt, Py_ssize_t gs, Py_ssize_t gc,
                          const uint8_t* pr, Py_ssize_t ps, Py_ssize_t pc,
-                         Py_ssize_t height, Py_ssize_t width) noexcept nogil:
+                         Py_ssize_t height, Py_ssize_t width, const uint8_t* gsame,
+                         const uint8_t* psame) noexcept nogil:
         # Panoptic images are flat regions: pixels are counted by runs of equal (gt, pred)
         # ids, and a row equal to the one above (both images) adds that row's runs again.
+        # gsame / psame: NULL (rows compared here), or the decoder's equal-row flags, whose
+        # rows are not written: the last row not flagged holds their pixels.
         cdef const int64_t* gids = NULL
         cdef const int64_t* pids = NULL
         cdef Py_ssize_t y, x, x2, row = 0, col = 0, W = P + 1, nruns = 0, r
         cdef int64_t g, p, last_g = 0, last_p = 0
-        cdef const uint8_t* a
-        cdef const uint8_t* b
+        cdef const uint8_t* a = gt
+        cdef const uint8_t* b = pr
+        cdef bint g_same, p_same
         cdef Py_ssize_t* cells = <Py_ssize_t*>malloc((width + 1) * sizeof(Py_ssize_t))
         cdef int64_t* counts = <int64_t*>malloc((width + 1) * sizeof(int64_t))
         if cells == NULL or counts == NULL:
@@ -241,10 +250,19 @@ cdef class ImageBatch:
         if P:
             pids = &self.pr_ids[self.pr_off[i]]
         for y in range(height):
-            a = gt + y * gs
-            b = pr + y * ps
-            if (y > 0 and memcmp(a, a - gs, width * gc) == 0
-                    and memcmp(b, b - ps, width * pc) == 0):
+            if gsame != NULL:
+                g_same = y > 0 and gsame[y]
+                p_same = y > 0 and psame[y]
+                if not g_same:
+                    a = gt + y * gs
+                if not p_same:
+                    b = pr + y * ps
+            else:
+                a = gt + y * gs
+                b = pr + y * ps
+                g_same = p_same = (y > 0 and memcmp(a, a - gs, width * gc) == 0
+                                   and memcmp(b, b - ps, width * pc) == 0)
+            if g_same and p_same:
                 for r in range(nruns):
                     table[cells[r]] += counts[r]
                 continue

@@ -389,9 +389,20 @@ cdef void _unfilter_row(uint8_t* row, const uint8_t* prev, int f, Py_ssize_t n,
             row[x] = <uint8_t>(row[x] + a)
 
 
+cdef inline bint _all_zero(const uint8_t* p, Py_ssize_t n) noexcept nogil:
+    cdef uint8_t acc = 0
+    cdef Py_ssize_t x
+    for x in range(n):  # no early exit: the OR reduction vectorises
+        acc |= p[x]
+    return acc == 0
+
+
 cdef int unfilter_rows(uint8_t* data, Py_ssize_t height, Py_ssize_t row_bytes,
-                       Py_ssize_t bpp, uint8_t* zero_row) noexcept nogil:
-    # rows of 1 + row_bytes, filter byte first; zero_row: row_bytes zeros (row -1)
+                       Py_ssize_t bpp, uint8_t* zero_row, uint8_t* same) noexcept nogil:
+    # rows of 1 + row_bytes, filter byte first; zero_row: row_bytes zeros (row -1).
+    # same: NULL, or one flag per row set where the row equals the row above (an Up row
+    # without residual, most rows of a panoptic PNG); such a row is left unwritten (its
+    # pixels are those of the last row not flagged) and the reader skips it.
     cdef Py_ssize_t y, stride = row_bytes + 1
     cdef uint8_t* row
     cdef const uint8_t* prev = zero_row
@@ -401,6 +412,10 @@ cdef int unfilter_rows(uint8_t* data, Py_ssize_t height, Py_ssize_t row_bytes,
         f = (row - 1)[0]
         if f > 4:
             return -1
+        if same != NULL:
+            same[y] = f == 2 and y > 0 and _all_zero(row, row_bytes)
+            if same[y]:
+                continue
         if f:
             _unfilter_row(row, prev, f, row_bytes, bpp)
         prev = row
@@ -424,7 +439,7 @@ def unfilter(uint8_t[::1] data, Py_ssize_t height, Py_ssize_t row_bytes, int bpp
     zeros = bytearray(row_bytes + 1)
     cdef uint8_t[::1] z = zeros
     with nogil:
-        err = unfilter_rows(&data[0], height, row_bytes, bpp, &z[0])
+        err = unfilter_rows(&data[0], height, row_bytes, bpp, &z[0], NULL)
     return err
 
 
@@ -488,9 +503,11 @@ cdef int grow(Buffer* buf, Py_ssize_t n) noexcept nogil:
     return 0
 
 
-cdef int decode_png(Buffer* raw, Buffer* pixels, Buffer* zero_row, Png* info) noexcept nogil:
+cdef int decode_png(Buffer* raw, Buffer* pixels, Buffer* zero_row, Buffer* same,
+                    Png* info) noexcept nogil:
     # An 8-bit RGB/RGBA non-interlaced PNG's unfiltered rows into pixels (row y, pixel x
     # at 1 + y * stride + x * channels); < 0 for any other PNG or a malformed one.
+    # same: NULL (every row written), or per-row flags as in unfilter_rows.
     # raw is modified: the IDAT chunks' data is moved together in place.
     cdef uint8_t* p = raw.data
     cdef Py_ssize_t n = raw.size, pos = 8, length, idat = 0, size, w, h
@@ -529,10 +546,13 @@ cdef int decode_png(Buffer* raw, Buffer* pixels, Buffer* zero_row, Png* info) no
     size = h * info.stride
     if grow(pixels, size) < 0 or grow(zero_row, info.stride) < 0:
         return -7
+    if same != NULL and grow(same, h) < 0:
+        return -7
     if inflate_zlib(p, idat, pixels.data, size) != size:
         return -8
     memset(zero_row.data, 0, info.stride)
-    if unfilter_rows(pixels.data, h, w * c, c, zero_row.data) < 0:
+    if unfilter_rows(pixels.data, h, w * c, c, zero_row.data,
+                     same.data if same != NULL else NULL) < 0:
         return -9
     return 0
 
@@ -564,7 +584,7 @@ def decode_png_bytes(raw, scratch):
     if r.size == 0:
         return None
     with nogil:
-        err = decode_png(&r, &px, &z, &info)
+        err = decode_png(&r, &px, &z, NULL, &info)
     free(z.data)
     if err < 0:
         free(px.data)
