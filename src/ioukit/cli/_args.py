@@ -155,6 +155,12 @@ def add_eval_options(p: argparse.ArgumentParser) -> None:
         help="area ranges name=lo:hi,... (default: all=0:inf,small=0:32**2,"
         "medium=32**2:96**2,large=96**2:inf)",
     )
+    g.add_argument(
+        "--slice-by",
+        metavar="ATTR",
+        help="also one row per slice: size, aspect, density, or an image / annotation "
+        "field, with bin edges as ATTR:e1,e2,... (docs/slices.md)",
+    )
 
 
 def add_protocol_options(p: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> None:

@@ -240,6 +240,11 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
     result = _evaluate(gt, dt, args.iou_type, params, progress, args, **exec_kw)
     elapsed = time.perf_counter() - t0
     n_img, n_cat, n_gt, n_dt = _counts(result)
+    slices = None
+    if getattr(args, "slice_by", None):  # one evaluation per slice (docs/slices.md)
+        from ._slices import evaluate_cli_slices, print_slices, slice_rows
+
+        slices = evaluate_cli_slices(args, gt, dt, params, progress)
 
     if not to_stdout:
         pr.line(
@@ -254,6 +259,8 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
         if args.per_class:
             pr.heading("Per category (AP columns at IoU 0.5:0.95; F1 at IoU 0.5)")
             _per_class_table(pr, _rows(result))
+        if slices is not None:
+            print_slices(pr, slices, args.slice_by)
     if args.json:
         payload = {
             "ioukit": _version(),
@@ -263,6 +270,8 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
             "elapsed_s": elapsed,
             **result.to_dict(),
         }
+        if slices is not None:
+            payload["slices"] = slice_rows(slices)
         _write_json(payload, args.json)
         if not to_stdout:
             pr.line(f"wrote {args.json}", style="dim")

@@ -28,12 +28,14 @@ from typing import Any
 from ._geometry import Groups, IouPlugin, get_iou_type, iou_types, register_iou_type
 from ._load import BBOX, DtTable, GeometryField, GtTable, load_dt, load_gt, load_pair
 from ._params import Params, make_params
+from ._slices import evaluate_slices
 from ._state import EvalState, merge_states
 from .evaluate import accumulate, evaluate, evaluate_images, prepare
 from .result import CocoResult
 
 __all__ = [
     "evaluate",
+    "evaluate_slices",
     "CocoResult",
     "CocoEvaluator",
     "Params",
