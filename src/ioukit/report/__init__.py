@@ -4,7 +4,9 @@
   lines of JS for the sortable table; no CDN): the summary, the per-category
   table, precision-recall curves (all categories, and per category at IoU 0.5,
   0.75 and 0.5:0.95), F1 against the score threshold, AP by object size, the
-  class confusion matrix at IoU 0.5, and the run's parameters and versions.
+  class confusion matrix at IoU 0.5 (``confusion_iou``), on request the TIDE error
+  analysis with the worst images (``tide=``) and calibration (``calibration=``), and
+  the run's parameters and versions.
 - :func:`plot_pr` draws precision-recall curves with matplotlib (optional
   dependency, in the ``report`` extra).
 - :func:`confusion_matrix` is the class confusion matrix on its own.
@@ -53,6 +55,10 @@ def write_html(
     command: str | None = None,
     extra: Mapping[str, Any] | None = None,
     confusion: ConfusionMatrix | None = None,
+    confusion_iou: float = 0.5,
+    tide: Any = None,
+    calibration: Any = None,
+    worst_images: int = 10,
 ) -> Path:
     """Write the evaluation report as one self-contained HTML file.
 
@@ -68,6 +74,14 @@ def write_html(
     command : the command line that produced the result, shown in the parameters.
     extra : more ``name: value`` rows for the parameters table (timings ...).
     confusion : a precomputed :func:`confusion_matrix` to show instead.
+    confusion_iou : the IoU tau of the class confusion matrix (default 0.5).
+    tide : adds the TIDE section (error dAP bars and table, error counts) and the worst
+        images: ``True`` runs :func:`ioukit.tide.evaluate` on ``gt`` / ``dt``; or give
+        one ``TideResult``, or a list / dict of them (models side by side).
+    calibration : adds the calibration section (reliability diagram, ECE, MCE, bins):
+        ``True`` uses the result's match records (``keep_matches=True``) or else
+        ``gt`` / ``dt``, TP at IoU 0.5; or give a ``ioukit.tide.Calibration``.
+    worst_images : rows of the worst-images table per model (0: no table).
 
     Returns
     -------
@@ -93,6 +107,10 @@ def write_html(
         command=command,
         extra=extra,
         confusion=confusion,
+        confusion_iou=confusion_iou,
+        tide=tide,
+        calibration=calibration,
+        worst_images=worst_images,
     )
     path = Path(path)
     path.write_text(html, encoding="utf-8")
