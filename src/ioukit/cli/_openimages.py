@@ -53,8 +53,6 @@ def openimages_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("labels", "hierarchy"):
         value = getattr(args, name, None)
         if value:
-            if not os.path.exists(value):
-                raise FileNotFoundError(2, "No such file or directory", value)
             kw[name] = value
     if getattr(args, "iou_thrs", None):
         thr = parse_iou_thrs(args.iou_thrs)
@@ -82,10 +80,10 @@ def run(args: argparse.Namespace, pr: Any) -> int:
             raise UsageError(
                 f"--{name.replace('_', '-')} is a COCO option, not used by --protocol openimages"
             )
-    for path in (args.gt, args.dt):
-        if not os.path.exists(path):
-            raise FileNotFoundError(2, "No such file or directory", path)
     kw = openimages_kwargs(args)
+    for path in (args.gt, args.dt, kw.get("labels"), kw.get("hierarchy")):
+        if path is not None and not os.path.exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
     t0 = time.perf_counter()
     result = openimages.evaluate(args.gt, args.dt, **kw)
     elapsed = time.perf_counter() - t0

@@ -232,7 +232,7 @@ def evaluate_slices(
     if img_vals is not None:  # image-level: subsets of images
         ids = [int(i) for i in p.imgIds]
         vals = [img_vals.get(i) for i in ids]
-        if bins is not None and not isinstance(bins, dict):
+        if bins is not None:
             bins = _bins(bins, "")
         if bins is not None:
             num = np.array([np.nan if _is_missing(v) else float(v) for v in vals])
@@ -246,7 +246,7 @@ def evaluate_slices(
         return out
 
     # annotation-level: the GT outside the slice are ignored (COCO's area-range rule)
-    if bins is not None and not isinstance(bins, dict):
+    if bins is not None:
         bins = _bins(bins, "")
     if bins is not None:
         gnum = np.array([np.nan if _is_missing(v) else float(v) for v in gt_vals])
