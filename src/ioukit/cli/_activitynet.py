@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 from ._args import parse_iou_thrs
 
 __all__ = ["add_options", "activitynet_kwargs", "run"]
-
-# COCO-only options and their defaults: any other value is a usage error here
-_COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -58,40 +54,21 @@ def activitynet_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate with the ActivityNet protocol; print the mAP table (and JSON)."""
     from .. import activitynet
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError("--protocol activitynet needs GT.json (database) and PRED.json (results)")
-    from ..distributed import wants_distributed
-
-    if wants_distributed(args):
-        raise UsageError("--protocol activitynet runs in one process (no --scheduler / --workers)")
-    for name, default in _COCO_ONLY.items():
-        if getattr(args, name, default) != default:
-            raise UsageError(
-                f"--{name.replace('_', '-')} is a COCO option, not used by --protocol activitynet"
-            )
+    refuse_options(args, "activitynet")
     if args.thumos14 and getattr(args, "iou_thrs", None):
         raise UsageError("--thumos14 and --iou-thrs both set the tIoU thresholds: give one")
     for path in (args.gt, args.dt):
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)
-    t0 = time.perf_counter()
-    result = activitynet.evaluate(args.gt, args.dt, **activitynet_kwargs(args))
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        pr.line(f"ioukit eval \u00b7 activitynet \u00b7 {elapsed:.2f} s", style="dim")
-        pr.raw(result.summary())
-    if args.json:
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "inputs": {"GT": args.gt, "DT": args.dt},
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    return evaluate_and_report(
+        args,
+        pr,
+        "activitynet",
+        lambda: activitynet.evaluate(args.gt, args.dt, **activitynet_kwargs(args)),
+        lambda r: f"{len(r.labels)} classes \u00b7 {len(r.map)} tIoU thresholds",
+    )

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 __all__ = ["add_options", "run"]
-
-_COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -53,39 +50,21 @@ def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate with the DOTA protocol; print the per-class table (and JSON)."""
     from .. import dota
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError("--protocol dota needs LABEL_DIR and RESULTS_PATTERN (with {cls})")
-    for name, default in _COCO_ONLY.items():
-        if getattr(args, name, default) != default:
-            raise UsageError(
-                f"--{name.replace('_', '-')} is a COCO option, not used by --protocol dota"
-            )
+    refuse_options(args, "dota")
     if not os.path.isdir(args.gt):
         raise FileNotFoundError(2, "No such label folder", args.gt)
-    t0 = time.perf_counter()
-    result = dota.evaluate(args.gt, args.dt, **_kwargs(args))
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        pr.line(
-            f"ioukit eval \u00b7 dota \u00b7 {len(result.image_ids):,} images \u00b7 "
-            f"{len(result.classes)} classes \u00b7 {int(result.num_gt.sum()):,} ground truth "
-            f"\u00b7 {int(result.num_dt.sum()):,} detections \u00b7 {elapsed:.2f} s",
-            style="dim",
-        )
-        pr.raw(result.summary())
-    if args.json:
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "protocol": "dota",
-            "inputs": {"GT": args.gt, "DT": args.dt},
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    return evaluate_and_report(
+        args,
+        pr,
+        "dota",
+        lambda: dota.evaluate(args.gt, args.dt, **_kwargs(args)),
+        lambda r: (
+            f"{len(r.image_ids):,} images \u00b7 {len(r.classes)} classes \u00b7 "
+            f"{int(r.num_gt.sum()):,} ground truth \u00b7 {int(r.num_dt.sum()):,} detections"
+        ),
+    )

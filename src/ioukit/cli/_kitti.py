@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 __all__ = ["add_options", "kitti_kwargs", "run"]
-
-_COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -70,39 +67,19 @@ def kitti_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate with the KITTI protocol; print the reference's AP block (and JSON)."""
     from .. import kitti
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError("--protocol kitti needs LABEL_DIR and RESULT_DIR")
-    for name, default in _COCO_ONLY.items():
-        if getattr(args, name, default) != default:
-            raise UsageError(
-                f"--{name.replace('_', '-')} is a COCO option, not used by --protocol kitti"
-            )
+    refuse_options(args, "kitti")
     for path in (args.gt, args.dt):
         if not os.path.isdir(path):
             raise UsageError(f"--protocol kitti: {path} is not a folder of label files")
-    t0 = time.perf_counter()
-    result = kitti.evaluate(args.gt, args.dt, **kitti_kwargs(args))
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        pr.line(
-            f"ioukit eval \u00b7 kitti \u00b7 {len(result.frame_ids):,} frames \u00b7 "
-            f"{', '.join(result.classes)} \u00b7 AP in percent \u00b7 {elapsed:.2f} s",
-            style="dim",
-        )
-        pr.raw(result.summary())
-    if args.json:
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "protocol": "kitti",
-            "inputs": {"GT": args.gt, "DT": args.dt},
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    return evaluate_and_report(
+        args,
+        pr,
+        "kitti",
+        lambda: kitti.evaluate(args.gt, args.dt, **kitti_kwargs(args)),
+        lambda r: f"{len(r.frame_ids):,} frames \u00b7 {', '.join(r.classes)} \u00b7 AP in percent",
+    )

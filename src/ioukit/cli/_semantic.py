@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 __all__ = ["add_options", "run"]
@@ -76,37 +75,22 @@ def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate two PNG folders; print the per-class table (and JSON)."""
     from ..semantic import evaluate
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError("--protocol semantic needs GT_DIR and PRED_DIR (folders of PNG maps)")
     if args.num_classes is None and not args.cityscapes:
         raise UsageError("--protocol semantic needs --num-classes N (or --cityscapes)")
-    if getattr(args, "iou_type", "bbox") != "bbox" or getattr(args, "report", None):
-        raise UsageError("--iou-type and --report are COCO options, not used by semantic")
+    refuse_options(args, "semantic", {"iou_type": "bbox", "report": None})
     for path in (args.gt, args.dt):
         if not os.path.isdir(path):
             raise FileNotFoundError(2, "No such folder", path)
-    t0 = time.perf_counter()
-    result = evaluate(args.dt, args.gt, **_kwargs(args))
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        pr.line(
-            f"ioukit eval \u00b7 semantic \u00b7 {result.num_images:,} images \u00b7 "
-            f"{result.num_classes} classes \u00b7 {elapsed:.2f} s",
-            style="dim",
-        )
-        pr.raw(result.summary())
-    if args.json:
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "inputs": {"GT": args.gt, "PRED": args.dt},
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    return evaluate_and_report(
+        args,
+        pr,
+        "semantic",
+        lambda: evaluate(args.dt, args.gt, **_kwargs(args)),
+        lambda r: f"{r.num_images:,} images \u00b7 {r.num_classes} classes",
+        inputs={"GT": args.gt, "PRED": args.dt},
+    )

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 from ._args import parse_iou_thrs
 
 __all__ = ["add_options", "cmd_eval_voc", "run", "voc_kwargs"]
-
-# COCO-only options and their defaults: any other value is a usage error with VOC
-_COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -69,49 +65,27 @@ def voc_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_eval_voc(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate with the VOC protocol; print the per-class table (and JSON)."""
     from .. import voc
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError(
             "--protocol voc needs GT (an annotation folder or COCO-style JSON) and DT "
             "(a results path with {cls}, or COCO-style JSON)"
         )
-    from ..distributed import wants_distributed
-
-    if wants_distributed(args):
-        raise UsageError("--protocol voc runs in one process (no --scheduler / --workers)")
-    for name, default in _COCO_ONLY.items():
-        if getattr(args, name, default) != default:
-            raise UsageError(
-                f"--{name.replace('_', '-')} is a COCO option, not used by --protocol voc"
-            )
+    refuse_options(args, "voc")
     if not os.path.exists(args.gt):
         raise FileNotFoundError(2, "No such file or directory", args.gt)
-    t0 = time.perf_counter()
-    result = voc.evaluate(args.gt, args.dt, **voc_kwargs(args))
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        pr.line(
-            f"ioukit eval \u00b7 voc \u00b7 {len(result.image_ids):,} images \u00b7 "
-            f"{len(result.classes)} classes \u00b7 {int(result.num_gt.sum()):,} ground truth "
-            f"\u00b7 {int(result.num_dt.sum()):,} detections \u00b7 {elapsed:.2f} s",
-            style="dim",
-        )
-        pr.raw(result.summary())
-    if args.json:
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "protocol": "voc",
-            "inputs": {"GT": args.gt, "DT": args.dt},
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    return evaluate_and_report(
+        args,
+        pr,
+        "voc",
+        lambda: voc.evaluate(args.gt, args.dt, **voc_kwargs(args)),
+        lambda r: (
+            f"{len(r.image_ids):,} images \u00b7 {len(r.classes)} classes \u00b7 "
+            f"{int(r.num_gt.sum()):,} ground truth \u00b7 {int(r.num_dt.sum()):,} detections"
+        ),
+    )
 
 
 #: the protocol entry point (``ioukit.cli._protocols``)
