@@ -215,3 +215,29 @@ def test_segm_uses_the_mask_plugin(coco100):
     if os.environ.get("IOUKIT_SKIP_SLOW"):
         pytest.skip("slow oracle")
     _check(tide.evaluate(g, d, iou_type="segm"), oracle.run_files(g, d, mode="mask"))
+
+
+def test_compiled_doctests():
+    import doctest
+
+    from ioukit.tide import _kernels
+
+    res = doctest.testmod(_kernels, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted > 0
+
+
+def test_thread_count_does_not_change_results():
+    from ioukit import _threads
+
+    gt, dt = make_coco_dataset(n_images=200, n_categories=6, dets_per_image=100, seed=5,
+                               polygons=False)  # fmt: skip
+    n = _threads.get_num_threads()
+    try:
+        _threads.set_num_threads(1)
+        one = tide.evaluate(gt, dt)
+        _threads.set_num_threads(max(n, 2))
+        many = tide.evaluate(gt, dt)
+    finally:
+        _threads.set_num_threads(n)
+    assert one.to_dict() == many.to_dict()
+    assert np.array_equal(one.detections["status"], many.detections["status"])

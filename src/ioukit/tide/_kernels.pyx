@@ -185,8 +185,9 @@ def class_ap(const uint8_t[::1] tp, const int64_t[::1] offsets,
     >>> import numpy as np
     >>> out = np.zeros(1)
     >>> class_ap(np.array([1, 0, 1], np.uint8), np.array([0, 3]), np.array([2]), out)
-    >>> round(float(out[0]), 6)  # precision 1 up to recall 0.5, 2/3 up to 1
-    83.828383
+    >>> # precision 1 at recall <= 0.5 (51 samples), 2/3 above (50): (51 + 100/3) / 101
+    >>> round(float(out[0]), 6)
+    83.49835
     """
     cdef int64_t c, k, n, i, tp_n, r
     cdef double s, x, recall, ngt
