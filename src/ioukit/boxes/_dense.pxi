@@ -4,7 +4,7 @@
 # ioukit.geometry._primitives, in the inputs' dtype; the other measures run in float64.
 
 from cython.parallel import prange
-from libc.math cimport atan2, exp, fabs, pow
+from libc.math cimport NAN, atan2, exp, fabs, frexp, isinf, isnan, ldexp, pow
 from libc.stdlib cimport free, malloc
 
 import math
@@ -36,6 +36,12 @@ cdef enum:
 cdef inline int _threads(bint parallel) noexcept nogil:
     # OpenMP's current thread count for large problems, the calling thread alone otherwise
     return omp_get_max_threads() if parallel else 1
+
+
+# Coordinates up to these magnitudes cannot overflow any intermediate of the
+# measures (areas <= 4 L^2, sums of two areas or squared distances <= 16 L^2)
+cdef double OVERLAP_LIMIT_F32 = 2.0 ** 60
+cdef double OVERLAP_LIMIT_F64 = 2.0 ** 508
 
 
 # ------------------------------------------------------------ dense IoU / IoA
@@ -70,6 +76,96 @@ cdef void _column_areas(const real* bt, Py_ssize_t stride, real* area_b,
         area_b[j] = box_area_tv(bt[j], bt[stride + j], bt[2 * stride + j], bt[3 * stride + j])
 
 
+# ------------------------------------------------ boxes beyond the common path
+# Finite boxes whose areas (or sums of areas) overflow would give 0 or NaN from the
+# formulas above: [0, 0, 1e20, 1e20] in float32 has an infinite area. Such boxes, and
+# boxes with a NaN coordinate, are found in one O(N + M) pass and only their pairs
+# are recomputed afterwards, so the common loops (and their bits) are unchanged.
+# The recomputation scales the pair by a power of two (exact), so it gives the bits
+# the formula would give in an unbounded exponent range.
+
+cdef inline bint _beyond(const real* c, double limit) noexcept nogil:
+    # a coordinate NaN, infinite or above `limit` in magnitude (written so NaN is caught)
+    return not (fabs(c[0]) <= limit and fabs(c[1]) <= limit and fabs(c[2]) <= limit
+                and fabs(c[3]) <= limit)
+
+
+cdef inline double _pair_scale(const double* c) noexcept nogil:
+    # 2**-e with the largest |c[k]| of the 8 coordinates in [0.5, 1): a power of two, so
+    # the scaled coordinates are exact (unless one falls below the smallest normal)
+    cdef double big = 0.0
+    cdef int k, e
+    for k in range(8):
+        if fabs(c[k]) > big:
+            big = fabs(c[k])
+    if big == 0.0:
+        return 1.0
+    frexp(big, &e)
+    return ldexp(1.0, -e)
+
+
+cdef inline int _nonfinite(const double* c) noexcept nogil:
+    # 1: a NaN among the 8 coordinates, 2: an infinity, 0: all finite
+    cdef int k, out = 0
+    for k in range(8):
+        if isnan(c[k]):
+            return 1
+        if isinf(c[k]):
+            out = 2
+    return out
+
+
+cdef real _careful_overlap(const real* a, const real* bt, Py_ssize_t stride, Py_ssize_t j,
+                           bint ioa, real eps) noexcept nogil:
+    # IoU / IoA of box a with column j of bt (the layout of _overlap_row) for a pair
+    # with a NaN (-> NaN, as torchvision), an infinity (the plain formula) or a huge
+    # coordinate (the formula on the pair scaled by a power of two; eps scales as areas)
+    cdef double c[8]
+    cdef double sc
+    cdef real x[8]
+    cdef real e = eps
+    cdef int k, kind
+    c[0] = a[0]; c[1] = a[1]; c[2] = a[2]; c[3] = a[3]
+    c[4] = bt[j]; c[5] = bt[stride + j]; c[6] = bt[2 * stride + j]; c[7] = bt[3 * stride + j]
+    kind = _nonfinite(c)
+    if kind == 1:
+        return <real>NAN
+    sc = 1.0 if kind == 2 else _pair_scale(c)
+    for k in range(8):
+        x[k] = <real>(c[k] * sc)
+    if sc != 1.0:
+        e = <real>(<double>eps * sc * sc)
+    if ioa:
+        return box_ioa_tv(x[0], x[1], x[2], x[3], box_area_tv(x[0], x[1], x[2], x[3]),
+                          x[4], x[5], x[6], x[7], e)
+    return box_iou_tv(x[0], x[1], x[2], x[3], box_area_tv(x[0], x[1], x[2], x[3]),
+                      x[4], x[5], x[6], x[7], box_area_tv(x[4], x[5], x[6], x[7]), e)
+
+
+cdef char* _beyond_flags(const real* a, const real* bt, Py_ssize_t nk, Py_ssize_t n,
+                         Py_ssize_t m, double limit, Py_ssize_t* count) noexcept nogil:
+    # flags[0 : nk * n] for a's rows, flags[nk * n :] for b's columns; count: how many
+    # are set. NULL when the allocation fails (the caller raises MemoryError).
+    cdef char* flags = <char*>malloc(nk * (n + m) + 1)
+    cdef Py_ssize_t t, k, j
+    cdef real col[4]
+    if flags == NULL:
+        return NULL
+    count[0] = 0
+    for t in range(nk * n):
+        flags[t] = _beyond(a + 4 * t, limit)
+        count[0] += flags[t]
+    for k in range(nk):
+        for j in range(m):
+            col[0] = bt[k * 4 * m + j]
+            col[1] = bt[k * 4 * m + m + j]
+            col[2] = bt[k * 4 * m + 2 * m + j]
+            col[3] = bt[k * 4 * m + 3 * m + j]
+            flags[nk * n + k * m + j] = _beyond(col, limit)
+            count[0] += flags[nk * n + k * m + j]
+    return flags
+
+
 def pairwise_overlap(const real[:, :, ::1] a, const real[:, :, ::1] bt, real[:, :, ::1] out,
                      bint ioa, double eps):
     """IoU (or IoA when ``ioa``) of every box pair, in the inputs' dtype, into ``out``.
@@ -79,9 +175,10 @@ def pairwise_overlap(const real[:, :, ::1] a, const real[:, :, ::1] bt, real[:, 
     ``eps`` is rounded to that dtype: a denominator ``<= eps`` gives 0.
     """
     cdef Py_ssize_t n = a.shape[1], m = bt.shape[2], rows = a.shape[0] * a.shape[1]
-    cdef Py_ssize_t t, k, i
+    cdef Py_ssize_t t, k, i, j, nbeyond = 0
     cdef real e = <real>eps
     cdef int nt = _threads(rows * m >= PARALLEL_MIN_ELEMENTS)
+    cdef char* flags = NULL
     if a.shape[0] != bt.shape[0] or out.shape[0] != a.shape[0] or out.shape[1] != n \
             or out.shape[2] != m or a.shape[2] != 4 or bt.shape[1] != 4:
         raise ValueError("pairwise_overlap: shapes of a, bt and out do not match")
@@ -107,8 +204,25 @@ def pairwise_overlap(const real[:, :, ::1] a, const real[:, :, ::1] bt, real[:, 
                     i = t - k * n
                     _overlap_row(&a[k, i, 0], &bt[k, 0, 0], m, area_b + k * m, &out[k, i, 0],
                                  m, ioa, e)
+        # pairs with a NaN, infinite or huge coordinate: recomputed by _careful_overlap
+        with nogil:
+            flags = _beyond_flags(&a[0, 0, 0], &bt[0, 0, 0], a.shape[0], n, m,
+                                  OVERLAP_LIMIT_F32 if real is float else OVERLAP_LIMIT_F64,
+                                  &nbeyond)
+        if flags == NULL:
+            raise MemoryError()
+        if nbeyond:
+            with nogil:
+                for t in range(rows):
+                    k = t // n
+                    i = t - k * n
+                    for j in range(m):
+                        if flags[t] or flags[rows + k * m + j]:
+                            out[k, i, j] = _careful_overlap(&a[k, i, 0], &bt[k, 0, 0], m, j,
+                                                            ioa, e)
     finally:
         free(area_b)
+        free(flags)
 
 
 # -------------------------------------------------------- dense other measures
@@ -246,6 +360,31 @@ cdef void _measure_row(int mode, int base, const double* a, const double* bt, do
         _measure_loop(8, 0, a, bt, row, m, eps, p0, p1)
 
 
+cdef double _careful_measure(int mode, int base, const double* a, const double* bt,
+                             Py_ssize_t m, Py_ssize_t j, double eps, double p0,
+                             double p1) noexcept nogil:
+    # _measure_pair for a pair with a NaN (-> NaN), an infinity (as is) or a huge
+    # coordinate (scaled by a power of two; eps and MPDIoU's image size scale with it)
+    cdef double c[8]
+    cdef double sc
+    cdef int k, kind
+    c[0] = a[0]; c[1] = a[1]; c[2] = a[2]; c[3] = a[3]
+    c[4] = bt[j]; c[5] = bt[m + j]; c[6] = bt[2 * m + j]; c[7] = bt[3 * m + j]
+    kind = _nonfinite(c)
+    if kind == 1:
+        return NAN
+    sc = 1.0 if kind == 2 else _pair_scale(c)
+    if sc != 1.0:
+        for k in range(8):
+            c[k] = c[k] * sc
+        eps = eps * sc * sc
+        if mode == 8:
+            p0 = p0 * sc
+            p1 = p1 * sc
+    return _measure_pair(mode, base, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], eps,
+                         p0, p1)
+
+
 def pairwise_measure(const double[:, :, ::1] a, const double[:, :, ::1] bt,
                      double[:, :, ::1] out, int mode, double eps, double p0=0.0,
                      double p1=0.0, int base=0):
@@ -256,8 +395,9 @@ def pairwise_measure(const double[:, :, ::1] a, const double[:, :, ::1] bt,
     measure (a value of :data:`ALPHA_BASES`).
     """
     cdef Py_ssize_t n = a.shape[1], m = bt.shape[2], rows = a.shape[0] * a.shape[1]
-    cdef Py_ssize_t t, k, i
+    cdef Py_ssize_t t, k, i, j, nbeyond = 0
     cdef int nt = _threads(rows * m >= PARALLEL_MIN_ELEMENTS)
+    cdef char* flags
     if a.shape[0] != bt.shape[0] or out.shape[0] != a.shape[0] or out.shape[1] != n \
             or out.shape[2] != m or a.shape[2] != 4 or bt.shape[1] != 4:
         raise ValueError("pairwise_measure: shapes of a, bt and out do not match")
@@ -276,3 +416,21 @@ def pairwise_measure(const double[:, :, ::1] a, const double[:, :, ::1] bt,
                 i = t - k * n
                 _measure_row(mode, base, &a[k, i, 0], &bt[k, 0, 0], &out[k, i, 0], m, eps, p0,
                              p1)
+    # pairs with a NaN, infinite or huge coordinate: recomputed by _careful_measure
+    with nogil:
+        flags = _beyond_flags(&a[0, 0, 0], &bt[0, 0, 0], a.shape[0], n, m, OVERLAP_LIMIT_F64,
+                              &nbeyond)
+    if flags == NULL:
+        raise MemoryError()
+    try:
+        if nbeyond:
+            with nogil:
+                for t in range(rows):
+                    k = t // n
+                    i = t - k * n
+                    for j in range(m):
+                        if flags[t] or flags[rows + k * m + j]:
+                            out[k, i, j] = _careful_measure(mode, base, &a[k, i, 0],
+                                                            &bt[k, 0, 0], m, j, eps, p0, p1)
+    finally:
+        free(flags)

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import as_numeric_array, is_jax, is_numpy, is_torch, namespace, to_floating
+from .._backend import (
+    as_numeric_array,
+    is_compiling,
+    is_jax,
+    is_numpy,
+    is_torch,
+    namespace,
+    to_floating,
+)
 from ..errors import (
     InvalidBoxesError,
     InvalidFormatError,
@@ -116,7 +124,7 @@ def check_boxes(xp: Any, boxes: Array, fmt: str, name: str) -> None:
     Skipped for JAX tracers (values unknown under ``jax.jit``). On a GPU the
     check synchronises once (one ``any`` reduction).
     """
-    if is_tracer(boxes):
+    if is_tracer(boxes) or is_compiling():
         return
     base, _ = check_format(fmt)
     if base == "xyxy":

@@ -28,11 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_numpy, namespace, to_floating
+from .._backend import is_compiling, is_numpy, namespace, to_floating
 from ..errors import InvalidParameterError, ShapeMismatchError
 from . import _kernels
 from . import _terms as T
-from ._formats import as_box_array, check_boxes, check_format, check_image_size, to_xyxy
+from ._formats import (
+    as_box_array,
+    check_boxes,
+    check_format,
+    check_image_size,
+    is_tracer,
+    to_xyxy,
+)
 
 __all__ = ["iou", "ioa", "giou", "diou", "ciou", "eiou", "siou", "alpha_iou", "mpdiou"]
 
@@ -124,6 +131,7 @@ def _measure(
     if not aligned and is_numpy(a):
         out = _pairwise_numpy(kind, a, b, eps, params)
     if out is None:
+        a, b, eps, params = _rescale(xp, a, b, eps, params, cdt)
         if not aligned:
             a = a[..., :, None, :]
             b = b[..., None, :, :]
@@ -131,6 +139,44 @@ def _measure(
     if out.dtype != out_dtype:
         out = xp.astype(out, out_dtype)
     return out
+
+
+# Coordinates up to 2**e (e by compute dtype) cannot overflow an intermediate of
+# any measure (areas <= 4 L^2, sums of areas or squared distances <= 16 L^2); the
+# compiled kernels use the same limits (_dense.pxi).
+_LIMIT_EXP = {32: 60, 64: 508}
+
+
+def _rescale(xp: Any, a: Array, b: Array, eps: float, params: dict, cdt: Any) -> tuple:
+    """``a`` and ``b`` scaled by a power of two when a finite coordinate is huge.
+
+    Finite boxes whose areas overflow ([0, 0, 1e20, 1e20] in float32) would give 0
+    or NaN. The array path scales both inputs by the smallest power of two that
+    brings every finite coordinate under the limit: exact, so ratios keep their
+    bits, and inputs that need no scaling (the common case) are returned as they
+    are after one max-reduction. ``eps`` (an area) and MPDIoU's image size scale
+    with them. Skipped where values are unknown (``jax.jit``, ``torch.compile``).
+    """
+    if is_tracer(a) or is_tracer(b) or is_compiling():
+        return a, b, eps, params
+    if math.prod(a.shape) == 0 or math.prod(b.shape) == 0:
+        return a, b, eps, params
+    limit_exp = _LIMIT_EXP.get(xp.finfo(cdt).bits, 60)
+    biggest = float(xp.maximum(xp.max(xp.abs(a)), xp.max(xp.abs(b))))
+    if biggest <= 2.0**limit_exp:
+        return a, b, eps, params
+    # NaN or infinite coordinates: the largest finite one decides
+    fa = xp.where(xp.isfinite(a), xp.abs(a), 0.0)
+    fb = xp.where(xp.isfinite(b), xp.abs(b), 0.0)
+    biggest = float(xp.maximum(xp.max(fa), xp.max(fb)))
+    if biggest <= 2.0**limit_exp:
+        return a, b, eps, params
+    scale = 2.0 ** (limit_exp - math.frexp(biggest)[1])
+    params = dict(params)
+    if "width" in params:
+        params["width"] = params["width"] * scale
+        params["height"] = params["height"] * scale
+    return a * scale, b * scale, eps * scale * scale, params
 
 
 def _pairwise_numpy(kind: str, a: np.ndarray, b: np.ndarray, eps: float, params: dict) -> Any:

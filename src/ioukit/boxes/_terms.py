@@ -63,8 +63,10 @@ def safe_divide(xp: Any, num: Array, den: Array, eps: float) -> Array:
 
     Shapes: ``num`` and ``den`` broadcast; the result has their broadcast shape.
     """
-    ok = den > eps
-    return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
+    # written with <= so that a NaN denominator gives NaN (NaN in, NaN out, as
+    # torchvision), not the 0 of a vanished denominator
+    zero = den <= eps
+    return xp.where(zero, 0.0, num / xp.where(zero, 1.0, den))
 
 
 def safe_pow(xp: Any, x: Array, p: float) -> Array:
@@ -73,8 +75,8 @@ def safe_pow(xp: Any, x: Array, p: float) -> Array:
     Guards the infinite derivative of ``x ** p`` at 0 for ``p < 1`` (Alpha-IoU
     with alpha < 1). Shapes: elementwise.
     """
-    ok = x > 0
-    return xp.where(ok, xp.pow(xp.where(ok, x, 1.0), p), 0.0)
+    zero = x <= 0  # NaN stays NaN
+    return xp.where(zero, 0.0, xp.pow(xp.where(zero, 1.0, x), p))
 
 
 def box_wh(xp: Any, boxes: Array) -> tuple[Array, Array]:
