@@ -51,6 +51,7 @@ LAYER_OF = {
     # built on geometry, used by training and post-processing code
     "ioukit.losses": "losses_nms",
     "ioukit.nms": "losses_nms",
+    "ioukit.assign": "losses_nms",  # training-time assignment (issue 20)
     # the evaluation engine, bottom up
     "ioukit.matching": "matching",
     "ioukit.metrics": "metrics",

@@ -10,7 +10,8 @@ Functions (any array-API library: PyTorch on CPU/CUDA with autograd, JAX with
   :func:`wiou_loss`, :func:`mpdiou_loss`;
 - :func:`focal_iou_weight`: the ``(1 - IoU)**gamma`` re-weighting;
 - :func:`encode_deltas` / :func:`decode_deltas`: (dx, dy, ln w, ln h) relative
-  to anchors;
+  to anchors; :func:`encode_distances` / :func:`decode_distances`: (l, t, r, b)
+  from points (FCOS / GFL);
 - :func:`iou_aware_score`: ``p * q`` ranking score (or ``p**a q**(1 - a)``).
 
 ``torch.nn.Module`` wrappers (``IoULoss``, ``GIoULoss``, ..., ``WIoULoss`` with
@@ -45,6 +46,7 @@ from typing import Any
 
 from ._boxes3d import giou3d_loss, iou3d_loss  # 3-D boxes (xyzxyz, xyzlwhyaw)
 from ._deltas import decode_deltas, encode_deltas
+from ._distances import decode_distances, encode_distances
 from ._functional import (
     alpha_iou_loss,
     ciou_loss,
@@ -91,6 +93,8 @@ __all__ = [
     "focal_iou_weight",
     "encode_deltas",
     "decode_deltas",
+    "encode_distances",
+    "decode_distances",
     "iou_aware_score",
     "probiou_loss",
     "kld_loss",
