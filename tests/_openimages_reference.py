@@ -155,16 +155,18 @@ def evaluate(box_rows, label_rows, pred_rows, classes, hierarchy=None, thr=0.5, 
     gt_images = sorted({r["ImageID"] for r in box_rows} | {r["ImageID"] for r in label_rows})
     per_image = {}
     num_gt = np.zeros(len(classes))
+    boxes_of, labels_of, preds_of = {}, {}, {}  # rows by image, in file order
+    for rows, by in ((box_rows, boxes_of), (label_rows, labels_of), (pred_rows, preds_of)):
+        for r in rows:
+            by.setdefault(r["ImageID"], []).append(r)
     for img in gt_images:
-        rows = [r for r in box_rows if r["ImageID"] == img and r["LabelName"] in cls_id]
+        rows = [r for r in boxes_of.get(img, []) if r["LabelName"] in cls_id]
         boxes = np.array([[r["YMin"], r["XMin"], r["YMax"], r["XMax"]] for r in rows], float)
         boxes = boxes.reshape(-1, 4)
         cls = np.array([cls_id[r["LabelName"]] for r in rows], int)
         group = np.array([int(r["IsGroupOf"]) for r in rows], int).astype(bool)
         verified = {
-            cls_id[r["LabelName"]]
-            for r in label_rows
-            if r["ImageID"] == img and r["LabelName"] in cls_id
+            cls_id[r["LabelName"]] for r in labels_of.get(img, []) if r["LabelName"] in cls_id
         }
         verified |= set(cls.tolist())
         per_image[img] = (boxes, cls, group, verified)
@@ -172,12 +174,11 @@ def evaluate(box_rows, label_rows, pred_rows, classes, hierarchy=None, thr=0.5, 
             num_gt[k] += np.sum(cls[~group] == k) + weight * np.sum(cls[group] == k)
     scores = [[] for _ in classes]
     labels = [[] for _ in classes]
-    pred_images = sorted({r["ImageID"] for r in pred_rows})
-    for img in pred_images:
+    for img in sorted(preds_of):
         if img not in per_image:
             continue
         boxes, cls, group, verified = per_image[img]
-        rows = [r for r in pred_rows if r["ImageID"] == img and r["LabelName"] in cls_id]
+        rows = [r for r in preds_of[img] if r["LabelName"] in cls_id]
         rows = [r for r in rows if cls_id[r["LabelName"]] in verified]
         db = np.array([[r["YMin"], r["XMin"], r["YMax"], r["XMax"]] for r in rows], float)
         db = db.reshape(-1, 4)

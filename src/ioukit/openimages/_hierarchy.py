@@ -132,25 +132,22 @@ def expand_rows(
     >>> rows.tolist(), lab.tolist()
     ([0, 0, 1, 1, 1], ['dog', 'animal', 'cat', 'animal', 'pet'])
     """
-    names, inverse = np.unique(labels.astype(str), return_inverse=True)
-    extra = []
-    for name in names.tolist():
+    values = labels.tolist()
+    index = {name: k for k, name in enumerate(dict.fromkeys(values))}
+    codes = np.fromiter(map(index.__getitem__, values), np.int64, count=len(values))
+    lists = []
+    for k, name in enumerate(index):
         if name not in relatives:
-            row = int(np.flatnonzero(labels.astype(str) == name)[0])
+            row = int(np.flatnonzero(codes == k)[0])
             raise DatasetError(
                 f"{source}: {what} row {row}: LabelName {name!r} is not in the hierarchy"
             )
-        extra.append(relatives[name])
-    counts = np.array([len(e) for e in extra], dtype=np.int64)[inverse] + 1
+        lists.append([name, *relatives[name]])
+    sizes = np.array([len(x) for x in lists], dtype=np.int64)
+    table = np.array([v for x in lists for v in x], dtype=object)
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    counts = sizes[codes]
     rows = np.repeat(np.arange(len(labels), dtype=np.int64), counts)
-    # the new labels: each name's own list of [itself, *relatives], laid out per row
-    per_name = [np.array([n, *e], dtype=object) for n, e in zip(names.tolist(), extra)]
-    out = np.empty(rows.size, dtype=object)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    for k, lst in enumerate(per_name):
-        sel = np.flatnonzero(inverse == k)
-        if sel.size == 0:
-            continue
-        pos = starts[sel][:, None] + np.arange(len(lst))[None, :]
-        out[pos.ravel()] = np.tile(lst, sel.size)
-    return rows, out
+    # the copy number of each output row within its input row
+    copy = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return rows, table[first[codes][rows] + copy] if rows.size else np.zeros(0, object)

@@ -74,13 +74,13 @@ def _read_csv(path: Any, columns: Sequence[str]) -> tuple[dict[str, list], str]:
                 raise MissingFieldError(f"{src}: the header has no column {c!r} (has {header})")
             where[c] = header.index(c)
         rows = [r for r in reader if r]
-    cols = {}
-    for c, i in where.items():
-        try:
-            cols[c] = [r[i] for r in rows]
-        except IndexError:
-            bad = next(k for k, r in enumerate(rows) if len(r) <= i)
-            raise DatasetError(f"{src}: data row {bad} has {len(rows[bad])} fields") from None
+    widths = set(map(len, rows))
+    if widths and min(widths) <= max(where.values()):
+        bad = next(k for k, r in enumerate(rows) if len(r) <= max(where.values()))
+        raise DatasetError(f"{src}: data row {bad} has {len(rows[bad])} fields")
+    # transpose in C (zip), then keep the needed columns
+    by_index = list(zip(*rows)) if rows else []
+    cols = {c: list(by_index[i]) if rows else [] for c, i in where.items()}
     return cols, src
 
 
@@ -102,20 +102,24 @@ def _columns(table: Any, columns: Sequence[str], what: str) -> tuple[dict[str, A
 
 
 def _numbers(col: Any, name: str, src: str, dtype: Any = np.float64) -> np.ndarray:
-    a = np.asarray(col)
+    values = col.tolist() if isinstance(col, np.ndarray) else list(col)
     try:
-        return a.astype(dtype) if a.size else np.zeros(0, dtype)
+        # float() per value in a C loop: CSV text and Python / NumPy numbers alike
+        return np.fromiter(map(float, values), np.float64, count=len(values)).astype(dtype)
     except (TypeError, ValueError):
-        for k, v in enumerate(a.tolist()):
+        for k, v in enumerate(values):
             try:
-                dtype(v) if dtype is not np.int64 else int(float(v))
+                float(v)
             except (TypeError, ValueError):
                 raise DatasetError(f"{src}: row {k}: {name} = {v!r} is not a number") from None
         raise  # pragma: no cover - every value converted one by one
 
 
 def _strings(col: Any) -> np.ndarray:
-    return np.asarray(col, dtype=object).astype(str).astype(object)
+    a = np.asarray(col, dtype=object).ravel()
+    if a.size == 0 or set(map(type, a.tolist())) == {str}:
+        return a
+    return np.array([str(x) for x in a.tolist()], dtype=object)
 
 
 def _box(cols: dict, src: str) -> np.ndarray:

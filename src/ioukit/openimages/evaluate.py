@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -156,20 +157,12 @@ def _expand(gt: Boxes, lab: ImageLabels | None, hierarchy: Any, unique: bool):
     return gt, lab
 
 
-def _lookup(values: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index into ``names`` (sorted str), found) for every value."""
-    v = values.astype(str)
-    if names.size == 0:
-        return np.zeros(v.size, np.int64), np.zeros(v.size, bool)
-    pos = np.minimum(np.searchsorted(names, v), names.size - 1)
-    return pos.astype(np.int64), names[pos] == v
-
-
-def _class_index(values: np.ndarray, classes: list) -> tuple[np.ndarray, np.ndarray]:
-    names = np.array(classes, dtype=str)
-    order = np.argsort(names, kind="stable")
-    pos, ok = _lookup(values, names[order])
-    return (order[pos] if names.size else pos).astype(np.int64), ok
+def _codes(values: np.ndarray, index: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(index of every value in ``index`` (name -> int), found)."""
+    # map() over the dict's own method: a C loop, no Python frame per value
+    codes = np.fromiter(map(index.get, values.tolist(), repeat(-1)), np.int64, count=values.size)
+    ok = codes >= 0
+    return np.where(ok, codes, 0), ok
 
 
 # -------------------------------------------------------------------- matching
@@ -282,12 +275,13 @@ def evaluate(
         gt, lab = _expand(gt, lab, hierarchy, unique_hierarchy)
 
     # images: every image with boxes or labels (the reference's ground-truth groups)
-    lab_img = lab.image_id if lab is not None else np.zeros(0, object)
-    images = np.unique(np.concatenate([gt.image_id, lab_img]).astype(str))
-    n_img = max(images.size, 1)
+    lab_img = lab.image_id.tolist() if lab is not None else []
+    images = sorted({*gt.image_id.tolist(), *lab_img})  # code-point order, as pandas' groupby
+    img_index = {name: i for i, name in enumerate(images)}
+    n_img = max(len(images), 1)
     if classes is None:
-        lab_cls = lab.label if lab is not None else np.zeros(0, object)
-        names = sorted(set(np.unique(np.concatenate([gt.label, lab_cls]).astype(str)).tolist()))
+        lab_cls = lab.label.tolist() if lab is not None else []
+        names = sorted({*gt.label.tolist(), *lab_cls})
     else:
         if isinstance(classes, str):
             raise InvalidParameterError("classes must be a list of class names, not one string")
@@ -295,19 +289,20 @@ def evaluate(
         if len(set(names)) != len(names):
             raise InvalidParameterError(f"classes has a repeated name: {names}")
     k_all = len(names)
+    cls_index = {name: k for k, name in enumerate(names)}
 
-    g_img, _ = _lookup(gt.image_id, images)
-    g_cls, g_ok = _class_index(gt.label, names)
+    g_img, _ = _codes(gt.image_id, img_index)
+    g_cls, g_ok = _codes(gt.label, cls_index)
     g_key = np.where(g_ok, g_cls * n_img + g_img, -1)
 
     # detections: image known, class verified there, valid box, score above the floor
-    d_img, d_img_ok = _lookup(dt.image_id, images)
-    d_cls, d_cls_ok = _class_index(dt.label, names)
+    d_img, d_img_ok = _codes(dt.image_id, img_index)
+    d_cls, d_cls_ok = _codes(dt.label, cls_index)
     d_key_all = d_cls * n_img + d_img
     keep = d_img_ok & d_cls_ok
     if lab is not None:
-        l_img, _ = _lookup(lab.image_id, images)
-        l_cls, l_ok = _class_index(lab.label, names)
+        l_img, _ = _codes(lab.image_id, img_index)
+        l_cls, l_ok = _codes(lab.label, cls_index)
         verified = np.unique(np.concatenate([g_key[g_ok], (l_cls * n_img + l_img)[l_ok]]))
         keep &= np.isin(d_key_all, verified)
     b = dt.box
@@ -391,7 +386,7 @@ def evaluate(
         ap=ap,
         num_gt=num_gt,
         num_entries=np.diff(bounds).astype(np.int64),
-        image_ids=images.tolist(),
+        image_ids=images,
         outcome=outcome,
         settings={
             "iou_threshold": thr,
