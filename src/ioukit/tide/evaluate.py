@@ -153,16 +153,35 @@ def _mean_ap(
     tp: np.ndarray,
     n_gt: np.ndarray,
 ) -> float:
-    """tidecv's mAP (0-100) of data points already in position order: per category,
+    """tidecv's mAP (0-100) of data points given in position order: per category,
     best score first, then ``group`` (0 before 1), then position (a stable sort)."""
-    n_cls = n_gt.size
     key = (cls * (int(score_rank.max(initial=0)) + 1) + score_rank) * 2 + group
     order = np.argsort(key, kind="stable")
-    offsets = np.zeros(n_cls + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cls, minlength=n_cls), out=offsets[1:])
-    aps = np.zeros(n_cls)
-    class_ap(np.ascontiguousarray(tp[order], dtype=np.uint8), offsets, n_gt, aps)
-    nonempty = (np.diff(offsets) > 0) | (n_gt != 0)
+    return _sorted_mean_ap(tp[order], np.bincount(cls, minlength=n_gt.size), n_gt)
+
+
+def _stable_desc(values: np.ndarray) -> np.ndarray:
+    """Indices by descending value, ties in index order (a stable sort)."""
+    return np.argsort(-values, kind="stable")
+
+
+def _stable_by(order: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``order`` re-sorted by a small non-negative integer ``key`` (stable: ``order``
+    decides ties); int16 keys take NumPy's O(n) radix sort."""
+    k = key[order]
+    if k.size and int(k.max()) < 32768:
+        k = k.astype(np.int16)
+    return order[np.argsort(k, kind="stable")]
+
+
+def _sorted_mean_ap(tp: np.ndarray, counts: np.ndarray, n_gt: np.ndarray) -> float:
+    """tidecv's mAP (0-100) of data points already sorted: category by category
+    (``counts`` each), in tidecv's order inside a category."""
+    offsets = np.zeros(n_gt.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    aps = np.zeros(n_gt.size)
+    class_ap(np.ascontiguousarray(tp, dtype=np.uint8), offsets, n_gt, aps)
+    nonempty = (counts > 0) | (n_gt != 0)
     if not nonempty.any():
         return 0.0  # tidecv divides by zero here
     return float(sum(aps[nonempty].tolist()) / int(nonempty.sum()))
@@ -246,7 +265,7 @@ def evaluate(
     score = np.ascontiguousarray(d.score, dtype=np.float64)
 
     # one group per image: detections best score first (stable), max_dets kept
-    order = np.lexsort((-score, d_img))
+    order = _stable_by(_stable_desc(score), d_img)  # image, then best score, then input
     per_img = np.bincount(d_img, minlength=n_img)
     starts = np.concatenate(([0], np.cumsum(per_img)[:-1]))
     rank = np.arange(order.size) - np.repeat(starts, per_img)
@@ -282,8 +301,10 @@ def evaluate(
     cls = d_cat[dt_index]
     s = score[dt_index]
     # dense rank of -score: equal scores share a rank (ties then go by group, position)
-    uniq, s_rank = np.unique(-s, return_inverse=True)
-    s_rank = s_rank.reshape(-1).astype(np.int64)
+    by_score = _stable_desc(s)  # best score first, ties in position order
+    s_rank = np.empty(k, np.int64)
+    s_sorted = s[by_score]
+    s_rank[by_score] = np.cumsum(np.r_[False, s_sorted[1:] != s_sorted[:-1]])
     regular = ~crowd
     n_gt = np.bincount(g_cat[regular], minlength=n_cls).astype(np.int64)
     fn = regular & (used == 0)
@@ -302,27 +323,41 @@ def evaluate(
     is_cls = err == _CLS
     fixed_cls[is_cls & fixable] = g_cat[target[is_cls & fixable]]
 
-    def variant(keep: np.ndarray, c: np.ndarray, group: np.ndarray, tp: np.ndarray, ngt) -> float:
-        return _mean_ap(c[keep], s_rank[keep], group[keep], tp[keep], ngt)
-
-    zeros = np.zeros(k, np.int64)
+    # Two orders serve every AP but the Cls fix (whose points change category): the
+    # base order (category, score, position) and the fixed one (category, score, original
+    # TPs after the errors, position); a variant keeps a subset of either.
+    order_base = _stable_by(by_score, cls)
     group = is_tp.astype(np.int64)  # in a fixed AP, original TPs come after the errors
-    ap = variant(is_tp | is_fp, cls, zeros, is_tp, n_gt)
+    order_fixed = _stable_by(_stable_by(np.arange(k), s_rank * 2 + group), cls)
+
+    def subset_ap(order: np.ndarray, keep: np.ndarray, tp: np.ndarray, ngt: np.ndarray) -> float:
+        idx = order[keep[order]]
+        return _sorted_mean_ap(tp[idx], np.bincount(cls[idx], minlength=n_cls), ngt)
+
+    scored = is_tp | is_fp
+    ap = subset_ap(order_base, scored, is_tp, n_gt)
     main: dict[str, float] = {}
     for code, name_ in enumerate(MAIN_ERRORS[:5]):
         this = err == code
-        fix = this & fixable if code in (_CLS, _LOC) else np.zeros(k, dtype=bool)
-        keep = is_tp | (is_fp & ~this) | fix
-        new = variant(keep, np.where(fix, fixed_cls, cls), group, is_tp | fix, n_gt)
+        if code == _CLS:
+            fix = this & fixable
+            keep = is_tp | (is_fp & ~this) | fix
+            c = np.where(fix, fixed_cls, cls)
+            new = _mean_ap(c[keep], s_rank[keep], group[keep], (is_tp | fix)[keep], n_gt)
+        else:
+            fix = this & fixable if code == _LOC else np.zeros(k, dtype=bool)
+            new = subset_ap(order_fixed, is_tp | (is_fp & ~this) | fix, is_tp | fix, n_gt)
         main[name_] = max(new - ap, 0.0)
-    new = variant(is_tp | is_fp, cls, group, is_tp, n_gt - n_missed)
-    main["Miss"] = max(new - ap, 0.0)
-    # FalsePos: every TP scored 1, every FP 0 (FalsePositiveError.fix)
-    fp_rank = np.where(is_tp, 0, 1).astype(np.int64)
-    keep = is_tp | is_fp
+    main["Miss"] = max(subset_ap(order_fixed, scored, is_tp, n_gt - n_missed) - ap, 0.0)
+    # FalsePos: every TP scored 1, every FP 0 (FalsePositiveError.fix): per category its
+    # TPs first, then its FPs (the order inside each run does not change the AP)
+    n_pts = np.bincount(cls[scored], minlength=n_cls)
+    n_tp = np.bincount(cls[is_tp], minlength=n_cls)
+    starts = np.cumsum(n_pts) - n_pts
+    slot = np.arange(int(n_pts.sum())) - np.repeat(starts, n_pts)
     special = {
-        "FalsePos": _mean_ap(cls[keep], fp_rank[keep], group[keep], is_tp[keep], n_gt) - ap,
-        "FalseNeg": variant(keep, cls, group, is_tp, n_gt - n_fn) - ap,
+        "FalsePos": _sorted_mean_ap(slot < np.repeat(n_tp, n_pts), n_pts, n_gt) - ap,
+        "FalseNeg": subset_ap(order_fixed, scored, is_tp, n_gt - n_fn) - ap,
     }
     counts = {n_: int(np.count_nonzero(err == c)) for c, n_ in enumerate(MAIN_ERRORS[:5])}
     counts["Miss"] = int(np.count_nonzero(missed))
