@@ -42,6 +42,15 @@ class Calibration:
     iou_threshold : float or None  the IoU that defines "correct" (None: given flags)
     """
 
+    ece: float
+    mce: float
+    bin_edges: np.ndarray
+    count: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+    n: int
+    iou_threshold: float | None
+
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 

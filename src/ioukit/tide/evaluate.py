@@ -79,6 +79,19 @@ class TideResult:
     image_ids : int64 (I,)     the GT's images in file order
     """
 
+    name: str
+    ap: float
+    main_errors: dict[str, float]
+    special_errors: dict[str, float]
+    counts: dict[str, int]
+    pos_threshold: float
+    background_threshold: float
+    iou_type: str
+    detections: dict[str, np.ndarray]
+    ground_truth: dict[str, np.ndarray]
+    image_ids: np.ndarray
+    category_names: dict[int, str]
+
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 
