@@ -165,7 +165,7 @@ def test_errors_name_the_annotation():
         coco.evaluate(bad, dt, iou_type="segm")
     bad_dt = copy.deepcopy(dt)
     bad_dt[0]["segmentation"]["counts"] = "0~~"
-    with pytest.raises(InvalidRLEError, match="result 0: character 1"):
+    with pytest.raises(InvalidRLEError, match=r"result 0 \(image id 1\): character 1"):
         coco.evaluate(gt, bad_dt, iou_type="segm")
     bad_dt = copy.deepcopy(dt)
     bad_dt[0]["segmentation"] = rle.encode(np.ones((9, 12), np.uint8))

@@ -472,7 +472,8 @@ FALLBACKS = [
     # of the same file would not, so the scanner leaves them to json.
     (b'[{"sp": "\xed\xa0\x80"}]', "surrogate"),
     (b"\xef\xbb\xbf[]", "BOM"),
-    (b'[{"sp": ' + b"[" * 600 + b"]" * 600 + b"}]", "nesting"),
+    # nesting past the scanner's 2**20 levels (100 000 are skipped: test_deep_nesting...)
+    (b'[{"sp": ' + b"[" * (2**20 + 2) + b"]" * (2**20 + 2) + b"}]", "nesting"),
 ]
 MALFORMED = [
     b"",
@@ -513,6 +514,16 @@ MALFORMED = [
 def test_unsupported_but_valid_json_falls_back(raw, why):
     with pytest.raises(ScanFallback):
         scan_records(raw, ("recs",) if raw.startswith(b"{") else (), SPEC)
+
+
+def test_deep_nesting_in_a_skipped_value_is_skipped_and_validated():
+    # issue 21: an ignored key nested 100 000 levels deep (json.loads: RecursionError)
+    deep = b"[" * 50_000 + b'{"a": [' * 25_000 + b"]}" * 25_000 + b"]" * 50_000
+    r = scan_records(b'[{"x": ' + deep + b', "f": 7}, {"f": 8}]', (), SPEC)
+    assert r.count == 2 and r["f"].tolist() == [7, 8]
+    for bad in (deep[:-1] + b"}", deep[:-1], deep.replace(b'{"a"', b'{"a" 1', 1)):
+        with pytest.raises(ScanFallback):
+            scan_records(b'[{"x": ' + bad + b', "f": 7}]', (), SPEC)
 
 
 @pytest.mark.parametrize("raw", MALFORMED)

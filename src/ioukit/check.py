@@ -39,6 +39,7 @@ False
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -173,7 +174,15 @@ def load_json(
                 on_progress(done, total)
     data = b"".join(chunks)
     try:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            # The evaluation's scanner reads only the strings it needs: invalid UTF-8
+            # elsewhere (an ignored key) is no error there. Keep the bytes as lone
+            # surrogates; a string the evaluation reads is checked for them.
+            return json.loads(data.decode(json.detect_encoding(data), "surrogateescape"))
+        except RecursionError:
+            return _load_deep(data, path)
     except json.JSONDecodeError as e:
         raise MalformedJSONError(
             f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
@@ -182,6 +191,45 @@ def load_json(
         raise MalformedJSONError(
             f"{path}: not valid JSON (not UTF-8 text at byte {e.start})"
         ) from None
+
+
+#: Values nested deeper than this are validated but not built by :func:`_load_deep`
+#: (COCO's own fields are at most 6 deep; the evaluation never reads deeper ones).
+_KEEP_DEPTH = 64
+
+
+def _load_deep(data: bytes, path: Any) -> Any:
+    """``json.loads`` of a document nested too deeply for Python's recursion, as the
+    evaluation reads it: the byte scanner validates the whole document (any depth up
+    to 2**20), and values nested deeper than ``_KEEP_DEPTH`` become ``null``."""
+    import re
+
+    from .io import _jsonscan
+
+    body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+    try:  # the document as the value of a key the scanner skips (and so validates)
+        _jsonscan.scan_records(b'{"doc": ' + body + b"}", ("none",), {})
+    except _jsonscan.ScanFallback as e:
+        if e.reason.startswith("nesting"):
+            raise MalformedJSONError(
+                f"{path}: JSON nested too deeply (more than 2**20 levels)"
+            ) from None
+        if e.reason in ("not valid JSON", "extra data after the JSON value"):
+            raise MalformedJSONError(f"{path}: {e.reason}") from None
+    parts, depth, start, last = [], 0, -1, 0
+    for m in re.finditer(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', data):
+        c = m.group()[:1]
+        if c in b"[{":
+            depth += 1
+            if depth == _KEEP_DEPTH + 1:
+                start = m.start()
+        elif c in b"]}":
+            if depth == _KEEP_DEPTH + 1:
+                parts += [data[last:start], b"null"]
+                last = m.end()
+            depth -= 1
+    parts.append(data[last:])
+    return json.loads(b"".join(parts))
 
 
 def _as_data(x: Any) -> Any:
@@ -272,6 +320,9 @@ def _index(
         if not _is_int(it["id"]):
             add("error", "bad-field", f"{kind} entry {i}: 'id' {it['id']!r} is not an integer")
             continue
+        if not R.id_in_range(it["id"]):
+            add("error", "bad-id", f"{kind} entry {i} {R.id_out_of_range('id', it['id'])}")
+            continue
         ids.add(i, it["id"])
         extra(i, it, lambda sev, code, msg, i=i, ref=it["id"]: add(sev, code, msg, i, ref))
     arr, entries = ids.array(np.int64), ids.entries
@@ -299,6 +350,17 @@ def _check_category(i: int, c: Mapping[str, Any], add: Callable[..., None]) -> N
         add("warning", "missing-field", f"category id {c['id']} (entry {i}) has no 'name'")
     elif not isinstance(c["name"], str):
         add("error", "bad-field", f"category id {c['id']} (entry {i}): 'name' is not a string")
+    elif not _is_text(c["name"]):
+        add("error", "bad-field", f"category id {c['id']} (entry {i}): 'name' is not UTF-8 text")
+
+
+def _is_text(v: str) -> bool:
+    """False for a string holding bytes that were not UTF-8 (see :func:`load_json`)."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bbox_shape_problem(b: Any) -> str | None:
@@ -310,7 +372,7 @@ def _bbox_shape_problem(b: Any) -> str | None:
     return None
 
 
-def _check_gt(gt: Any, out: _Found) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+def _check_gt(gt: Any, out: _Found, needs_segm: bool = False) -> tuple:
     counts: dict[str, int] = {}
     none = np.zeros(0, np.int64)
     if not isinstance(gt, Mapping):
@@ -322,9 +384,15 @@ def _check_gt(gt: Any, out: _Found) -> tuple[np.ndarray, np.ndarray, dict[str, i
             f"'categories'; got {type(gt).__name__}",
             "gt",
         )
-        return none, none, counts
+        return none, none, counts, None
     for key in ("images", "annotations", "categories"):
-        if key not in gt:
+        if key not in gt and key == "annotations":  # legal: a GT without objects
+            out.add(
+                (0, 0, 0),
+                Problem("warning", "missing-field", "file", key, "ground truth has no "
+                        "'annotations' list (no objects: every image is empty)", "gt"),
+            )  # fmt: skip
+        elif key not in gt:
             _file_problem(out, "missing-field", key, f"ground truth has no '{key}' list", "gt")
         elif not isinstance(gt[key], list):
             _file_problem(
@@ -342,9 +410,34 @@ def _check_gt(gt: Any, out: _Found) -> tuple[np.ndarray, np.ndarray, dict[str, i
     cat_ids, cat_entries = _index(cats, "category", out, (0, 2), _check_category)
     counts["images"], counts["categories"] = len(images), len(cats)
     counts["annotations"] = len(anns)
-    counts["crowd"] = _check_annotations(anns, img_ids, img_entries, images, cat_ids, out)
+    counts["crowd"] = _check_annotations(
+        anns, img_ids, img_entries, images, cat_ids, out, needs_segm
+    )
     _summaries(anns, img_ids, img_entries, cat_ids, cat_entries, cats, out)
-    return img_ids, cat_ids, counts
+    return img_ids, cat_ids, counts, _image_sizes(images, img_ids, img_entries)
+
+
+def _image_sizes(
+    images: list[Any], img_ids: np.ndarray, img_entries: np.ndarray
+) -> Callable[[list[Any]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """image ids -> (heights, widths, ids) int64, 0 where unknown (as the loader stores
+    an absent size; a duplicated image id: the first image, as the loader keeps)."""
+    first: dict[int, Any] = {}
+    for iid, e in zip(img_ids.tolist(), img_entries.tolist()):
+        first.setdefault(iid, images[e])
+
+    def size(im: Any, key: str) -> int:
+        v = im.get(key) if im is not None else None
+        return int(v) if _is_num(v) and math.isfinite(v) and abs(v) < 2**62 else 0
+
+    def lookup(ids: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ims = [first.get(i) if _is_int(i) else None for i in ids]
+        h = np.array([size(im, "height") for im in ims], np.int64)
+        w = np.array([size(im, "width") for im in ims], np.int64)
+        known = np.array([i if _is_int(i) and R.id_in_range(i) else 0 for i in ids], np.int64)
+        return h, w, known
+
+    return lookup
 
 
 def _check_annotations(
@@ -354,9 +447,12 @@ def _check_annotations(
     images: list[Any],
     cat_ids: np.ndarray,
     out: _Found,
+    needs_segm: bool = False,
 ) -> int:
     """The loader's rules on every annotation; returns the number of crowd annotations."""
     section = (0, 3)
+    segs = _Column()
+    sizes = _image_sizes(images, img_ids, img_entries)
     cols = {k: _Column() for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")}
     lengths = _Column()
     names: dict[int, str] = {}
@@ -388,10 +484,19 @@ def _check_annotations(
             )
         for k in ("id", "image_id", "category_id"):
             if k in a:
-                if _is_int(a[k]):
+                if _is_int(a[k]) and R.id_in_range(a[k]):
                     cols[k].add(i, a[k])
+                elif _is_int(a[k]):
+                    add("error", "bad-id", R.id_out_of_range(k, a[k]))
                 else:
                     add("error", "bad-field", f"has {k} {a[k]!r}, not an integer")
+        if needs_segm:
+            if "segmentation" in a:
+                segs.add(i, a["segmentation"])
+            else:
+                add(
+                    "error", "missing-field", "is missing 'segmentation' (segm evaluation reads it)"
+                )
         if "bbox" in a:
             why = _bbox_shape_problem(a["bbox"])
             if why:
@@ -441,6 +546,10 @@ def _check_annotations(
     rules(cols["area"], lambda e, subj: R.area_rules(cols["area"].array(np.float64), subj))
     crowd = cols["iscrowd"].array(np.int64)
     rules(cols["iscrowd"], lambda e, subj: [R.iscrowd_rule(crowd, subj)])
+    if segs.rows:
+        img_of = [anns[e].get("image_id") for e in segs.rows]
+        h, w, ids = sizes(img_of)
+        rules(segs, lambda e, subj: [R.segmentation_rule(segs.values, h, w, ids, subj)])
     return int((crowd == 1).sum())
 
 
@@ -526,11 +635,18 @@ def _summaries(
         )
 
 
-def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, out: _Found) -> int:
+def _check_dt(
+    dt: Any,
+    img_ids: np.ndarray,
+    cat_ids: np.ndarray,
+    have_gt: bool,
+    out: _Found,
+    needs_segm: bool = False,
+    sizes: Callable[[list[Any]], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> int:
     section = (1, 1)
-    if isinstance(dt, Mapping) and isinstance(dt.get("annotations"), list):
-        dt = dt["annotations"]
     if not isinstance(dt, list):
+        # pycocotools' loadRes takes a list (or an (N, 7) array), nothing else
         out.add(
             (1, 0, 0),
             Problem(
@@ -538,14 +654,18 @@ def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, 
                 "bad-schema",
                 "file",
                 None,
-                f"results must be a JSON list of detections; got {type(dt).__name__}",
+                f"results must be a JSON list of detections; got {_json_type(dt)}",
                 source="dt",
             ),
         )
         return 0
     cols = {k: _Column() for k in ("image_id", "category_id", "bbox", "score", "id")}
     lengths = _Column()
+    segs = _Column()
     names: dict[int, str] = {}
+    # COCO.loadRes: the first result decides the mode (a non-empty bbox: box mode)
+    first = dt[0] if dt and isinstance(dt[0], Mapping) else {}
+    box_mode = not dt or (isinstance(first.get("bbox"), list) and len(first["bbox"]) > 0)
     for i, d in enumerate(dt):
         if not isinstance(d, Mapping):
             out.add(
@@ -562,22 +682,28 @@ def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, 
             out.add(section + (i,), Problem(sev, code, "result", i, f"{names[i]} {detail}", "dt"))
 
         missing = [k for k in R.RESULT_FIELDS if k not in d]
-        if "bbox" not in d and "segmentation" not in d:
+        if box_mode and d.get("bbox") is None:
             missing.append("bbox")
+        elif not box_mode and d.get("segmentation") is None:
+            missing.append("segmentation")
         if missing:
             add("error", "missing-field", f"is missing {', '.join(map(repr, missing))}")
+            if not box_mode and "segmentation" in missing and "bbox" in d:
+                continue  # named once: its box is not read in this mode
         for k in ("image_id", "category_id"):
             if k in d:
-                if _is_int(d[k]):
+                if _is_int(d[k]) and R.id_in_range(d[k]):
                     cols[k].add(i, d[k])
+                elif _is_int(d[k]):
+                    add("error", "bad-id", R.id_out_of_range(k, d[k]))
                 else:
                     add("error", "bad-field", f"has {k} {d[k]!r}, not an integer")
         if "bbox" in d and d["bbox"] is not None:
             why = _bbox_shape_problem(d["bbox"])
             if why:
                 add("error", "bad-bbox", why)
-            elif len(d["bbox"]) or "segmentation" not in d:
-                # loadRes: an empty box with a segmentation is taken from the mask
+            elif box_mode or len(d["bbox"]):
+                # loadRes' segmentation mode takes an empty box from the mask
                 lengths.add(i, len(d["bbox"]))
                 if len(d["bbox"]) == 4:
                     cols["bbox"].add(i, d["bbox"])
@@ -588,6 +714,10 @@ def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, 
                 add("error", "bad-score", f"has a score {d['score']!r} that is not a number")
         if "id" in d and isinstance(d["id"], (int, str)):
             cols["id"].add(i, d["id"])
+        # masks are read in segmentation mode (area, box) and by the mask IoU types;
+        # a box-mode result without one is its box's polygon
+        if d.get("segmentation") is not None and (needs_segm or not box_mode):
+            segs.add(i, d["segmentation"])
 
     def rules(col: _Column, make: Callable[[np.ndarray, Callable[[int], str]], list]) -> None:
         entries = col.entries
@@ -622,10 +752,40 @@ def _check_dt(dt: Any, img_ids: np.ndarray, cat_ids: np.ndarray, have_gt: bool, 
             )
         ],
     )
+    if segs.rows and have_gt and sizes is not None:
+        h, w, sid = sizes([dt[e].get("image_id") for e in segs.rows])
+        if not needs_segm:  # only loadRes reads them: RLEs keep their own size
+            h = np.where([isinstance(v, (list, tuple)) for v in segs.values], h, -1)
+        rules(segs, lambda e, subj: [_result_segmentations(segs.values, h, w, sid, subj)])
     return len(dt)
 
 
-def check(gt: Any, dt: Any = None) -> CheckReport:
+def _result_segmentations(segs: list, h: np.ndarray, w: np.ndarray, ids: np.ndarray, subj: Any):
+    """The segmentation rule on results; ``h < 0``: an RLE read at its own size."""
+    own = h < 0
+    if not own.any():
+        return R.segmentation_rule(segs, h, w, ids, subj)
+    # RLEs whose size is not checked against the image: their own size stands in
+    hh, ww = h.copy(), w.copy()
+    for r in np.flatnonzero(own).tolist():
+        size = segs[r].get("size") if isinstance(segs[r], Mapping) else None
+        ok = isinstance(size, list) and len(size) == 2 and all(_is_int(v) for v in size)
+        hh[r], ww[r] = (size[0], size[1]) if ok and min(size) >= 0 else (0, 0)
+    return R.segmentation_rule(segs, hh, ww, ids, subj)
+
+
+def _json_type(v: Any) -> str:
+    """A JSON value's type as a message names it: null, an object, a number ..."""
+    if v is None:
+        return "null"
+    if isinstance(v, Mapping):
+        return "an object" + (" (its 'annotations' list is not read)" if "annotations" in v else "")
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(v), type(v).__name__
+    )
+
+
+def check(gt: Any, dt: Any = None, *, iou_type: str = "bbox") -> CheckReport:
     """Validate a COCO ground truth and, optionally, a results list.
 
     Parameters
@@ -635,13 +795,17 @@ def check(gt: Any, dt: Any = None) -> CheckReport:
     dt : path to a COCO results JSON file, or the loaded list of result dicts
         (``image_id``, ``category_id``, ``bbox`` as xywh or ``segmentation``,
         ``score``); ``None`` checks the ground truth alone.
+    iou_type : the evaluation to check for, as ``ioukit eval --iou-type``: ``"segm"``
+        and ``"boundary"`` read (and so check) every segmentation; ``"bbox"`` reads the
+        results' segmentations only where they give the area and box (no ``bbox``).
 
     Returns
     -------
     CheckReport
         ``problems`` in file order (GT before results) and ``counts`` (images,
         categories, annotations, crowd, results). ``report.ok`` is False when any
-        problem is an error.
+        problem is an error: exactly when the evaluation (``ioukit eval`` with the
+        same IoU type) refuses the input.
 
     Raises
     ------
@@ -661,14 +825,70 @@ def check(gt: Any, dt: Any = None) -> CheckReport:
     [('error', 'missing-area', 3), ('error', 'duplicate-id', 3), ('error', 'bad-bbox', 3),
      ('info', 'image-without-annotations', 2)]
     """
-    gt = _as_data(gt)
+    return check_loaded(
+        _as_data(gt), None if dt is None else _as_data(dt), dt is not None, iou_type,
+        gt if isinstance(gt, (str, os.PathLike)) else None,
+        dt if isinstance(dt, (str, os.PathLike)) else None,
+    )  # fmt: skip
+
+
+def check_loaded(
+    gt: Any,
+    dt: Any,
+    have_dt: bool,
+    iou_type: str = "bbox",
+    gt_path: Any = None,
+    dt_path: Any = None,
+) -> CheckReport:
+    """:func:`check` of loaded JSON values (``have_dt``: a results file was given, even
+    when its content is ``null``); the paths, when known, go to the evaluation's own
+    loader for the last word (see :func:`_evaluation_verdict`)."""
+    from .coco._geometry import get_iou_type
+
+    needs_segm = get_iou_type(iou_type).needs_segmentation
     out = _Found()
-    img_ids, cat_ids, counts = _check_gt(gt, out)
-    if dt is not None:
-        dt = _as_data(dt)
+    img_ids, cat_ids, counts, sizes = _check_gt(gt, out, needs_segm)
+    if have_dt:
         have_gt = isinstance(gt, Mapping) and "images" in gt and "categories" in gt
-        counts["results"] = _check_dt(dt, img_ids, cat_ids, have_gt, out)
-    return CheckReport(problems=out.sorted(), counts=counts)
+        counts["results"] = _check_dt(dt, img_ids, cat_ids, have_gt, out, needs_segm, sizes)
+    problems = out.sorted()
+    if not any(p.severity == "error" for p in problems):
+        verdict = _evaluation_verdict(
+            gt if gt_path is None else gt_path,
+            (dt if dt_path is None else dt_path) if have_dt else None,
+            iou_type,
+        )
+        if verdict is not None:
+            problems.append(verdict)
+    return CheckReport(problems=problems, counts=counts)
+
+
+def _evaluation_verdict(gt: Any, dt: Any, iou_type: str) -> Problem | None:
+    """The evaluation's own refusal of input that passed every rule, as a Problem.
+
+    The rules above are the loader's; this runs the evaluation itself (load, and with
+    results the whole ``ioukit.coco.evaluate``) so that ``check`` never passes a file
+    that ``ioukit eval`` refuses, even for a case no rule names yet (code
+    ``"rejected"``; the test corpus checks that no case needs it).
+    """
+    import warnings
+
+    from . import coco
+    from .coco._geometry import get_iou_type
+    from .errors import IoukitError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if dt is None:
+                plugin = get_iou_type(iou_type)
+                g = coco.load_gt(gt, needs_segmentation=plugin.needs_segmentation)
+                plugin.prepare_gt(g)
+            else:
+                coco.evaluate(gt, dt, iou_type)
+    except (IoukitError, OSError, RecursionError, MemoryError) as e:
+        return Problem("error", "rejected", "file", None, str(e), "dt" if dt is not None else "gt")
+    return None
 
 
 def summarize(problems: Iterable[Problem]) -> str:

@@ -28,12 +28,18 @@ __all__ = [
     "parse_area_rng",
     "eval_params",
     "execution_kwargs",
+    "check_scheduler_address",
 ]
 
 IOU_TYPES = ("bbox", "segm", "boundary")
 
 # pycocotools' "infinite" upper area bound.
 AREA_INF = 1e5**2
+#: Limits on option values (docs/cli.md "Limits"): the evaluation's arrays grow with
+#: their product, and more thresholds than this are never meant.
+MAX_IOU_THRS = 1000
+MAX_DETS_VALUE = 2**31 - 1
+MAX_LIST_ITEMS = 100
 
 
 def parse_iou_thrs(text: str) -> np.ndarray:
@@ -52,13 +58,29 @@ def parse_iou_thrs(text: str) -> np.ndarray:
     try:
         if ":" in text:
             parts = [float(x) for x in text.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+            if len(parts) != 3 or not all(map(math.isfinite, parts)):
+                raise ValueError
+            if parts[2] <= 0 or parts[1] < parts[0]:
                 raise ValueError
             lo, hi, step = parts
-            out = np.linspace(lo, hi, int(np.round((hi - lo) / step)) + 1, endpoint=True)
+            # the count first: a tiny step must not allocate before it is refused
+            count = np.round((hi - lo) / step) + 1
+            if not count <= MAX_IOU_THRS:
+                raise InvalidParameterError(
+                    f"--iou-thrs {text!r}: gives {_count(count)} thresholds; at most "
+                    f"{MAX_IOU_THRS} are allowed (use a larger step)"
+                )
+            out = np.linspace(lo, hi, int(count), endpoint=True)
         else:
-            out = np.array([float(x) for x in text.split(",") if x.strip()], dtype=np.float64)
-    except ValueError:
+            items = [x for x in text.split(",") if x.strip()]
+            if len(items) > MAX_IOU_THRS:
+                raise InvalidParameterError(
+                    f"--iou-thrs: {len(items)} thresholds; at most {MAX_IOU_THRS} are allowed"
+                )
+            out = np.array([float(x) for x in items], dtype=np.float64)
+    except ValueError as e:
+        if isinstance(e, InvalidParameterError):
+            raise
         raise InvalidParameterError(
             f"--iou-thrs {text!r}: expected start:stop:step (e.g. 0.5:0.95:0.05) "
             "or a comma list (e.g. 0.5,0.75)"
@@ -68,20 +90,39 @@ def parse_iou_thrs(text: str) -> np.ndarray:
     return out
 
 
+def _count(x: float) -> str:
+    return f"{x:.3g}" if x >= 1e6 else f"{int(x):,}"
+
+
+def _shown(text: str) -> str:
+    """An option value as a message quotes it (long values shortened)."""
+    return repr(text) if len(text) <= 60 else repr(text[:40] + "..." + text[-10:])
+
+
 def parse_max_dets(text: str) -> list[int]:
     """``"1,10,100"`` -> ``[1, 10, 100]`` (positive integers).
 
     >>> parse_max_dets("1,10,100")
     [1, 10, 100]
     """
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidParameterError(
+            f"--max-dets: {len(items)} values; at most {MAX_LIST_ITEMS} are allowed"
+        )
     try:
-        out = [int(x) for x in text.split(",") if x.strip()]
+        # 4300 digits is Python's own limit on int(str): nothing near it is a count
+        out = [int(x) if len(x) <= 20 else MAX_DETS_VALUE + 1 for x in items]
     except ValueError:
         raise InvalidParameterError(
-            f"--max-dets {text!r}: expected comma-separated integers, e.g. 1,10,100"
+            f"--max-dets {_shown(text)}: expected comma-separated integers, e.g. 1,10,100"
         ) from None
     if not out or min(out) <= 0:
-        raise InvalidParameterError(f"--max-dets {text!r}: values must be positive integers")
+        raise InvalidParameterError(f"--max-dets {_shown(text)}: values must be positive integers")
+    if max(out) > MAX_DETS_VALUE:
+        raise InvalidParameterError(
+            f"--max-dets {_shown(text)}: values must be at most {MAX_DETS_VALUE} (2**31 - 1)"
+        )
     return out
 
 
@@ -92,13 +133,27 @@ def _area_value(s: str, text: str) -> float:
     try:
         if "**" in s:  # 32**2, as the COCO docs write the size limits
             b, e = s.split("**")
-            v = float(b) ** float(e)
+            base, exp = float(b), float(e)
+            if base < 0:  # -2**0.5 would be a complex number
+                raise InvalidParameterError(
+                    f"--area-rng {_shown(text)}: {s!r} must be >= 0 (a power of a "
+                    "non-negative number)"
+                )
+            v = base**exp
         else:
             v = float(s)
-    except ValueError:
-        raise InvalidParameterError(f"--area-rng {text!r}: {s!r} is not a number") from None
-    if not math.isfinite(v) or v < 0:
-        raise InvalidParameterError(f"--area-rng {text!r}: {s!r} must be >= 0")
+    except OverflowError:
+        raise InvalidParameterError(
+            f"--area-rng {_shown(text)}: {s!r} is too large (areas are float64, at most ~1e308)"
+        ) from None
+    except ValueError as e:
+        if isinstance(e, InvalidParameterError):
+            raise
+        raise InvalidParameterError(f"--area-rng {_shown(text)}: {s!r} is not a number") from None
+    if not isinstance(v, float) or not math.isfinite(v) or v < 0:
+        raise InvalidParameterError(
+            f"--area-rng {_shown(text)}: {s!r} must be a finite number >= 0"
+        )
     return v
 
 
@@ -120,6 +175,10 @@ def parse_area_rng(text: str) -> tuple[list[list[float]], list[str]]:
             )
         name, rng = item.split("=", 1)
         lo, hi = rng.split(":", 1)
+        if len(rngs) >= MAX_LIST_ITEMS:
+            raise InvalidParameterError(
+                f"--area-rng: more than {MAX_LIST_ITEMS} ranges are not allowed"
+            )
         a, b = _area_value(lo, text), _area_value(hi, text)
         if b < a:
             raise InvalidParameterError(f"--area-rng {text!r}: {name} has hi < lo")
@@ -237,12 +296,50 @@ def eval_params(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def check_scheduler_address(address: str) -> str:
+    """``--scheduler``: ``[tcp|tls|ws|wss|ucx]://host:port`` or ``host:port`` (port 1-65535),
+    or an ``inproc://`` address; anything else is a usage error before Dask sees it.
+
+    >>> check_scheduler_address("tcp://127.0.0.1:8786")
+    'tcp://127.0.0.1:8786'
+    >>> try:
+    ...     check_scheduler_address("nonsense")
+    ... except InvalidParameterError as e:
+    ...     print(str(e).split(":")[0])
+    --scheduler 'nonsense'
+    """
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme == "inproc" and rest:
+        return address
+    host, colon, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # IPv6
+    ok = (
+        scheme in ("tcp", "tls", "ws", "wss", "ucx")
+        and colon
+        and host
+        and not any(c.isspace() or c == "/" for c in host)
+        and port.isdigit()
+        and len(port) <= 5
+        and 0 < int(port) < 65536
+    )
+    if not ok:
+        raise InvalidParameterError(
+            f"--scheduler {_shown(address)}: expected an address host:port or "
+            "tcp://host:port (e.g. tcp://127.0.0.1:8786)"
+        )
+    return address
+
+
 def execution_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for the execution back end (none yet beyond the defaults).
 
     >>> execution_kwargs(argparse.Namespace(quiet=True))
     {}
     """
+    if getattr(args, "scheduler", None):
+        check_scheduler_address(args.scheduler)
     return {}
 
 
@@ -308,6 +405,13 @@ def _add_check(sub: Any, argv: Sequence[str] | None = None) -> None:
     )
     pc.add_argument("gt", metavar="GT.json")
     pc.add_argument("dt", nargs="?", metavar="DT.json")
+    pc.add_argument(
+        "--iou-type",
+        choices=IOU_TYPES,
+        default="bbox",
+        help="check for this evaluation, as eval's --iou-type: segm and boundary read "
+        "every segmentation (default: bbox)",
+    )
     pc.add_argument("--json", metavar="OUT.json", help="write the problems as JSON ('-': stdout)")
     pc.add_argument(
         "--errors-only", action="store_true", help="list only errors (counts still cover all)"

@@ -298,13 +298,14 @@ def cmd_eval(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
 # -------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace, pr: Printer, argv: Sequence[str]) -> int:
     """``ioukit check GT [DT]``: every problem with its id; exit 1 on errors."""
-    from ..check import check, summarize
+    from ..check import check_loaded, summarize
 
     progress = Progress.for_terminal(args.quiet)
     gt = _load(args.gt, progress, "GT")
     dt = _load(args.dt, progress, "DT") if args.dt else None
     with progress.stage("checking"):
-        report = check(gt, dt)
+        # the paths: the evaluation's own loader has the last word (check_loaded)
+        report = check_loaded(gt, dt, bool(args.dt), args.iou_type, args.gt, args.dt)
     if args.json:
         _write_json({"ioukit": _version(), "command": "check", **report.to_dict()}, args.json)
         if args.json == "-":

@@ -69,6 +69,20 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("ioukit: interrupted\n")
         return EXIT_INTERRUPTED
+    except (RecursionError, MemoryError) as e:  # input too deep or too large for us
+        if os.environ.get("IOUKIT_DEBUG"):
+            raise
+        what = "nested too deeply" if isinstance(e, RecursionError) else "too large"
+        sys.stderr.write(f"ioukit: error: the input is {what} to process ({type(e).__name__})\n")
+        return EXIT_BAD_INPUT
+    except Exception as e:  # noqa: BLE001 - last resort: no traceback reaches a user
+        if os.environ.get("IOUKIT_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"ioukit: error: {_one_line(f'{type(e).__name__}: {e}')[:300]} "
+            "(unexpected; IOUKIT_DEBUG=1 shows the traceback, please report it)\n"
+        )
+        return EXIT_BAD_INPUT
 
 
 def _report_error(command: str, e: BaseException | None) -> int:

@@ -56,8 +56,10 @@ class IouPlugin:
     prepare_gt : (GtTable) -> geometry aligned with GT rows
     prepare_dt : (DtTable, GtTable) -> geometry aligned with detection rows
     grouped_iou : (dt_geom, gt_geom, Groups) -> float64 flat buffer (see module doc)
-    segm_area_bbox : optional (list of segmentations, GtTable) -> (area (N,), bbox (N, 4))
-        Used by the loader for results that carry only segmentations (loadRes rule); a
+    segm_area_bbox : optional (list of segmentations, GtTable, *, image_id, source) ->
+        (area (N,), bbox (N, 4)). Used by the loader for results that carry only
+        segmentations (loadRes rule); ``image_id`` (N,) int64 names each result's image
+        (polygons are rasterised at its GT size), ``source`` the file for messages. A
         third item, the geometry built on the way, goes to ``DtTable.loaded_geometry``.
     fields : tuple of ``ioukit.coco.GeometryField``
         Fixed-width numeric fields (name, width) of every annotation and result that the
@@ -71,7 +73,7 @@ class IouPlugin:
     prepare_gt: Callable[[Any], Any]
     prepare_dt: Callable[[Any, Any], Any]
     grouped_iou: Callable[[Any, Any, Groups], np.ndarray]
-    segm_area_bbox: Callable[[list, Any], tuple] | None = None
+    segm_area_bbox: Callable[..., tuple] | None = None
     fields: tuple = ()
 
 

@@ -606,25 +606,48 @@ def _json_member(buf: Any, key: str | None) -> Any:
     return obj.get(key, []) if isinstance(obj, dict) else []
 
 
+def _id_column(items: Any, key: str, what: str, source: str) -> np.ndarray:
+    """int64 (n,) of ``item.<key>``; an id outside int64 is refused naming its record
+    (``what`` is the record kind: ``annotation entry 3``)."""
+    try:
+        return np.fromiter((getattr(x, key) for x in items), np.int64, len(items))
+    except OverflowError:  # only here do we look at the values one by one
+        for i, x in enumerate(items):
+            v = getattr(x, key)
+            if not R.id_in_range(v):
+                raise DatasetError(f"{source}: {what} {i} {R.id_out_of_range(key, v)}") from None
+        raise
+
+
+def _size_column(images: Any, key: str, source: str) -> np.ndarray:
+    """int64 (I,) image heights or widths (0: absent); one outside int64 is refused."""
+    try:
+        return np.array([getattr(im, key) for im in images], dtype=np.int64)
+    except OverflowError:
+        i = next(i for i, im in enumerate(images) if abs(getattr(im, key)) >= 2**63)
+        raise DatasetError(
+            f"{source}: image entry {i} has {key} {getattr(images[i], key)}, not an image size"
+        ) from None
+
+
 def _gt_columns(d: Any, source: str) -> dict:
     from . import _schemas as S
 
     anns = d.annotations
     n = len(anns)
     bboxes = [a.bbox for a in anns]
+    ann_ids = _id_column(anns, "id", "annotation entry", source)
     if not isinstance(d, S.GtFast):  # the fast schema has 4-tuples only
         _check_bbox_lengths(bboxes, lambda i: f"annotation id {anns[i].id} (entry {i})", source)
     return {
-        "image_ids": np.fromiter((i.id for i in d.images), dtype=np.int64, count=len(d.images)),
-        "heights": np.array([i.height for i in d.images], dtype=np.int64),
-        "widths": np.array([i.width for i in d.images], dtype=np.int64),
-        "cat_ids": np.fromiter(
-            (c.id for c in d.categories), dtype=np.int64, count=len(d.categories)
-        ),
+        "image_ids": _id_column(d.images, "id", "image entry", source),
+        "heights": _size_column(d.images, "height", source),
+        "widths": _size_column(d.images, "width", source),
+        "cat_ids": _id_column(d.categories, "id", "category entry", source),
         "names": [c.name for c in d.categories],
-        "ann_id": np.fromiter((a.id for a in anns), dtype=np.int64, count=n),
-        "ann_img": np.fromiter((a.image_id for a in anns), dtype=np.int64, count=n),
-        "ann_cat": np.fromiter((a.category_id for a in anns), dtype=np.int64, count=n),
+        "ann_id": ann_ids,
+        "ann_img": _id_column(anns, "image_id", "annotation entry", source),
+        "ann_cat": _id_column(anns, "category_id", "annotation entry", source),
         "area": np.fromiter((a.area for a in anns), dtype=np.float64, count=n),
         "crowd": np.fromiter((bool(a.iscrowd) for a in anns), dtype=bool, count=n),
         "bbox": _bbox_array(bboxes),
@@ -828,8 +851,8 @@ def load_dt(
         return load_dt(
             dt, gt, needs_segmentation=True, segm_area_bbox=segm_area_bbox, fields=fields
         )
-    img = np.fromiter((r.image_id for r in res), dtype=np.int64, count=n)
-    cat = np.fromiter((r.category_id for r in res), dtype=np.int64, count=n)
+    img = _id_column(res, "image_id", "result", source)
+    cat = _id_column(res, "category_id", "result", source)
     score = np.fromiter((r.score for r in res), dtype=np.float64, count=n)
 
     rid = _result_subject(img)
@@ -858,15 +881,19 @@ def load_dt(
         segs = [r.segmentation for r in res]
         missing = [i for i, s in enumerate(segs) if s is None]
         if missing:
+            i = missing[0]
             raise MissingFieldError(
-                f"{source}: {rid(missing[0])} has neither 'bbox' nor 'segmentation'"
+                f"{source}: {rid(i)} has no 'segmentation' (results[0] has no bbox: the "
+                "results are read by their masks)"
+                if bboxes[i]
+                else f"{source}: {rid(i)} has neither 'bbox' nor 'segmentation'"
             )
         if segm_area_bbox is None:
             raise DatasetError(
                 f"{source}: results carry segmentations only; their area and box need the "
                 "'segm' IoU type (ioukit.rle)"
             )
-        area, seg_bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n)
+        area, seg_bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n, img, source)
         given = [i for i, b in enumerate(bboxes) if b is not None and len(b) > 0]
         if given:
             _check_bbox_lengths([bboxes[i] for i in given], lambda j: rid(given[j]), source)
@@ -877,13 +904,19 @@ def load_dt(
     return DtTable(img, cat, bbox, score, area, segs, source, geom, extra)
 
 
-def _loadres_area_bbox(hook: Any, segs: Any, gt: GtTable, n: int) -> tuple:
+def _loadres_area_bbox(
+    hook: Any, segs: Any, gt: GtTable, n: int, image_id: np.ndarray, source: str
+) -> tuple:
     """``COCO.loadRes``' area and box of segmentation-only results, from the plug-in.
 
-    ``hook(segs, gt)`` returns ``(area (n,), bbox (n, 4))`` and optionally a third item,
-    the geometry it built on the way (kept on the table as ``loaded_geometry``).
+    ``hook(segs, gt, image_id=, source=)`` returns ``(area (n,), bbox (n, 4))`` and
+    optionally a third item, the geometry it built on the way (kept on the table as
+    ``loaded_geometry``). The results' image ids are checked first: polygons are
+    rasterised at their image's GT size.
     """
-    out = hook(segs, gt)
+    rid = _result_subject(image_id)
+    R.first_error([R.unknown_id_rule(image_id, gt.image_ids, "image", rid)], source)
+    out = hook(segs, gt, image_id=image_id, source=source)
     area = np.asarray(out[0], dtype=np.float64)
     bbox = np.asarray(out[1], dtype=np.float64).reshape(n, 4)
     return area, bbox, (out[2] if len(out) > 2 else None)
@@ -953,7 +986,7 @@ def _finish_dt_segm(raw: dict, gt: GtTable, source: str, segm_area_bbox: Any) ->
             f"{source}: results carry segmentations only; their area and box need the "
             "'segm' IoU type (ioukit.rle)"
         )
-    area, bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n)
+    area, bbox, geom = _loadres_area_bbox(segm_area_bbox, segs, gt, n, img, source)
     # coco.py loadRes keeps a result's own box where it has one
     bbox[has_box] = cols["bbox"][has_box]
     extra = cols["fields"]

@@ -225,7 +225,36 @@ def make_params(
                 f"areaRngLbl has {len(lbl)} labels for {len(p.areaRng)} area ranges"
             )
         p.areaRngLbl = lbl
+    _check_memory(p)
     return p
+
+
+def _check_memory(p: Params) -> None:
+    """Refuse parameters whose result arrays cannot fit in this machine's memory.
+
+    ``precision`` and ``scores`` are (T, R, K, A, M) float64 and ``recall`` (T, K, A, M):
+    their size is known before any work, so a product too large for the RAM is refused
+    here, naming the factors, instead of failing after minutes of matching.
+    """
+    t, r = int(np.size(p.iouThrs)), int(np.size(p.recThrs))
+    k = len(p.catIds) if p.useCats else 1
+    a, m = len(p.areaRng), len(p.maxDets)
+    need = 8 * t * k * a * m * (2 * r + 1)
+    if need < 1 << 30:  # the common case: no system call
+        return
+    import os
+
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        ram = 1 << 40
+    if need > ram // 2:
+        raise InvalidParameterError(
+            f"the result arrays need ~{need / 2**30:.1f} GiB ({t} IoU thresholds x {r} recall "
+            f"thresholds x {k} categories x {a} area ranges x {m} maxDets, float64, "
+            f"precision and scores), more than half of this machine's {ram / 2**30:.0f} GiB: "
+            "use fewer thresholds, area ranges or maxDets"
+        )
 
 
 def area_bounds(p: Params) -> np.ndarray:

@@ -57,6 +57,11 @@ __all__ = [
     "unknown_id_rule",
     "id_zero_rule",
     "first_error",
+    "ID_MIN",
+    "ID_MAX",
+    "id_in_range",
+    "id_out_of_range",
+    "segmentation_rule",
 ]
 
 #: Fields without which the loader (pycocotools' ``COCO`` / ``COCOeval``) cannot run.
@@ -68,6 +73,27 @@ RESULT_FIELDS = ("image_id", "category_id", "score")
 
 Subject = Callable[[int], str]
 _NONE = np.zeros(0, np.int64)
+
+#: Ids are int64 columns: ids in [ID_MIN, ID_MAX] work, others are refused by name.
+ID_MIN, ID_MAX = -(2**63), 2**63 - 1
+
+
+def id_in_range(v: int) -> bool:
+    """Whether an integer id fits the int64 columns.
+
+    >>> id_in_range(2**63 - 1), id_in_range(2**63)
+    (True, False)
+    """
+    return ID_MIN <= v <= ID_MAX
+
+
+def id_out_of_range(key: str, v: int) -> str:
+    """The detail of an id outside int64 (loader and ``check``: the same words).
+
+    >>> id_out_of_range("image_id", 2**64)
+    'has image_id 18446744073709551616, outside the int64 range ids must fit (-2**63 .. 2**63-1)'
+    """
+    return f"has {key} {v}, outside the int64 range ids must fit (-2**63 .. 2**63-1)"
 
 
 @lightclass(frozen=True)
@@ -325,6 +351,66 @@ def iscrowd_rule(iscrowd: np.ndarray, subject: Subject) -> Finding:
         _rows((v != 0) & (v != 1)),
         lambda i: f"{subject(i)} has iscrowd {fmt_number(v[i].item())}, not 0 or 1",
     )
+
+
+# --------------------------------------------------------- segmentations
+def segmentation_rule(
+    segs: Sequence[Any],
+    heights: np.ndarray,
+    widths: np.ndarray,
+    image_id: np.ndarray,
+    subject: Subject,
+) -> Finding:
+    """Segmentations the ``segm`` / ``boundary`` evaluation cannot read (one row each).
+
+    The evaluation's own conversion (:func:`ioukit.rle._table.table_from_objects`,
+    pycocotools' ``annToRLE``) on every row: corrupt or truncated RLE strings, counts
+    not adding up to h*w, sizes that are not two integers or not the image's, polygons
+    with fewer than 3 points, an odd number of coordinates or NaN, and polygons on an
+    image without a size (``heights`` / ``widths`` (n,), 0 where the GT image has none).
+    One batch call; rows are tried one by one only when it fails (to name every row).
+
+    >>> f = segmentation_rule([[[0, 0, 4, 0, 4, 4, 0]]], np.array([8]), np.array([8]),
+    ...                       np.array([1]), lambda i: f"annotation {i}")
+    >>> f.message(0)
+    'annotation 0: polygon 0 has an odd number of coordinates (7)'
+    """
+    from ..rle._table import table_from_objects  # the mask path only
+
+    h = np.asarray(heights, np.int64)
+    w = np.asarray(widths, np.int64)
+
+    def problem(i: int) -> str | None:
+        seg = segs[i]
+        if seg is None:
+            return f"{subject(i)} has no segmentation"
+        if isinstance(seg, (list, tuple)) and (h[i] <= 0 or w[i] <= 0):
+            return (
+                f"{subject(i)}: its polygons need the image size, but GT image id "
+                f"{fmt_number(image_id[i].item())} has no 'width' / 'height' (or a zero one)"
+            )
+        try:
+            table_from_objects([seg], h[i : i + 1], w[i : i + 1], [subject(i)])
+        except IoukitError as e:
+            return str(e)
+        return None
+
+    rows: list[int] = []
+    msgs: dict[int, str] = {}
+    try:
+        if any(s is None for s in segs):
+            raise IoukitError
+        polygons = np.fromiter((isinstance(s, (list, tuple)) for s in segs), bool, len(segs))
+        if (polygons & ((h <= 0) | (w <= 0))).any():
+            raise IoukitError
+        table_from_objects(list(segs), h, w, [subject(i) for i in range(len(segs))])
+    except IoukitError:
+        for i in range(len(segs)):
+            m = problem(i)
+            if m is not None:
+                rows.append(i)
+                msgs[i] = m
+    return Finding("bad-segmentation", "error", np.asarray(rows, np.int64), msgs.__getitem__)
 
 
 # ------------------------------------------------------------------- ids

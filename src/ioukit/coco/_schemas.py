@@ -127,6 +127,8 @@ def decode_json(buf: bytes | mmap.mmap, source: str, typ: Any, fast_typ: Any = N
             return _decoder(fast_typ).decode(buf)
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
+        except RecursionError:
+            raise _too_deep(source) from None
         finally:
             if gc_was:
                 gc.enable()
@@ -136,10 +138,14 @@ def decode_json(buf: bytes | mmap.mmap, source: str, typ: Any, fast_typ: Any = N
         raise _msgspec_error(e, source) from None
     except msgspec.DecodeError:
         pass
+    except RecursionError:
+        raise _too_deep(source) from None
     # msgspec rejects what json.load accepts (NaN, Infinity) and reports malformed
     # input by byte offset only: the stdlib gives the line and column.
     try:
         obj = json.loads(buf if isinstance(buf, bytes) else bytes(buf))
+    except RecursionError:
+        raise _too_deep(source) from None
     except json.JSONDecodeError as e:
         raise MalformedJSONError(
             f"{source}: malformed JSON at line {e.lineno}, column {e.colno} (char {e.pos}): {e.msg}"
@@ -147,6 +153,15 @@ def decode_json(buf: bytes | mmap.mmap, source: str, typ: Any, fast_typ: Any = N
     except UnicodeDecodeError as e:
         raise MalformedJSONError(f"{source}: not UTF-8 text at byte {e.start}") from None
     return convert(obj, typ, source)
+
+
+def _too_deep(source: str) -> MalformedJSONError:
+    # The byte scanner skips ignored values nested up to 2**20 levels; past that (or in
+    # a field the evaluation reads) the general decoders recurse and give up.
+    return MalformedJSONError(
+        f"{source}: JSON nested too deeply (more than 2**20 levels in an ignored key, or "
+        "deep nesting in a field the evaluation reads)"
+    )
 
 
 def _plain(o: Any) -> Any:
@@ -165,6 +180,8 @@ def convert(obj: Any, typ: Any, source: str) -> Any:
         return msgspec.convert(obj, type=typ)
     except msgspec.ValidationError as e:
         first = e
+    except RecursionError:
+        raise _too_deep(source) from None
     # NumPy / torch scalars are not Python numbers to msgspec: make them plain, retry
     try:
         plain = json.loads(json.dumps(obj, default=_plain))

@@ -89,7 +89,33 @@ def _gt_table(gt: Any) -> RLETable:
         raise DatasetError(f"{gt.source}: the GT was loaded without segmentations")
     h, w = _image_sizes(gt, gt.ann_image_id)
     names = _Names(gt.source, "annotation id {} (entry {})", gt.ann_id)
+    _require_sizes(segs, h, w, gt.ann_image_id, names)
     return _to_table(segs, h, w, names)
+
+
+def _polygon_rows(segs: Any) -> np.ndarray:
+    """bool (n,): the rows given as polygons (rasterised at their image's size)."""
+    if isinstance(segs, FlatSegments):
+        return np.asarray(segs.kind) == 0
+    return np.fromiter((isinstance(s, (list, tuple)) for s in segs), dtype=bool, count=len(segs))
+
+
+def _require_sizes(segs: Any, h: np.ndarray, w: np.ndarray, image_id: Any, names: Any) -> None:
+    """Polygons need their image's size: name the first row whose image has none.
+
+    pycocotools' ``annToRLE`` reads ``height`` / ``width`` of the image (a KeyError
+    without them); a size of 0 (absent) would rasterise the polygon to nothing.
+    """
+    unknown = (np.asarray(h) <= 0) | (np.asarray(w) <= 0)
+    if not unknown.any():  # the common case: one vectorised test
+        return
+    bad = np.flatnonzero(unknown & _polygon_rows(segs))
+    if bad.size:
+        i = int(bad[0])
+        raise DatasetError(
+            f"{names[i]}: its polygons need the image size, but GT image id "
+            f"{int(image_id[i])} has no 'width' / 'height' (or a zero one)"
+        )
 
 
 def _to_table(segs: Any, h: Any, w: Any, names: Any) -> RLETable:
@@ -105,6 +131,7 @@ def _dt_table(dt: Any, gt: Any) -> RLETable | MaskGeometry:
         raise DatasetError(f"{dt.source}: the results were loaded without segmentations")
     h, w = _image_sizes(gt, dt.image_id)
     names = _Names(dt.source, "result {1} (image id {0})", dt.image_id)
+    _require_sizes(segs, h, w, dt.image_id, names)
     loaded = getattr(dt, "loaded_geometry", None)
     if isinstance(loaded, MaskGeometry) and loaded.segmentation is segs:
         # loadRes already decoded these RLEs for their areas (the loader keeps them on
@@ -124,16 +151,29 @@ class _Names:
         return f"{self.source}: " + self.fmt.format(int(self.ids[i]), i)
 
 
-def _loadres_area_bbox(segs: list, gt: Any) -> tuple[np.ndarray, np.ndarray, MaskGeometry]:
+def _loadres_area_bbox(
+    segs: list, gt: Any, image_id: Any = None, source: str = "<results>"
+) -> tuple[np.ndarray, np.ndarray, MaskGeometry]:
     """coco.py loadRes for results without a box: area = maskUtils.area, bbox = toBbox.
 
-    pycocotools reads these from the RLE itself (its own ``size``), so only RLE
-    dicts (and dense masks) are accepted here; polygon-only results need the
-    image size, which this hook is not given. The third item, the decoded RLEs, goes
-    on the loaded table (``DtTable.loaded_geometry``) for :func:`_dt_table`.
+    pycocotools reads these from the RLE itself (its own ``size``); polygons are
+    rasterised at their image's GT size (``image_id``: the results' images), as
+    loadRes' ``annToRLE`` does. The third item, the decoded RLEs, goes on the loaded
+    table (``DtTable.loaded_geometry``) for :func:`_dt_table`.
     """
-    names = _Names("<results>", "result {1}", np.zeros(len(segs), np.int64))
-    table = _to_table(segs, None, None, names)
+    if image_id is None:
+        ids = np.zeros(len(segs), np.int64)
+        names = _Names(source, "result {1}", ids)
+        table = _to_table(segs, None, None, names)
+    else:
+        ids = np.asarray(image_id, np.int64)
+        names = _Names(source, "result {1} (image id {0})", ids)
+        h, w = _image_sizes(gt, ids)
+        if _polygon_rows(segs).any():
+            _require_sizes(segs, h, w, ids, names)
+            table = _to_table(segs, h, w, names)
+        else:  # RLEs keep their own size here; _dt_table checks it against the image
+            table = _to_table(segs, None, None, names)
     if isinstance(segs, FlatSegments) and segs.rle_area is not None:
         # the parser measured every RLE while decoding it (all rows RLE: table rows
         # are the parsed rows, in order)
@@ -175,7 +215,8 @@ def _check_sizes(dt: MaskGeometry, gt: MaskGeometry, groups: Groups) -> None:
         dsize = [int(dt.table.heights[d[k]]), int(dt.table.widths[d[k]])]
         gsize_k = [int(gt.table.heights[ref[k]]), int(gt.table.widths[ref[k]])]
         raise DatasetError(
-            f"result {int(d[k])}: mask size {dsize} does not match its image's GT masks {gsize_k}"
+            f"result {int(d[k])}: mask size {dsize} does not match its image's GT masks "
+            f"{gsize_k}" + (" (the GT image has no 'width' / 'height')" if 0 in gsize_k else "")
         )
 
 

@@ -95,14 +95,14 @@ class _Lazy:
     def __init__(self, make: Any) -> None:
         self._make = make
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fn = self._make()
         if fn is None:
             raise DatasetError(
                 "results carry segmentations only; their area and box need the 'segm' IoU "
                 "type (ioukit.rle)"
             )
-        return fn(*args)
+        return fn(*args, **kwargs)
 
 
 def _trim_heap() -> None:

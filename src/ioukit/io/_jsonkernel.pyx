@@ -43,7 +43,9 @@ cdef enum:
     # internal: the column arrays / the slow-number table are full; grow, then resume
     NEED_ROWS = 98
     NEED_SLOW = 99
-    MAX_DEPTH = 512  # containers nested in a skipped value
+    # containers nested in a skipped value: a bit per level ({ or [), 128 KiB per scan
+    MAX_DEPTH = 1048576
+    DEPTH_BYTES = 131072  # MAX_DEPTH / 8
     SLOW_ROWS = 64  # first size of the slow-number table
 
 # Field kinds (mirrors _jsonscan.KINDS). FK_FLOATS: a list of numbers of the field's
@@ -115,7 +117,7 @@ cdef struct Scan:
     Py_ssize_t row  # its records read so far
     int64_t* counts  # per table
     uint8_t* found  # per table
-    uint8_t stack[MAX_DEPTH]
+    uint8_t stack[DEPTH_BYTES]  # bit d: level d is an object
 
 
 cdef inline Py_ssize_t _skip_scalar(const uint8_t* buf, Py_ssize_t i,
@@ -159,7 +161,10 @@ cdef Py_ssize_t _skip_value(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n,
             else:
                 if depth >= MAX_DEPTH:
                     return -ST_DEPTH
-                stack[depth] = c
+                if c == 123:
+                    stack[depth >> 3] |= <uint8_t>(1 << (depth & 7))
+                else:
+                    stack[depth >> 3] &= <uint8_t>~(1 << (depth & 7))
                 depth += 1
                 i = j
                 if c == 123:
@@ -185,7 +190,7 @@ cdef Py_ssize_t _skip_value(const uint8_t* buf, Py_ssize_t i, Py_ssize_t n,
             if i >= n:
                 return -ST_SYNTAX
             c = buf[i]
-            top = stack[depth - 1]
+            top = 123 if (stack[(depth - 1) >> 3] >> ((depth - 1) & 7)) & 1 else 91
             if c == 44:
                 i += 1
                 if top == 123:

@@ -50,7 +50,7 @@ def _as_list(rles: Any) -> tuple[list, bool]:
 def _table(rles: Sequence[Any], size: tuple[int, int] | None = None) -> RLETable:
     if size is None:
         return table_from_objects(rles)
-    h, w = int(size[0]), int(size[1])
+    h, w = _image_size(*size, "size") if len(size) == 2 else _image_size(None, None, "size")
     return table_from_objects(rles, [h] * len(rles), [w] * len(rles))
 
 
@@ -284,8 +284,19 @@ def from_polygons(polygons: Sequence[Sequence[float]], h: int, w: int) -> list[R
     >>> int(area(rle))
     4
     """
+    h, w = _image_size(h, w, "from_polygons")
     t = polygons_to_table([[p] for p in polygons], [h] * len(polygons), [w] * len(polygons))
     return table_to_dicts(t)
+
+
+def _image_size(h: Any, w: Any, fn: str) -> tuple[int, int]:
+    """(h, w) as ints, or InvalidParameterError: integers in [0, 2**31)."""
+    for name, v in (("h", h), ("w", w)):
+        if not (isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))):
+            raise InvalidParameterError(f"{fn}: {name} must be an integer; got {v!r}")
+        if not 0 <= int(v) < 2**31:
+            raise InvalidParameterError(f"{fn}: {name} must be in [0, 2**31); got {int(v)}")
+    return int(h), int(w)
 
 
 def from_bbox(bboxes: Sequence[Sequence[float]] | np.ndarray, h: int, w: int) -> list[RLE]:
@@ -296,6 +307,7 @@ def from_bbox(bboxes: Sequence[Sequence[float]] | np.ndarray, h: int, w: int) ->
     >>> int(area(from_bbox([[0, 0, 2, 3]], 5, 5)[0]))
     6
     """
+    h, w = _image_size(h, w, "from_bbox")
     bb = np.asarray(bboxes, np.float64).reshape(-1, 4)
     polys = [[x, y, x, y + bh, x + bw, y + bh, x + bw, y] for x, y, bw, bh in bb.tolist()]
     t = polygons_to_table([[p] for p in polys], [h] * len(polys), [w] * len(polys))
@@ -369,6 +381,7 @@ def from_string(s: bytes | str, h: int, w: int) -> np.ndarray:
     >>> from_string(b"121", 2, 2)
     array([1, 2, 1], dtype=uint32)
     """
+    h, w = _image_size(h, w, "from_string")
     t = strings_to_table([s], [h], [w])
     return t.counts.copy()
 

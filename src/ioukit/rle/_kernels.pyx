@@ -571,7 +571,7 @@ cdef int64_t _poly_crossings(const int64_t* x, const int64_t* y, int64_t k, int6
     # The crossings of pixel-centre columns of the closed upsampled polygon x, y
     # (k + 1 points, the last the first); returns their number.
     cdef int64_t m = 0, j, xs, xe, ys, ye, dx, dy, t, t0, tl, tp, cu, cv, d, first
-    cdef int64_t pu = 0, pv = 0, u_end, first_u, uu
+    cdef int64_t pu = 0, pv = 0, u_end, first_u, uu, uend, dlo, dhi, dend
     cdef bint have_prev = False, flip
     cdef double s
     for j in range(k):
@@ -608,7 +608,19 @@ cdef int64_t _poly_crossings(const int64_t* x, const int64_t* y, int64_t k, int6
             if first == 0:
                 first = 5
             d = first
-            while d <= dx:
+            # Only steps whose u lies in [0, 5w + 5] can give a crossing that _crossing
+            # keeps (pixel-centre columns 0 .. w - 1): skip the rest, so the work is
+            # bounded by the image width, not by the coordinates (same pixels).
+            if flip:
+                dlo = xs + dx - (5 * w + 5)
+                dhi = xs + dx
+            else:
+                dlo = -xs
+                dhi = 5 * w + 5 - xs
+            if dlo > d:
+                d += ((dlo - d + 4) // 5) * 5
+            dend = dx if dhi > dx else dhi
+            while d <= dend:
                 t = dx - d if flip else d
                 tp = dx - (d - 1) if flip else d - 1
                 m = _crossing(tp + xs, _c_int(ys + s * tp + 0.5),
@@ -630,17 +642,24 @@ cdef int64_t _poly_crossings(const int64_t* x, const int64_t* y, int64_t k, int6
             tl = 0 if flip else dy
             u_end = _c_int(xs + s * tl + 0.5)
             d = 1
+            # columns outside [0, 5w + 5] give no kept crossing (as above): skipped
             if u_end > cu:
                 first_u = cu + 1 + _pymod(3 - (cu + 1), 5)
                 uu = first_u
-                while uu <= u_end:
+                if uu < 0:
+                    uu += ((4 - uu) // 5) * 5
+                uend = u_end if u_end < 5 * w + 5 else 5 * w + 5
+                while uu <= uend:
                     d = _first_step(xs, s, dy, flip, uu, True, d)
                     m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
                     uu += 5
             elif u_end < cu:
                 first_u = cu - 1 - _pymod(cu - 1 - 2, 5)
                 uu = first_u
-                while uu >= u_end:
+                if uu > 5 * w + 5:
+                    uu -= ((uu - (5 * w + 5) + 4) // 5) * 5
+                uend = u_end if u_end > 0 else 0
+                while uu >= uend:
                     d = _first_step(xs, s, dy, flip, uu, False, d)
                     m = _y_major_crossing(xs, ys, s, dy, flip, d, h, w, cx, cy, m)
                     uu -= 5
@@ -718,16 +737,18 @@ cdef int64_t _positions_to_counts(int64_t* a, int64_t m, int64_t h, int64_t w,
     return nb
 
 
-cdef inline int64_t _poly_bound(const double* xy, int64_t k) noexcept nogil:
+cdef inline int64_t _poly_bound(const double* xy, int64_t k, int64_t w) noexcept nogil:
     # Room poly_to_counts needs for a polygon of k points: one crossing at each edge
     # start, then at most one per 5 upsampled columns (C's truncation toward zero can
-    # widen a steep edge's column range by 2), plus the ends.
-    cdef int64_t b = 3, j, jn, x0, x1
+    # widen a steep edge's column range by 2), plus the ends. _poly_crossings walks
+    # only the columns [0, 5w + 5] of an edge: at most w + 2 steps of 5.
+    cdef int64_t b = 3, j, jn, x0, x1, per
     for j in range(k):
         jn = j + 1 if j + 1 < k else 0
         x0 = _c_int(5.0 * xy[2 * j] + 0.5)
         x1 = _c_int(5.0 * xy[2 * jn] + 0.5)
-        b += (_iabs(x1 - x0) + 2) // 5 + 3
+        per = (_iabs(x1 - x0) + 2) // 5
+        b += (per if per < w + 2 else w + 2) + 3
     return b
 
 
@@ -741,7 +762,7 @@ cdef int64_t _poly_counts(const double* xy, int64_t k, int64_t h, int64_t w,
     cdef int64_t* cx
     cdef int64_t* cy
     cdef int64_t* a
-    cap = _poly_bound(xy, k)
+    cap = _poly_bound(xy, k, w)
     x = <int64_t*>malloc((2 * (k + 1) + 3 * cap + 1) * sizeof(int64_t))
     if x == NULL:
         return -1
@@ -775,7 +796,7 @@ def poly_to_counts(xy, int64_t h, int64_t w):
     """
     cdef const double[::1] p = np.ascontiguousarray(xy, np.float64).reshape(-1)
     cdef int64_t k = p.shape[0] // 2
-    out = np.empty(_poly_bound(&p[0], k), np.uint32)
+    out = np.empty(_poly_bound(&p[0], k, w), np.uint32)
     cdef uint32_t[::1] o = out
     cdef int64_t nb
     with nogil:
@@ -874,7 +895,8 @@ def poly_to_counts_reference(xy, int64_t h, int64_t w):
 
 
 # ------------------------------------------------- rle._table: polygons -> table
-def ann_bounds(const double[::1] xy, const int64_t[::1] poly_off, const int64_t[::1] ann_off):
+def ann_bounds(const double[::1] xy, const int64_t[::1] poly_off, const int64_t[::1] ann_off,
+               const int64_t[::1] widths):
     """Slot offsets (n + 1,) int64: room for each annotation's merged polygon counts.
 
     A polygon has at most one run boundary per pixel column its (x5 upsampled) edges
@@ -889,7 +911,8 @@ def ann_bounds(const double[::1] xy, const int64_t[::1] poly_off, const int64_t[
         for i in range(n):
             tot = 1
             for p in range(ann_off[i], ann_off[i + 1]):
-                tot += _poly_bound(&xy[0] + poly_off[p], (poly_off[p + 1] - poly_off[p]) // 2)
+                tot += _poly_bound(&xy[0] + poly_off[p], (poly_off[p + 1] - poly_off[p]) // 2,
+                                   widths[i])
                 tot += 1
             o[i + 1] = o[i] + tot
     return out
@@ -929,7 +952,7 @@ def polys_to_slots(xy, poly_off, ann_off, heights, widths, bint big):
     cdef const int64_t[::1] ao = np.ascontiguousarray(ann_off, np.int64)
     cdef const int64_t[::1] hh = np.ascontiguousarray(heights, np.int64)
     cdef const int64_t[::1] ww = np.ascontiguousarray(widths, np.int64)
-    bound_off = ann_bounds(pxy, po, ao)
+    bound_off = ann_bounds(pxy, po, ao, ww)
     cdef const int64_t[::1] bo = bound_off
     cdef Py_ssize_t n = ao.shape[0] - 1
     buf = np.empty(bo[n], np.uint32)

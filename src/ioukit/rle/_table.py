@@ -57,21 +57,89 @@ def _raise_codec(err: np.ndarray, pos: np.ndarray, hw: np.ndarray, names, index_
     raise InvalidRLEError(f"{_label(names, j)}: {msg}")
 
 
+def _is_integer(v: Any) -> bool:
+    # pycocotools' C side takes integers only: "48", 48.0 and True are not sizes
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def _size_of(obj: dict, names, i: int) -> tuple[int, int]:
-    try:
-        h, w = obj["size"]
-        h, w = int(h), int(w)
-    except (KeyError, TypeError, ValueError) as e:
+    size = obj.get("size")
+    if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(map(_is_integer, size))):
         raise InvalidRLEError(
-            f"{_label(names, i)}: 'size' must be [h, w]; got {obj.get('size')!r}"
-        ) from e
+            f"{_label(names, i)}: 'size' must be [h, w], two integers; got {size!r:.60}"
+        )
+    h, w = int(size[0]), int(size[1])
     if h < 0 or w < 0:
         raise InvalidRLEError(f"{_label(names, i)}: negative size {[h, w]}")
     return h, w
 
 
+def check_image_sizes(heights: Any, widths: Any, names=None, what: str = "size") -> None:
+    """InvalidParameterError naming the first negative (or too large) ``h`` / ``w``."""
+    h = np.asarray(heights, np.int64).reshape(-1)
+    w = np.asarray(widths, np.int64).reshape(-1)
+    bad = np.flatnonzero((h < 0) | (w < 0) | (h > 2**31 - 1) | (w > 2**31 - 1))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidPolygonError(
+            f"{_label(names, i)}: {what} {[int(h[i]), int(w[i])]} is not a valid image size "
+            "(h and w must be integers in [0, 2**31))"
+        )
+
+
+#: Polygon coordinates beyond +-FAR are clipped to that square before rasterising: the
+#: kernel's upsampled integer coordinates (5x, int64) stay exact, and nothing inside
+#: any image moves (the clipped edges keep their direction to ~1e-4 pixels per 1e12).
+#: Within it the kernel walks only the columns of the image (work bounded by its width).
+FAR = float(2**40)
+
+
+def _clip_square(p: np.ndarray, lim: float) -> np.ndarray:
+    """Sutherland-Hodgman clipping of one closed polygon (k, 2) to [-lim, lim]^2."""
+    for axis in (0, 1):
+        for sign in (1.0, -1.0):
+            if p.shape[0] == 0:
+                return p
+            q = np.roll(p, -1, axis=0)
+            inside_p = sign * p[:, axis] <= lim
+            inside_q = sign * q[:, axis] <= lim
+            out = []
+            for j in range(p.shape[0]):  # rare path (coordinates beyond 1e12): a loop
+                if inside_p[j]:
+                    out.append(p[j])
+                if inside_p[j] != inside_q[j]:
+                    t = (sign * lim - p[j, axis]) / (q[j, axis] - p[j, axis])
+                    x = p[j] + t * (q[j] - p[j])
+                    x[axis] = sign * lim
+                    out.append(x)
+            p = np.array(out, np.float64).reshape(-1, 2)
+    return p
+
+
+def _clip_far(xy, poly_off, ann_off):
+    """(xy, poly_off) with every polygon reaching beyond ``FAR`` clipped to the square."""
+    if xy.size == 0 or (xy.max() <= FAR and xy.min() >= -FAR):  # the common case
+        return xy, poly_off
+    far = np.abs(xy) > FAR
+    owner = np.repeat(np.arange(poly_off.size - 1), np.diff(poly_off))
+    hit = set(np.unique(owner[far]).tolist())
+    parts, lengths = [], []
+    for q in range(poly_off.size - 1):
+        p = xy[poly_off[q] : poly_off[q + 1]]
+        if q in hit:
+            p = _clip_square(p.reshape(-1, 2), FAR).reshape(-1)
+            if p.size < 6:  # nothing left inside: an empty polygon (no pixels)
+                p = np.zeros(6, np.float64) - FAR
+        parts.append(p)
+        lengths.append(p.size)
+    off = np.zeros(len(parts) + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    return np.concatenate(parts), off
+
+
 def _polys_to_slots(xy, poly_off, ann_off, heights, widths):
     """Rasterise: annotation i's counts are ``buf[bound_off[i]:bound_off[i] + n_out[i]]``."""
+    xy, poly_off = _clip_far(np.asarray(xy, np.float64), np.asarray(poly_off, np.int64), ann_off)
     # Rasterising costs ~ the upsampled perimeter: parallel only for many vertices.
     big = xy.size >= _kernels.PARALLEL_MIN_WORK // 20
     return _kernels.polys_to_slots(xy, poly_off, ann_off, heights, widths, big)
@@ -145,6 +213,7 @@ def polygons_to_table(
         _check_polygon(polys[i][q - ann_off[i]], names, j, q - int(ann_off[i]))
     h = np.asarray(heights, np.int64)
     w = np.asarray(widths, np.int64)
+    check_image_sizes(h, w, names if index_map is None else [_label(names, j) for j in index_map])
     counts, off = _polys_to_counts(xy, poly_off, ann_off, h, w)
     return RLETable(counts, off, h, w)
 
@@ -201,7 +270,16 @@ def lists_to_table(
     w = np.asarray(widths, np.int64)
     for i, c in enumerate(count_lists):
         j = index_map[i] if index_map is not None else i
-        a = np.asarray(c, dtype=np.int64).reshape(-1)
+        try:
+            a = np.asarray(c)
+        except (TypeError, ValueError):
+            a = np.asarray(None)
+        if not (a.ndim == 1 and (a.dtype.kind in "iu" or (a.size == 0 and a.dtype.kind == "f"))):
+            raise InvalidRLEError(
+                f"{_label(names, j)}: 'counts' must be a string or a list of integers; "
+                f"got {c!r:.60}"
+            )
+        a = a.astype(np.int64)
         if a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):
             raise InvalidRLEError(f"{_label(names, j)}: counts must be in [0, 2**32)")
         if int(a.sum()) != int(h[i] * w[i]):
@@ -277,6 +355,8 @@ def _all_compressed(objs: Sequence[Any]) -> tuple[list, np.ndarray] | None:
         return None
     if sizes.shape != (len(objs), 2) or (sizes.size and sizes.min() < 0):
         return None
+    if not all(_is_integer(v) for o in objs for v in o["size"]):
+        return None  # "48" or 48.0: the general path names it
     if not {type(c) for c in strings} <= {str, bytes}:
         return None
     return strings, sizes
