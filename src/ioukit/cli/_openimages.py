@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 __all__ = ["add_options", "openimages_kwargs", "run"]
-
-# COCO-only options and their defaults: any other value is a usage error here
-_COCO_ONLY = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -67,47 +63,26 @@ def openimages_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, pr: Any) -> int:
     """Evaluate with the Open Images protocol; print the per-class table (and JSON)."""
     from .. import openimages
-    from ._commands import UsageError, _version, _write_json
+    from ._commands import UsageError
+    from ._protocols import evaluate_and_report, refuse_options
 
     if args.gt is None or args.dt is None:
         raise UsageError("--protocol openimages needs BOXES.csv and PREDICTIONS.csv")
-    from ..distributed import wants_distributed
-
-    if wants_distributed(args):
-        raise UsageError("--protocol openimages runs in one process (no --scheduler / --workers)")
-    for name, default in _COCO_ONLY.items():
-        if getattr(args, name, default) != default:
-            raise UsageError(
-                f"--{name.replace('_', '-')} is a COCO option, not used by --protocol openimages"
-            )
+    refuse_options(args, "openimages")
     kw = openimages_kwargs(args)
     for path in (args.gt, args.dt, kw.get("labels"), kw.get("hierarchy")):
         if path is not None and not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)
-    t0 = time.perf_counter()
-    result = openimages.evaluate(args.gt, args.dt, **kw)
-    elapsed = time.perf_counter() - t0
-    to_stdout = args.json == "-"
-    if not to_stdout:
-        n_dt = int(result.outcome.size)
-        pr.line(
-            f"ioukit eval \u00b7 openimages \u00b7 {len(result.image_ids):,} images \u00b7 "
-            f"{len(result.classes)} classes \u00b7 {n_dt:,} predictions \u00b7 {elapsed:.2f} s",
-            style="dim",
-        )
-        pr.raw(result.summary())
-    if args.json:
-        inputs = {"GT": args.gt, "DT": args.dt}
-        inputs.update({k: kw[k] for k in ("labels", "hierarchy") if k in kw})
-        payload = {
-            "ioukit": _version(),
-            "command": "eval",
-            "protocol": "openimages",
-            "inputs": inputs,
-            "elapsed_s": elapsed,
-            **result.to_dict(),
-        }
-        _write_json(payload, args.json)
-        if not to_stdout:
-            pr.line(f"wrote {args.json}", style="dim")
-    return 0
+    inputs = {"GT": args.gt, "DT": args.dt}
+    inputs.update({k: kw[k] for k in ("labels", "hierarchy") if k in kw})
+    return evaluate_and_report(
+        args,
+        pr,
+        "openimages",
+        lambda: openimages.evaluate(args.gt, args.dt, **kw),
+        lambda r: (
+            f"{len(r.image_ids):,} images \u00b7 {len(r.classes)} classes \u00b7 "
+            f"{int(r.outcome.size):,} predictions"
+        ),
+        inputs=inputs,
+    )

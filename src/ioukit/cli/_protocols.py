@@ -31,7 +31,13 @@ from typing import Any
 __all__ = ["COCO_ONLY", "PROTOCOLS", "evaluate_and_report", "protocol_module", "refuse_options"]
 
 #: options of ``ioukit eval`` that only the COCO protocol reads, with their defaults
-COCO_ONLY: dict[str, Any] = {"iou_type": "bbox", "max_dets": None, "area_rng": None, "report": None}
+COCO_ONLY: dict[str, Any] = {
+    "iou_type": "bbox",
+    "max_dets": None,
+    "area_rng": None,
+    "report": None,
+    "slice_by": None,
+}
 
 #: name -> (module relative to ioukit.cli, one-line help); "" for the built-in COCO path
 PROTOCOLS: dict[str, tuple[str, str]] = {
