@@ -159,12 +159,11 @@ def _cost(gt, pb, logits, labels, raw, fmt, wc, wb, wg, kind, alpha, gamma):  # 
     lab = xp.clip(xp.astype(labels, xp.int64), min=0, max=max(nc - 1, 0))
     idx = xp.broadcast_to(lab[:, None, :], (b, q, m))
     if kind == "prob":
-        z = logits - xp.max(logits, axis=-1, keepdims=True)
-        e = xp.exp(z)
-        prob = e / xp.sum(e, axis=-1, keepdims=True)
-        c_cls = -take(prob, idx, 2)
+        # softmax read only at the GT classes: exp once, normalise the gathered entries
+        e = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
+        c_cls = -take(e, idx, 2) / xp.sum(e, axis=-1, keepdims=True)
     else:
-        p = take(1 / (1 + xp.exp(-logits)), idx, 2)
+        p = 1 / (1 + xp.exp(-take(logits, idx, 2)))
         neg = (1 - alpha) * p**gamma * -xp.log(1 - p + 1e-8)
         pos = alpha * (1 - p) ** gamma * -xp.log(p + 1e-8)
         c_cls = pos - neg
@@ -174,7 +173,10 @@ def _cost(gt, pb, logits, labels, raw, fmt, wc, wb, wg, kind, alpha, gamma):  # 
     gb, pr = to_floating(gb, xp), to_floating(pr, xp)
     if not is_numpy(gb):
         gb, pr = gb.detach(), pr.detach()
-    c_l1 = xp.sum(xp.abs(pr[:, :, None, :] - gb[:, None, :, :]), axis=-1)
+    # one coordinate at a time: [B, Q, M] temporaries, not a strided [B, Q, M, 4] sum
+    c_l1 = xp.abs(pr[:, :, None, 0] - gb[:, None, :, 0])
+    for k in (1, 2, 3):
+        c_l1 = c_l1 + xp.abs(pr[:, :, None, k] - gb[:, None, :, k])
     c_giou = -box_giou(pb, gt, validate=False)
     dtype = xp.result_type(c_cls, c_l1, c_giou)
     return (
