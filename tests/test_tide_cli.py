@@ -58,6 +58,16 @@ def test_json_to_stdout_and_plot(files, tmp_path, capsys):
     assert payload["command"] == "tide" and png.stat().st_size > 1000
 
 
+def test_report(files, tmp_path, capsys):
+    g, a, b = files
+    out = tmp_path / "r.html"
+    assert main(["tide", g, a, b, "--report", str(out), "-q"]) == 0
+    html = out.read_text()
+    for sid in ("tide", "worst-images", "calibration", "confusion"):
+        assert f'<section id="{sid}"' in html
+    assert html.count('class="worst-images"') == 2
+
+
 def test_usage_errors(files, capsys):
     g, a, b = files
     assert main(["tide", g, a, "--names", "x,y"]) == 2

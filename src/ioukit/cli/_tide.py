@@ -44,6 +44,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
     o.add_argument("--plot", metavar="OUT.png", help="save the dAP bar chart (needs matplotlib)")
     o.add_argument("--json", metavar="OUT.json", help="write the results as JSON ('-': stdout)")
+    o.add_argument(
+        "--report",
+        metavar="OUT.html",
+        help="HTML report of the first model (COCO evaluation) with the TIDE, worst-images "
+        "and calibration sections",
+    )
     o.add_argument("-q", "--quiet", action="store_true", help="no header line")
 
 
@@ -109,6 +115,10 @@ def cmd_tide(args: argparse.Namespace, pr: Any, argv: Any = None) -> int:
         ax.figure.savefig(args.plot, bbox_inches="tight", dpi=120)
         if not to_stdout:
             pr.line(f"wrote {args.plot}", style="dim")
+    if args.report:
+        _write_report(args, paths[0], results)
+        if not to_stdout:
+            pr.line(f"wrote {args.report}", style="dim")
     if args.json:
         payload = {
             "ioukit": _version(),
@@ -124,3 +134,29 @@ def cmd_tide(args: argparse.Namespace, pr: Any, argv: Any = None) -> int:
         if not to_stdout:
             pr.line(f"wrote {args.json}", style="dim")
     return 0
+
+
+def _write_report(args: argparse.Namespace, dt_path: str, results: list) -> None:
+    """COCO evaluation of the first model, written with the diagnostic sections."""
+    import json
+
+    from ..coco import evaluate as coco_evaluate
+    from ..report import write_html
+    from ..tide import calibration
+
+    res = coco_evaluate(args.gt, dt_path, iou_type=args.iou_type, keep_matches=True)
+    with open(args.gt, encoding="utf-8") as f:
+        gt = json.load(f)
+    with open(dt_path, encoding="utf-8") as f:
+        dt = json.load(f)
+    write_html(
+        res,
+        args.report,
+        gt=gt,
+        dt=dt,
+        inputs={"GT": args.gt, "DT": dt_path},
+        command="ioukit tide",
+        tide=results,
+        calibration=calibration(res, iou_threshold=0.5),
+        worst_images=max(args.worst, 10),
+    )
