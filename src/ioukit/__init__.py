@@ -5,6 +5,10 @@ Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 - :mod:`ioukit.boxes`   axis-aligned boxes: formats, area, IoU, IoA, GIoU, DIoU,
   CIoU, EIoU, SIoU, Alpha-IoU, MPDIoU; pairwise and aligned; sparse ``iou_pairs``
 - :mod:`ioukit.sets`    Jaccard of plain sets / label arrays, Dice <-> IoU
+- :mod:`ioukit.rotated` rotated boxes: exact IoU / GIoU, conversions (le90, le135, oc)
+- :mod:`ioukit.polygons` simple polygons (holes, concave), periodic domains, rasters
+- :mod:`ioukit.boxes3d` 3-D boxes (axis-aligned, yaw-only, oriented), voxels, 3-D NMS
+- :mod:`ioukit.intervals` temporal intervals: IoU family, losses, NMS, tubes
 - :mod:`ioukit.rle`     COCO run-length encoding, byte-compatible with pycocotools
 - :mod:`ioukit.masks`   dense and soft masks (2-D / 3-D): IoU and Dice
 - :mod:`ioukit.losses`  IoU-family regression losses (torch / JAX autograd)
@@ -12,6 +16,14 @@ Submodules (each imported on first use, so ``import ioukit`` stays cheap):
 - :mod:`ioukit.coco`    COCO-style AP/AR identical to pycocotools, streaming evaluator
 - :mod:`ioukit.voc`     Pascal VOC AP (11-point and all-point), as the devkit computes it
 - :mod:`ioukit.lvis`    LVIS AP (federated, APr/APc/APf), identical to lvis-api
+- :mod:`ioukit.dota`, :mod:`ioukit.kitti`, :mod:`ioukit.activitynet`,
+  :mod:`ioukit.openimages`  rotated-box, 3-D, temporal and Open Images protocols
+- :mod:`ioukit.semantic` confusion matrix, mIoU (each peer's absent-class rule)
+- :mod:`ioukit.panoptic` panoptic quality PQ / SQ / RQ, identical to panopticapi
+- :mod:`ioukit.tracking` IoU association, CLEAR / Identity / HOTA as TrackEval
+- :mod:`ioukit.tide`    TIDE error analysis, calibration, per-image diagnostics
+- :mod:`ioukit.occlusion` visible fraction, the amodal IoU ceiling, AP by occlusion
+- :mod:`ioukit.assign`  training-time assignment (max-IoU, ATSS, TAL, Hungarian, SimOTA)
 - :mod:`ioukit.matching`  greedy matching rules over (image, category) groups
 - :mod:`ioukit.metrics` PR curves, average precision (coco101, voc11, all_point), F1
 - :mod:`ioukit.distributed`  the same evaluation sharded over Dask (``dask`` extra)
@@ -61,6 +73,20 @@ _SUBMODULES = {
     "metrics",
     "matching",
     "geometry",
+    "rotated",
+    "polygons",
+    "boxes3d",
+    "intervals",
+    "dota",
+    "kitti",
+    "activitynet",
+    "openimages",
+    "semantic",
+    "panoptic",
+    "tracking",
+    "tide",
+    "occlusion",
+    "assign",
 }
 _NMS_FUNCTIONS = {
     "batched_nms",
