@@ -30,6 +30,7 @@ LAYER_OF = {
     "ioukit._threads": "base",
     "ioukit._deprecation": "base",  # renamed arguments (deprecated aliases)
     "ioukit._lightclass": "base",  # dataclasses without code generation (start-up)
+    "ioukit._lossrules": "base",  # the pair / weight / reduction rules of every loss
     "ioukit._concurrent": "base",  # run a few callables on plain threads (the loaders)
     "ioukit.geometry._primitives": "base",  # the one overlap arithmetic (.pxd)
     "ioukit.geometry._runs": "base",  # run-length walks (.pxd)

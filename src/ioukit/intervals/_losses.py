@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import namespace, to_floating
-from ..errors import InvalidParameterError, ShapeMismatchError
+from .._backend import namespace
+from .._lossrules import REDUCTIONS, reduce_loss, working_pair
 from ._measures import as_interval_array, check_eps, diou_terms, giou_terms, iou_terms
 
 __all__ = ["iou_loss", "giou_loss", "diou_loss", "REDUCTIONS"]
 
-REDUCTIONS = ("mean", "sum", "none")
 EPS = 1e-7
 
 
@@ -29,49 +28,13 @@ def _prepare(pred: Any, target: Any, weight: Any) -> tuple:
     if isinstance(weight, (list, tuple)):
         weight = np.asarray(weight)
     xp = namespace(pred, target, weight)
-    try:
-        np.broadcast_shapes(tuple(pred.shape), tuple(target.shape))
-    except ValueError:
-        raise ShapeMismatchError(
-            f"pred shape {tuple(pred.shape)} and target shape {tuple(target.shape)} "
-            "do not broadcast"
-        ) from None
-    pred, target = to_floating(pred, xp), to_floating(target, xp)
-    out_dtype = xp.result_type(pred.dtype, target.dtype)
-    work = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    if pred.dtype != work:
-        pred = xp.astype(pred, work)
-    if target.dtype != work:
-        target = xp.astype(target, work)
+    pred, target, out_dtype = working_pair(xp, pred, target)
     return xp, pred, target, weight, out_dtype
 
 
 def _reduce(xp: Any, loss: Any, weight: Any, reduction: str, out_dtype: Any) -> Any:
-    # the same rules as ioukit.losses: weight per pair, mean over zero pairs is 0
-    if reduction not in REDUCTIONS:
-        raise InvalidParameterError(
-            f"reduction={reduction!r} is not one of {', '.join(REDUCTIONS)}"
-        )
-    if weight is not None:
-        weight = to_floating(weight, xp)
-        try:
-            shape = np.broadcast_shapes(tuple(weight.shape), tuple(loss.shape))
-        except ValueError:
-            shape = None
-        if shape != tuple(loss.shape):
-            raise ShapeMismatchError(
-                f"weight shape {tuple(weight.shape)} does not broadcast to the per-pair "
-                f"loss shape {tuple(loss.shape)}"
-            )
-        loss = loss * xp.astype(weight, loss.dtype)
-    if reduction == "sum":
-        loss = xp.sum(loss)
-    elif reduction == "mean":
-        n = 1
-        for d in loss.shape:
-            n *= d
-        loss = xp.sum(loss) / n if n > 0 else xp.sum(loss) * 0
-    return loss if loss.dtype == out_dtype else xp.astype(loss, out_dtype)
+    # the same rules as ioukit.losses (one place: ioukit._lossrules)
+    return reduce_loss(xp, loss, weight, reduction, out_dtype, unit="pair")
 
 
 def _loss(terms: Any, pred: Any, target: Any, reduction: str, weight: Any, eps: float) -> Any:

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import as_numeric_array, is_jax, is_torch, namespace, to_floating
+from .._backend import as_numeric_array, is_jax, is_torch, namespace
+from .._lossrules import REDUCTIONS, reduce_loss, working_pair
 from ..boxes._formats import to_xyxy
 from ..errors import InvalidFormatError, InvalidParameterError, ShapeMismatchError
 
@@ -29,7 +30,6 @@ __all__ = [
 #: Box layouts a loss accepts. Normalized forms need an image size and are
 #: converted by the caller with :func:`ioukit.boxes.convert`.
 FORMATS = ("xyxy", "xywh", "cxcywh")
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -127,52 +127,9 @@ def prepare(pred: Any, target: Any, fmt: str, weight: Any = None) -> tuple[Any, 
             raise ShapeMismatchError(
                 f"{name} must have shape [..., 4]; got shape {tuple(arr.shape)}"
             )
-    try:
-        np.broadcast_shapes(tuple(pred.shape), tuple(target.shape))
-    except ValueError as e:
-        raise ShapeMismatchError(
-            f"pred shape {tuple(pred.shape)} and target shape {tuple(target.shape)} "
-            "do not broadcast"
-        ) from e
-    pred, target = to_floating(pred, xp), to_floating(target, xp)
-    out_dtype = xp.result_type(pred.dtype, target.dtype)
-    work = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    if pred.dtype != work:
-        pred = xp.astype(pred, work)
-    if target.dtype != work:
-        target = xp.astype(target, work)
+    pred, target, out_dtype = working_pair(xp, pred, target)
     p = Columns(xp, _to_xyxy(xp, pred, fmt))
     return xp, p, Columns(xp, _to_xyxy(xp, target, fmt)), out_dtype
-
-
-def reduce_loss(xp: Any, loss: Any, weight: Any, reduction: str, out_dtype: Any) -> Any:
-    """Apply the per-box ``weight`` and the ``reduction``; cast to ``out_dtype``.
-
-    ``"mean"`` is the mean of ``weight * loss`` over all boxes (mmdet's rule
-    without an ``avg_factor``); the mean over zero boxes is 0, not NaN, and keeps
-    the graph connected so that ``backward()`` still works on an empty batch.
-    """
-    check_choice("reduction", reduction, REDUCTIONS)
-    if weight is not None:
-        weight = to_floating(_asarray(weight), xp)
-        try:
-            shape = np.broadcast_shapes(tuple(weight.shape), tuple(loss.shape))
-        except ValueError:
-            shape = None
-        if shape != tuple(loss.shape):
-            raise ShapeMismatchError(
-                f"weight shape {tuple(weight.shape)} does not broadcast to the per-box "
-                f"loss shape {tuple(loss.shape)}"
-            )
-        loss = loss * xp.astype(weight, loss.dtype)
-    if reduction == "sum":
-        loss = xp.sum(loss)
-    elif reduction == "mean":
-        n = 1
-        for d in loss.shape:
-            n *= d
-        loss = xp.sum(loss) / n if n > 0 else xp.sum(loss) * 0
-    return loss if loss.dtype == out_dtype else xp.astype(loss, out_dtype)
 
 
 def stop_gradient(xp: Any, x: Any) -> Any:

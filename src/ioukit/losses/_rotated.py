@@ -28,9 +28,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from .._backend import is_torch, namespace, to_floating
+from .._backend import is_torch, namespace
+from .._lossrules import working_pair
 from ..errors import ShapeMismatchError
 from ._common import _asarray, check_choice, check_positive, reduce_loss
 
@@ -106,20 +105,7 @@ def _prepare(pred: Any, target: Any, weight: Any, angle: str) -> tuple[Any, tupl
                 f"{name} must have shape [..., 5] (cx, cy, w, h, angle); "
                 f"got shape {tuple(arr.shape)}"
             )
-    try:
-        np.broadcast_shapes(tuple(pred.shape), tuple(target.shape))
-    except ValueError as e:
-        raise ShapeMismatchError(
-            f"pred shape {tuple(pred.shape)} and target shape {tuple(target.shape)} "
-            "do not broadcast"
-        ) from e
-    pred, target = to_floating(pred, xp), to_floating(target, xp)
-    out_dtype = xp.result_type(pred.dtype, target.dtype)
-    work = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    if pred.dtype != work:
-        pred = xp.astype(pred, work)
-    if target.dtype != work:
-        target = xp.astype(target, work)
+    pred, target, out_dtype = working_pair(xp, pred, target)
     return xp, _columns(xp, pred), _columns(xp, target), out_dtype
 
 
