@@ -38,6 +38,7 @@ __all__ = [
     "InvalidParameterError",
     "BackendError",
     "MissingDependencyError",
+    "WorkersLostError",
 ]
 
 
@@ -105,3 +106,7 @@ class MalformedJSONError(DatasetError):
 
 class MissingDependencyError(IoukitError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class WorkersLostError(IoukitError, RuntimeError):
+    """A distributed run has no worker left (or could not start one); names the run."""

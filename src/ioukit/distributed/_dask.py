@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DatasetError, InvalidParameterError, MissingDependencyError
+from ..errors import (
+    DatasetError,
+    InvalidParameterError,
+    IoukitError,
+    MissingDependencyError,
+    WorkersLostError,
+)
 
 try:
     import dask
@@ -219,12 +225,70 @@ def get_client(client: Any = None, n_workers: int | None = None) -> tuple[Client
         except ValueError:
             pass
     n = n_workers or max(1, os.cpu_count() or 1)
-    # ":0": a free port for the dashboard (8787 may belong to another cluster)
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
+    cluster = _start_local_cluster(n)
     c = Client(cluster)
     return c, (c, cluster)
+
+
+# attempts at starting a LocalCluster: a worker killed while its nanny starts it makes
+# the whole start fail ("Nanny failed to start"); a fresh start then succeeds
+CLUSTER_START_ATTEMPTS = 3
+
+
+def _start_local_cluster(n: int) -> Any:
+    last: BaseException | None = None
+    for _ in range(CLUSTER_START_ATTEMPTS):
+        try:
+            # ":0": a free port for the dashboard (8787 may belong to another cluster)
+            return LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
+        except Exception as e:  # a worker process died during start-up
+            last = e
+    raise WorkersLostError(
+        f"could not start a local Dask cluster of {n} workers "
+        f"({CLUSTER_START_ATTEMPTS} attempts): {last}"
+    )
+
+
+# seconds without any worker after which a run gives up (a nanny restarts a killed
+# worker in about a second; a cluster whose workers are all gone never recovers)
+NO_WORKER_GRACE_S = 30.0
+
+
+def _live_workers(client: Client) -> int:
+    try:
+        return len(client.scheduler_info().get("workers", {}))
+    except Exception:  # the scheduler itself is unreachable
+        return 0
+
+
+def _wait_for_a_worker(client: Client, what: str) -> None:
+    """Return once the cluster has a worker; WorkersLostError after the grace period."""
+    t0 = time.monotonic()
+    while _live_workers(client) == 0:
+        if time.monotonic() - t0 > NO_WORKER_GRACE_S:
+            raise WorkersLostError(
+                f"no Dask worker is left ({what}; waited {NO_WORKER_GRACE_S:.0f} s)"
+            )
+        time.sleep(0.2)
+
+
+def _scatter(client: Client, data: list, retries: int) -> list:
+    """``client.scatter`` that survives the death of the receiving worker.
+
+    A worker killed during the transfer fails the whole call ("Stream is closed");
+    the scheduler then drops it, and a new call places the data on live workers.
+    """
+    for attempt in range(retries + 1):
+        _wait_for_a_worker(client, "while sending the shards")
+        try:
+            return client.scatter(data, hash=False, broadcast=False)
+        except Exception:  # the connection to a dying worker: place the data again
+            if attempt == retries:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass
@@ -252,30 +316,67 @@ def _table_nbytes(t: Any) -> int:
 def _gather_states(client: Client, submit: Any, n: int, run: ShardedRun, retries: int) -> list:
     """Submit every shard, collect the states; resubmit a shard whose scattered input
     died with its worker (the scheduler re-runs tasks of dead workers by itself, but
-    it cannot re-create scattered data)."""
-    futures = {i: submit(i) for i in range(n)}
+    it cannot re-create scattered data: ``submit`` scatters it again)."""
+    pending = {submit(i): i for i in range(n)}
     states: list[Any] = [None] * n
     tries = dict.fromkeys(range(n), 0)
-    ac = distributed.as_completed(list(futures.values()))
-    index = {f.key: i for i, f in futures.items()}
-    for fut in ac:
-        i = index[fut.key]
-        try:
-            states[i] = fut.result()
-        except Exception as e:
-            lost = isinstance(e, (distributed.client.FutureCancelledError, KeyError)) or (
-                type(e).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError")
-            )
-            if not lost or tries[i] >= retries:
-                raise
-            tries[i] += 1
-            run.resubmitted += 1
-            new = submit(i)
-            index[new.key] = i
-            ac.add(new)
-        finally:
-            fut.release()
+    no_worker_since: float | None = None
+    last_check = time.monotonic()
+    while pending:
+        # polled rather than distributed.wait(), which raises as soon as one future is
+        # cancelled (a shard whose scattered input was lost): that shard is resubmitted
+        done = [f for f in pending if f.done()]
+        if not done:
+            time.sleep(0.02)
+            if time.monotonic() - last_check < 1.0:
+                continue
+            last_check = time.monotonic()
+            # nothing finished: fine while a worker is alive; a run without any worker
+            # for NO_WORKER_GRACE_S ends with one line instead of waiting forever
+            if _live_workers(client):
+                no_worker_since = None
+            elif no_worker_since is None:
+                no_worker_since = time.monotonic()
+            elif time.monotonic() - no_worker_since > NO_WORKER_GRACE_S:
+                raise WorkersLostError(
+                    f"no Dask worker is left ({n - len(pending)} of {n} shards done; "
+                    f"waited {NO_WORKER_GRACE_S:.0f} s)"
+                )
+            continue
+        for fut in done:
+            i = pending.pop(fut)
+            try:
+                states[i] = fut.result()
+            except IoukitError:
+                raise  # bad input found by the task: the same on any worker
+            except Exception as e:
+                if not _is_lost(e) or tries[i] >= retries:
+                    raise
+                tries[i] += 1
+                run.resubmitted += 1
+                pending[submit(i)] = i
+            finally:
+                fut.release()
     return states
+
+
+def _is_lost(e: BaseException) -> bool:
+    """An exception that says the task or its input died with a worker (not bad input)."""
+    names = {t.__name__ for t in type(e).__mro__}
+    return bool(
+        names
+        & {
+            "KilledWorker",
+            "CancelledError",
+            "FutureCancelledError",
+            "FuturesCancelledError",
+            "CommClosedError",
+            "StreamClosedError",
+            "KeyError",
+            "OSError",
+            "TimeoutError",
+        }
+    )
 
 
 def evaluate_state(
@@ -375,7 +476,7 @@ def evaluate_state(
         if pieces:
             # one future per shard holding its (GT, detections) pair: the task's inputs
             # sit on one worker, and one scatter call serves all shards
-            first = dict(enumerate(c.scatter(pieces, hash=False)))
+            first = dict(enumerate(_scatter(c, pieces, retries)))
 
         # each task's Params lists its own images only: the full imgIds list would
         # be pickled into every task (10M ids = tens of MB per task at scale)
@@ -385,7 +486,7 @@ def evaluate_state(
             g_src, d_src = gt_src[i], dt_src[i]
             if g_src is None or d_src is None:
                 # a resubmission scatters again: the first copy died with its worker
-                pair = first.pop(i) if i in first else c.scatter([pieces[i]], hash=False)[0]
+                pair = first.pop(i) if i in first else _scatter(c, [pieces[i]], retries)[0]
                 if g_src is None:
                     g_src = ("pair", pair, 0)
                 if d_src is None:
