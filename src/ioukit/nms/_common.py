@@ -188,7 +188,7 @@ def check_threshold(name: str, value: float) -> float:
         if not (is_torch(value) and value.numel() == 1):
             raise InvalidParameterError(f"{name} must be a number; got {value!r}")
     v = float(value)
-    if np.isnan(v):
+    if v != v:  # NaN (a Python comparison: torch.compile traces it without a branch)
         raise InvalidParameterError(f"{name} must be a number, got NaN")
     return v
 

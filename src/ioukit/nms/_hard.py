@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._backend import is_torch
+from .._backend import is_compiling, is_torch
 from ..errors import InvalidParameterError
 from . import _kernels as K
 from ._common import (
@@ -70,6 +70,11 @@ def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:
         >>> nms(boxes, np.array([0.9, 0.8, 0.7]), 0.5)
         array([0, 2])
     """
+    if is_torch(boxes) and is_compiling():
+        # torch.compile / export: one opaque operator (no graph break), run eagerly
+        from . import _torch_ops
+
+        return _torch_ops.nms(boxes, scores, float(iou_threshold))
     thr = check_threshold("iou_threshold", iou_threshold)
     if is_cuda(boxes):
         from . import _torch
@@ -144,6 +149,11 @@ def batched_nms(
         raise InvalidParameterError(
             f"method must be 'auto', 'offset' or 'per_class', got {method!r}"
         )
+    if is_torch(boxes) and is_compiling() and method == "auto":
+        # torch.compile / export: one opaque operator (no graph break), run eagerly
+        from . import _torch_ops
+
+        return _torch_ops.batched_nms(boxes, scores, labels, float(iou_threshold))
     b = None if is_cuda(boxes) else as_numpy_boxes(boxes)
     if (b is not None and b.shape[0] == 0) or (is_torch(boxes) and boxes.numel() == 0):
         # torchvision's batched_nms returns an empty index for empty boxes before it
