@@ -2,8 +2,9 @@
 
 Panoptic PNGs are flat colour regions that compress ~100:1, so decoding is almost all
 long back-reference copies. zlib's inflate copies those byte by byte (~0.4 ms for a
-256 x 256 image, more than all of panopticapi's other per-image work); here a copy of
-distance >= 8 moves 8 bytes at a time and distance 1 is a memset. Huffman codes are
+256 x 256 image, more than all of panopticapi's other per-image work); here a copy that
+does not overlap its source (the row above, in a PNG) is one memcpy, an overlapping one
+of distance >= 8 moves 8 bytes at a time, and distance 1 is a memset. Huffman codes are
 read with a 10-bit lookup table and, for longer codes, canonical decoding as in Mark
 Adler's puff.c (zlib/contrib/puff). Both functions release the GIL; any malformed
 input returns a negative code and the caller falls back to Pillow, which reports it.
@@ -197,6 +198,8 @@ cdef int _codes(Stream* s, const Huffman* lencode, const Huffman* distcode) noex
             o = s.dst + s.out
             if dist == 1:
                 memset(o, (o - 1)[0], ln)
+            elif dist >= ln:  # no overlap (a row above, in a PNG): libc's memcpy
+                memcpy(o, o - dist, ln)
             elif dist >= 8:
                 k = 0
                 while k + 8 <= ln:
