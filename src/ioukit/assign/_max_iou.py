@@ -67,8 +67,9 @@ def max_iou_assign(
     Returns
     -------
     int64 array [N] or [B, N]
-        Same library and device as the inputs. NumPy runs a compiled kernel (IoU fused
-        with the assignment); torch runs device-agnostic tensor operations (CPU or CUDA).
+        Same library and device as the inputs. NumPy runs compiled kernels (ioukit.boxes'
+        dense IoU, then the assignment pass of ``_kernels.pyx``); torch runs
+        device-agnostic tensor operations (CPU or CUDA).
 
     Example
     -------
@@ -90,6 +91,14 @@ def max_iou_assign(
         )
     gt = as_boxes(gt_boxes, "gt_boxes", fmt)
     anc = as_boxes(anchors, "anchors", fmt)
+    tensors_in = not is_numpy(gt) and _cpu_tensors(gt, anc)
+    if tensors_in:
+        # CPU tensors: the compiled kernels on zero-copy NumPy views (as ioukit.nms does);
+        # the checks below then run on NumPy too (a torch op costs ~10 us of dispatch)
+        dtype = torch_promote(gt, anc)
+        gt, anc = gt.detach().to(dtype).numpy(), anc.detach().to(dtype).numpy()
+        if gt_mask is not None and not is_numpy(gt_mask):
+            gt_mask = gt_mask.detach().cpu().numpy()
     gt, mask, batched = batch_gt(gt, gt_mask)
     if anc.ndim == 3 and anc.shape[0] != gt.shape[0]:
         raise ShapeMismatchError(
@@ -102,7 +111,27 @@ def max_iou_assign(
         out = _assign_numpy(gt, mask, anc, pos, neg, low)
     else:
         out = _assign_torch(gt, mask, anc, pos, neg, low)
+    if tensors_in:
+        out = _torch_from_numpy(out)
     return out if batched or anc.ndim == 3 else out[0]
+
+
+def _cpu_tensors(gt: Any, anc: Any) -> bool:
+    import torch
+
+    return (
+        isinstance(gt, torch.Tensor)
+        and isinstance(anc, torch.Tensor)
+        and gt.device.type == "cpu"
+        and anc.device.type == "cpu"
+        and torch.promote_types(gt.dtype, anc.dtype) in (torch.float32, torch.float64)
+    )
+
+
+def torch_promote(g: Any, a: Any) -> Any:
+    import torch
+
+    return torch.promote_types(g.dtype, a.dtype)
 
 
 def _assign_numpy(gt: Any, mask: Any, anc: Any, pos: float, neg: float, low: bool) -> Any:
@@ -165,3 +194,9 @@ def _assign_torch(gt: Any, mask: Any, anc: Any, pos: float, neg: float, low: boo
         hit = ((iou == gt_best) & mask[:, :, None]).any(dim=1)
         matches = torch.where(hit, all_matches, matches)
     return matches
+
+
+def _torch_from_numpy(x: Any) -> Any:
+    import torch
+
+    return torch.from_numpy(x)
