@@ -271,5 +271,7 @@ def test_task_aligned_errors():
         task_aligned_assign(np.ones((20, 1)), preds, points, [0], preds[:1], iou_type="giou")
     with pytest.raises(ShapeMismatchError, match="gt_labels"):
         task_aligned_assign(np.ones((20, 1)), preds, points, [0, 1], preds[:1])
+    with pytest.raises(InvalidParameterError, match="gt_labels: row 0 has class 1"):
+        task_aligned_assign(np.ones((20, 1)), preds, points, [1], preds[:1])
     with pytest.raises(ShapeMismatchError, match="anchor_points"):
         task_aligned_assign(np.ones((20, 1)), preds, points[:, :1], [0], preds[:1])

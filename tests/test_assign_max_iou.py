@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ioukit.assign import max_iou_assign
 from ioukit.assign._max_iou import _assign_torch
@@ -166,3 +168,22 @@ def test_device_agnostic_torch_path_equals_torchvision():
             mask = torch.ones(1, len(gt), dtype=torch.bool)
             got = _assign_torch(gt32[None], mask, a32, pos, neg, low)[0]
             np.testing.assert_array_equal(got.numpy(), want, err_msg=f"{setting} set {i}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    low=st.booleans(),
+    thresholds=st.tuples(st.floats(0, 1), st.floats(0, 1)).map(sorted),
+)
+def test_property_anchor_order_does_not_matter(seed, low, thresholds):
+    # each anchor's label depends on its own IoU row and on every GT's maximum, never on
+    # where the anchor sits in the list: permuting the anchors permutes the labels
+    rng = np.random.default_rng(seed)
+    gt, anchors = random_set(rng, ("uniform", "grid", "dup")[seed % 3])
+    neg, pos = thresholds
+    kw = dict(pos_iou_threshold=pos, neg_iou_threshold=neg, allow_low_quality_matches=low)
+    perm = rng.permutation(len(anchors))
+    np.testing.assert_array_equal(
+        max_iou_assign(gt, anchors[perm], **kw), max_iou_assign(gt, anchors, **kw)[perm]
+    )

@@ -112,7 +112,7 @@ def hungarian_assign(
             f"{tuple(logits.shape)}"
         )
     logits = batch_preds(to_floating(logits, namespace(logits)), b, "pred_logits")
-    labels = as_labels(gt_labels, gt, batched)
+    labels = as_labels(gt_labels, gt, batched, mask, logits.shape[-1])
     check_finite(gt, "gt_boxes")
     check_finite(pb, "pred_boxes")
     raw = (as_array(gt_boxes), as_array(pred_boxes))

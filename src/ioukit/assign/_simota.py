@@ -96,7 +96,7 @@ def simota_assign(
     if tuple(st.shape) != (n,):
         raise ShapeMismatchError(f"strides must have shape ({n},); got {tuple(st.shape)}")
     scores = as_scores(pred_scores, b, n)
-    labels = as_labels(gt_labels, gt, batched)
+    labels = as_labels(gt_labels, gt, batched, mask, scores.shape[-1])
     check_finite(gt, "gt_boxes")
     check_finite(pb, "pred_boxes")
     xp = namespace(gt, pb, pts, scores)

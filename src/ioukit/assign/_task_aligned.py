@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._backend import is_numpy, namespace, to_floating
 from ..boxes import ciou as box_ciou
 from ..boxes import iou as box_iou
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ..losses import iou_aware_score
 from ._common import as_array, as_boxes, batch_gt, batch_preds, check_finite, check_int
-from ._ops import Assignment, argsort, first_argmax, onehot, scatter_true, take
+from ._ops import Assignment, argsort, first_argmax, onehot, scatter_true, take, to_numpy
 
 __all__ = ["task_aligned_assign", "points_inside"]
 
@@ -45,12 +47,25 @@ def as_scores(x: Any, b: int, n: int) -> Any:
     return batch_preds(to_floating(x, namespace(x)), b, "pred_scores")
 
 
-def as_labels(x: Any, gt: Any, batched: bool) -> Any:
+def as_labels(x: Any, gt: Any, batched: bool, mask: Any, num_classes: int) -> Any:
+    """``gt_labels`` [B, M]; raise naming the first real GT whose class is out of range."""
     x = as_array(x)
     want = tuple(gt.shape[:2]) if batched else (gt.shape[1],)
     if tuple(x.shape) != want:
         raise ShapeMismatchError(f"gt_labels must have shape {want}; got {tuple(x.shape)}")
-    return x if batched else x[None]
+    x = x if batched else x[None]
+    xp = namespace(x)
+    if xp.isdtype(x.dtype, "real floating") or xp.isdtype(x.dtype, "complex floating"):
+        raise InvalidParameterError(f"gt_labels must be integers; got dtype {x.dtype}")
+    bad = ((x < 0) | (x >= num_classes)) & mask
+    if bool(xp.any(bad)):
+        idx = tuple(int(i) for i in np.argwhere(to_numpy(bad))[0])
+        where = f"row {idx[1]}" if not batched else f"image {idx[0]}, row {idx[1]}"
+        raise InvalidParameterError(
+            f"gt_labels: {where} has class {int(x[idx])}, outside [0, {num_classes}) "
+            "(the predictions' class axis)"
+        )
+    return x
 
 
 def task_aligned_assign(
@@ -134,7 +149,7 @@ def task_aligned_assign(
     pb = batch_preds(pb, b, "pred_boxes")
     pts = as_points(anchor_points, "anchor_points", b)
     scores = as_scores(pred_scores, b, pb.shape[1])
-    labels = as_labels(gt_labels, gt, batched)
+    labels = as_labels(gt_labels, gt, batched, mask, scores.shape[-1])
     check_finite(gt, "gt_boxes")
     check_finite(pb, "pred_boxes")
     xp = namespace(gt, pb, pts, scores)
