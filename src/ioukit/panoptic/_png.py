@@ -127,5 +127,14 @@ def read_pixels(
 
 
 def write_png(path: str | os.PathLike[str], ids: Any) -> None:
-    """Write an ``H x W`` id map as a panoptic PNG (RGB, ``id2rgb``)."""
+    """Write an ``H x W`` id map as a panoptic PNG (RGB, ``id2rgb``).
+
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.png")
+    >>> write_png(path, np.array([[0, 1], [70000, 2**24 - 1]]))
+    >>> px = read_pixels(path)
+    >>> rgb = px.data.reshape(px.height, px.stride)[:, px.start:].reshape(2, 2, 3)
+    >>> rgb2id(rgb).tolist()
+    [[0, 1], [70000, 16777215]]
+    """
     _pillow().fromarray(id2rgb(ids)).save(path, format="PNG")

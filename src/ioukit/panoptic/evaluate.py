@@ -91,7 +91,16 @@ class PanopticResult:
         return float(self.results["All"]["rq"])
 
     def per_class(self) -> list[dict[str, Any]]:
-        """One row per category: id, name, isthing, pq, sq, rq (fractions), tp, fp, fn."""
+        """One row per category: id, name, isthing, pq, sq, rq (fractions), tp, fp, fn.
+
+        >>> import numpy as np
+        >>> ids = np.array([[1, 1, 2]])
+        >>> seg = [{"id": 1, "category_id": 1, "area": 2}, {"id": 2, "category_id": 1, "area": 1}]
+        >>> r = evaluate_arrays([(ids, seg)], [(ids, seg[:1] + [{"id": 2, "category_id": 2}])],
+        ...                     [{"id": 1, "isthing": 1}, {"id": 2, "isthing": 0}])
+        >>> [(x["category_id"], x["tp"], x["fp"], x["fn"]) for x in r.per_class()]
+        [(1, 1, 0, 1), (2, 0, 1, 0)]
+        """
         rows = []
         for k, cid in enumerate(self.category_ids.tolist()):
             r = self.results["per_class"][cid]
@@ -155,7 +164,14 @@ class PanopticResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able numbers: panopticapi's ``results`` (per_class keys as strings, NaN as
-        None), the per-category rows, and the settings."""
+        None), the per-category rows, and the settings.
+
+        >>> import json, numpy as np
+        >>> ids = np.ones((2, 2), np.int64); seg = [{"id": 1, "category_id": 1, "area": 4}]
+        >>> d = evaluate_arrays([(ids, seg)], [(ids, seg)], [{"id": 1, "isthing": 1}]).to_dict()
+        >>> json.dumps(d["results"]["Stuff"]), d["results"]["per_class"]["1"]["pq"]
+        ('{"pq": null, "sq": null, "rq": null, "n": 0}', 1.0)
+        """
 
         def num(v: Any) -> Any:
             return None if v != v else v
