@@ -12,9 +12,9 @@ benchmarks/.cache/ between runs, keyed by the sizes).
 panopticapi runs as users run it: ``pq_compute`` with its multiprocessing pool (one
 process per core, ``multiprocessing.cpu_count()``); ioukit with its default threads
 (``ioukit.get_num_threads()``, the same core count). Both read the same files from the
-page cache. "first" is the first call in this process (ioukit: including imports of
-its kernels and Pillow-free decoding; panopticapi: including its pool start-up, which
-it pays on every call); "warm" is the best of N interleaved rounds, each with one
+page cache. "first" is the first call in this process (ioukit.panoptic is already
+imported: its import is printed apart; panopticapi's pool start-up is in every one of
+its calls); "warm" is the best of N interleaved rounds, each with one
 pq_compute call and three ioukit calls (~15x shorter, so a best-of over a similar
 wall time on a shared, noisy machine). "per core" compares what one pool process runs
 (``pq_compute_single_core``) with ioukit on one thread, first 1000 images. The results are
@@ -29,6 +29,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,18 @@ def main() -> None:
     cores = multiprocessing.cpu_count()
     import ioukit
 
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", "import ioukit.panoptic"], capture_output=True, check=False
+    )
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import numpy"], capture_output=True, check=False)
+    t_numpy = time.perf_counter() - t0
+    print(
+        f"import ioukit.panoptic in a fresh process: {t_import:.3f} s (numpy alone "
+        f"{t_numpy:.3f} s){' FAILED' if out.returncode else ''}"
+    )
     print(
         f"panoptic quality: {args.images} images of {args.size}x{args.size}, "
         f"~{args.segments} GT segments each; {cores} cores; ioukit threads "
