@@ -80,7 +80,7 @@ def _int_column(x: Any, name: str, where: str) -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(a) | (a != np.trunc(a)))
         if bad.size:
             raise InvalidParameterError(
-                f"{where}: {name} row {bad[0]} is {a[bad[0]]!r}, not an integer"
+                f"{where}: {name} row {bad[0]} is {a[bad[0]].item()!r}, not an integer"
             )
     if a.size and (a.max() > np.iinfo(np.int64).max or a.min() < np.iinfo(np.int64).min):
         raise InvalidParameterError(f"{where}: {name} has values outside int64")
