@@ -413,3 +413,26 @@ def test_rgba_pngs_read_like_rgb(tmp_path, random_files):
     assert_same(
         panoptic.evaluate(docs["gt"], docs["pred"], gt_folder=d / "gt", pred_folder=out), ref
     )
+
+
+def test_one_crowd_region_per_category_the_last_in_the_json(tmp_path):
+    # two person crowds (ids 5 and 9); panopticapi keeps the one listed last, so a person
+    # prediction on crowd 5 is swallowed when 5 is listed last and an FP when 9 is
+    gt_ids = np.array([[5, 5, 5, 9, 9, 9, 1, 1, 2]] * 3)
+    crowd5 = {"id": 5, "category_id": 1, "iscrowd": 1, "area": 9}
+    crowd9 = {"id": 9, "category_id": 1, "iscrowd": 1, "area": 9}
+    # a stuff and another thing category matched, so that Things and Stuff both have n > 0
+    others = [
+        {"id": 1, "category_id": 2, "iscrowd": 0, "area": 6},
+        {"id": 2, "category_id": 3, "iscrowd": 0, "area": 3},
+    ]
+    cats = [{"id": 1, "isthing": 1}, {"id": 2, "isthing": 0}, {"id": 3, "isthing": 1}]
+    pr_ids = np.array([[3, 3, 3, 0, 0, 0, 1, 1, 2]] * 3)
+    pseg = [{"id": 3, "category_id": 1}, {"id": 1, "category_id": 2}, {"id": 2, "category_id": 3}]
+    for k, (order, fp) in enumerate((([crowd9, crowd5], 0), ([crowd5, crowd9], 1))):
+        d = tmp_path / str(k)
+        d.mkdir()
+        g, p = _one_image(d, gt_ids, order + others, pr_ids, pseg, cats)
+        r = panoptic.evaluate(g, p)
+        assert_same(r, oracle(g, p, d / "gt", d / "pred"))
+        assert int(r.fp[0]) == fp and int(r.tp[1]) == 1
