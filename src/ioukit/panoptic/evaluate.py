@@ -266,11 +266,16 @@ class _Run:
         )  # fmt: skip
 
 
+# Images per thread below which fewer threads are started: an image is ~0.1-0.5 ms of
+# work, waking a thread costs tens of microseconds on a busy machine.
+_IMAGES_PER_THREAD = 4
+
+
 def _thread_count(num_threads: int | None, n: int) -> int:
     threads = get_num_threads() if num_threads is None else int(num_threads)
     if threads < 1:
         raise InvalidParameterError(f"num_threads={num_threads!r}: must be >= 1")
-    return max(1, min(threads, n))
+    return max(1, min(threads, n // _IMAGES_PER_THREAD))
 
 
 def _run_images(n: int, one: Callable[[int], None], num_threads: int | None) -> None:
