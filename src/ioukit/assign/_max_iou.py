@@ -89,16 +89,18 @@ def max_iou_assign(
             f"neg_iou_threshold={neg_iou_threshold!r} must be <= "
             f"pos_iou_threshold={pos_iou_threshold!r}"
         )
+    tensors_in = _cpu_float_tensor(gt_boxes) and _cpu_float_tensor(anchors)
+    if tensors_in:
+        # CPU tensors: the compiled kernels on zero-copy NumPy views (as ioukit.nms does),
+        # converted first so that every check below runs on NumPy (each torch call costs
+        # microseconds of dispatch, several times the kernels' work on a small image)
+        dtype = _promote(gt_boxes, anchors)
+        gt_boxes = gt_boxes.detach().to(dtype).numpy()
+        anchors = anchors.detach().to(dtype).numpy()
+        if gt_mask is not None and not is_numpy(gt_mask) and not isinstance(gt_mask, list):
+            gt_mask = gt_mask.detach().cpu().numpy()
     gt = as_boxes(gt_boxes, "gt_boxes", fmt)
     anc = as_boxes(anchors, "anchors", fmt)
-    tensors_in = not is_numpy(gt) and _cpu_tensors(gt, anc)
-    if tensors_in:
-        # CPU tensors: the compiled kernels on zero-copy NumPy views (as ioukit.nms does);
-        # the checks below then run on NumPy too (a torch op costs ~10 us of dispatch)
-        dtype = torch_promote(gt, anc)
-        gt, anc = gt.detach().to(dtype).numpy(), anc.detach().to(dtype).numpy()
-        if gt_mask is not None and not is_numpy(gt_mask):
-            gt_mask = gt_mask.detach().cpu().numpy()
     gt, mask, batched = batch_gt(gt, gt_mask)
     if anc.ndim == 3 and anc.shape[0] != gt.shape[0]:
         raise ShapeMismatchError(
@@ -116,19 +118,18 @@ def max_iou_assign(
     return out if batched or anc.ndim == 3 else out[0]
 
 
-def _cpu_tensors(gt: Any, anc: Any) -> bool:
-    import torch
-
+def _cpu_float_tensor(x: Any) -> bool:
+    # without importing torch: any torch.Tensor subclass, on the CPU, float32/float64
     return (
-        isinstance(gt, torch.Tensor)
-        and isinstance(anc, torch.Tensor)
-        and gt.device.type == "cpu"
-        and anc.device.type == "cpu"
-        and torch.promote_types(gt.dtype, anc.dtype) in (torch.float32, torch.float64)
+        type(x).__module__.startswith("torch")
+        and hasattr(x, "is_floating_point")
+        and x.is_floating_point()
+        and x.device.type == "cpu"
+        and x.element_size() >= 4
     )
 
 
-def torch_promote(g: Any, a: Any) -> Any:
+def _promote(g: Any, a: Any) -> Any:
     import torch
 
     return torch.promote_types(g.dtype, a.dtype)
