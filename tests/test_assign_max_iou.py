@@ -98,6 +98,22 @@ def test_threshold_edges_and_codes():
     np.testing.assert_array_equal(got, [0, -1, 0])
 
 
+def test_float32_threshold_compared_in_float32():
+    # IoU 70 / 100 rounds to float32(0.7) = 0.699999988 < 0.7 (double): torch compares a
+    # float32 tensor with a Python float in float32, so the anchor is positive there
+    gt = np.array([[0.0, 0.0, 10.0, 10.0]], dtype=np.float32)
+    anchors = np.array([[0.0, 0.0, 10.0, 7.0], [0.0, 0.0, 10.0, 3.0]], dtype=np.float32)
+    want = torchvision_labels(gt, anchors, 0.7, 0.3, False, torch.float32)
+    np.testing.assert_array_equal(want, [0, -2])
+    got = max_iou_assign(gt, anchors, allow_low_quality_matches=False)
+    np.testing.assert_array_equal(got, want)
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    got_t = _assign_torch(
+        torch.as_tensor(gt)[None], mask, torch.as_tensor(anchors), 0.7, 0.3, False
+    )
+    np.testing.assert_array_equal(got_t[0].numpy(), want)
+
+
 def test_empty_inputs():
     anchors = np.array([[0, 0, 1, 1.0], [1, 1, 2, 2.0]])
     np.testing.assert_array_equal(max_iou_assign(np.zeros((0, 4)), anchors), [-1, -1])
