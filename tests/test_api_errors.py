@@ -295,3 +295,20 @@ def test_nan_aligned_and_ioa():
     assert np.isnan(boxes.iou(a, b, aligned=True, validate=False)).all()
     assert np.isnan(boxes.ioa(a, b, validate=False)).all()
     assert np.isnan(boxes.ioa(b, a, validate=False)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_iou_pairs_with_overflowing_areas(dtype):
+    # the sparse sweep sees the same scaled boxes: same pairs and bits as at pixel scale
+    rng = np.random.default_rng(6)
+    xy = rng.uniform(0, 100, (200, 2))
+    small = np.concatenate([xy, xy + rng.uniform(1, 50, (200, 2))], 1)
+    big = (small * 2.0 ** (70 if dtype == np.float32 else 900)).astype(dtype)
+    want = boxes.iou_pairs(small.astype(dtype), small.astype(dtype), 0.3)
+    got = boxes.iou_pairs(big, big, 0.3)
+    assert len(want.iou) > 200
+    for x, y in zip(got, want):
+        assert np.array_equal(x, y)
+    a, b = (np.array([x], dtype) for x in OVERFLOW[dtype])
+    p = boxes.iou_pairs(a, b, 0.4)
+    assert p.iou.tolist() == [boxes.iou(a, b)[0, 0]] and abs(p.iou[0] - 0.5) < 1e-6

@@ -29,7 +29,7 @@ from .._backend import is_numpy, namespace, to_floating
 from .._deprecation import UNSET, renamed
 from ..errors import InvalidParameterError, ShapeMismatchError
 from ._formats import as_box_array, check_boxes, check_format, to_host, to_xyxy
-from ._measures import DEFAULT_EPS, _cpu_kernels
+from ._measures import DEFAULT_EPS, _cpu_kernels, _rescale
 
 __all__ = ["IouPairs", "iou_pairs"]
 
@@ -128,6 +128,8 @@ def iou_pairs(
         dtype = np.dtype(np.float32)
     ah = np.ascontiguousarray(to_xyxy(np, ah.astype(dtype, copy=False), fmt, image_size))
     bh = np.ascontiguousarray(to_xyxy(np, bh.astype(dtype, copy=False), fmt, image_size))
+    # finite boxes whose areas overflow: both inputs scaled by a power of two (exact)
+    ah, bh, eps, _ = _rescale(np, ah, bh, float(eps), {}, dtype)
     ia, ib, vals = _iou_pairs_numpy(ah, bh, float(t), float(eps))
     if native:
         return IouPairs(ia, ib, vals.astype(out_dtype, copy=False))
