@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from ioukit import panoptic
-from ioukit.errors import DatasetError, ShapeMismatchError, UnknownIdError
+from ioukit.errors import DatasetError, MissingFieldError, ShapeMismatchError, UnknownIdError
 
 pq_eval = pytest.importorskip("panopticapi.evaluation")
 Image = pytest.importorskip("PIL.Image")
@@ -436,3 +436,26 @@ def test_one_crowd_region_per_category_the_last_in_the_json(tmp_path):
         r = panoptic.evaluate(g, p)
         assert_same(r, oracle(g, p, d / "gt", d / "pred"))
         assert int(r.fp[0]) == fp and int(r.tp[1]) == 1
+
+
+def test_json_readers_agree(random_files, tmp_path):
+    # files go through ioukit's byte scanner, dicts through json; string image ids and
+    # a missing GT area make the scanner hand over to json
+    d, *_ = random_files
+    ref = oracle(d / "gt.json", d / "pred.json", d / "gt", d / "pred")
+    gt, pred = (json.loads((d / f"{s}.json").read_text()) for s in ("gt", "pred"))
+    assert_same(panoptic.evaluate(gt, pred, gt_folder=d / "gt", pred_folder=d / "pred"), ref)
+    for doc in (gt, pred):
+        for a in doc["annotations"]:
+            a["image_id"] = f"img{a['image_id']}"
+    gt["annotations"][0]["segments_info"][0]["extra"] = {"nested": [1, "x"]}
+    for s, doc in (("gt", gt), ("pred", pred)):
+        (tmp_path / f"{s}.json").write_text(json.dumps(doc))
+    r = panoptic.evaluate(tmp_path / "gt.json", tmp_path / "pred.json", gt_folder=d / "gt",
+                          pred_folder=d / "pred")  # fmt: skip
+    assert_same(r, ref)
+    del gt["annotations"][1]["segments_info"][0]["area"]
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    with pytest.raises(MissingFieldError, match="segments_info\\[0\\] has no 'area'"):
+        panoptic.evaluate(tmp_path / "gt.json", tmp_path / "pred.json", gt_folder=d / "gt",
+                          pred_folder=d / "pred")  # fmt: skip

@@ -13,9 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DatasetError, DuplicateIdError, MissingFieldError, UnknownIdError
+from ..errors import (
+    DatasetError,
+    DuplicateIdError,
+    IoukitError,
+    MissingFieldError,
+    UnknownIdError,
+)
 
-__all__ = ["Categories", "Segments", "flatten_segments", "read_categories"]
+__all__ = [
+    "Categories",
+    "Segments",
+    "flatten_segments",
+    "read_categories",
+    "segments_from_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -110,8 +122,6 @@ def flatten_segments(
     ([4, 9], [1, 0], [0, 2])
     """
     counts = np.fromiter((len(s) for s in lists), np.int64, len(lists))
-    off = np.zeros(len(lists) + 1, np.int64)
-    np.cumsum(counts, out=off[1:])
     flat = [d for s in lists for d in s]
     n = len(flat)
     try:
@@ -124,11 +134,42 @@ def flatten_segments(
         else:
             crowd = np.zeros(n, np.int64)
             area = np.full(n, np.nan)
+    except IoukitError:
+        raise
     except (TypeError, ValueError, OverflowError) as e:
         raise DatasetError(
             f"{where}: segments_info holds a non-numeric id/category/area ({e})"
         ) from None
-    image = np.repeat(np.arange(len(lists), dtype=np.int64), counts)
+    return segments_from_columns(
+        counts, ids, cat_ids, crowd, area, image_ids, categories, gt=gt, where=where
+    )
+
+
+def segments_from_columns(
+    counts: np.ndarray,
+    ids: np.ndarray,
+    cat_ids: np.ndarray,
+    crowd: np.ndarray,
+    area: np.ndarray,
+    image_ids: Sequence[Any],
+    categories: Categories,
+    *,
+    gt: bool,
+    where: str,
+) -> Segments:
+    """:class:`Segments` from columns in JSON order (``counts`` segments per image).
+
+    >>> cats = read_categories([{"id": 1, "isthing": 1}], "x")
+    >>> s = segments_from_columns(np.array([2]), np.array([9, 4]), np.array([1, 1]),
+    ...                           np.zeros(2), np.full(2, np.nan), [0], cats,
+    ...                           gt=False, where="pred")
+    >>> s.ids.tolist(), s.pos.tolist()
+    ([4, 9], [1, 0])
+    """
+    n = len(ids)
+    off = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=off[1:])
+    image = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     pos = np.arange(n, dtype=np.int64) - off[image]
     order = np.lexsort((ids, image))
     ids, cat_ids, crowd, area = ids[order], cat_ids[order], crowd[order], area[order]

@@ -36,8 +36,15 @@ from ..errors import (
     UnknownIdError,
 )
 from . import _kernels as K
-from ._inputs import Categories, Segments, flatten_segments, read_categories
+from ._inputs import (
+    Categories,
+    Segments,
+    flatten_segments,
+    read_categories,
+    segments_from_columns,
+)
 from ._png import DECODERS, Pixels, read_pixels, rgb2id
+from ._scan import scan_panoptic
 
 __all__ = ["evaluate", "evaluate_arrays", "PanopticResult", "GtAreaWarning", "GT_AREAS"]
 
@@ -421,6 +428,74 @@ def _finish(
     )
 
 
+_Inputs = tuple[Categories, list[Any], Segments, Segments, list[str], list[str]]
+
+
+def _inputs_from_dicts(
+    gt_d: Mapping[str, Any], pr_d: Mapping[str, Any], gt_area: str, gt_where: str, pr_where: str
+) -> _Inputs:
+    """Categories, image ids, both sides' segments and PNG names from loaded JSON."""
+    if "categories" not in gt_d:
+        raise MissingFieldError(f"{gt_where}: no 'categories' list")
+    cats = read_categories(gt_d["categories"], gt_where)
+    gt_anns = _annotations(gt_d, gt_where)
+    pr_by_image = {a["image_id"]: a for a in _annotations(pr_d, pr_where)}
+    pr_anns = []
+    for a in gt_anns:
+        try:
+            pr_anns.append(pr_by_image[a["image_id"]])
+        except KeyError:
+            raise UnknownIdError(
+                f"{pr_where}: no prediction for image id {a['image_id']!r}"
+            ) from None
+    image_ids = [a["image_id"] for a in gt_anns]
+    gt_seg = flatten_segments(
+        [a["segments_info"] for a in gt_anns], image_ids, cats, gt=True,
+        need_area=gt_area == "json", where=gt_where,
+    )  # fmt: skip
+    pr_seg = flatten_segments(
+        [a["segments_info"] for a in pr_anns], image_ids, cats, gt=False,
+        need_area=False, where=pr_where,
+    )  # fmt: skip
+    names = [a["file_name"] for a in gt_anns], [a["file_name"] for a in pr_anns]
+    return cats, image_ids, gt_seg, pr_seg, *names
+
+
+def _inputs_from_scan(gt_path: str, pr_path: str, gt_area: str) -> _Inputs | None:
+    """As :func:`_inputs_from_dicts`, from the byte scanner; None where it cannot read
+    the files exactly (then ``json`` reads them, and words any error)."""
+    with open(gt_path, "rb") as fh:
+        g = scan_panoptic(fh.read())
+    if g is None or g.categories is None or (gt_area == "json" and not g.area_present):
+        return None
+    with open(pr_path, "rb") as fh:
+        p = scan_panoptic(fh.read())
+    if p is None:
+        return None
+    cats = read_categories(g.categories, gt_path)
+    row_of = {image_id: k for k, image_id in enumerate(p.image_ids)}  # the last one wins
+    try:
+        rows = np.array([row_of[i] for i in g.image_ids], np.int64)
+    except KeyError as e:
+        raise UnknownIdError(f"{pr_path}: no prediction for image id {e.args[0]!r}") from None
+    gt_seg = segments_from_columns(
+        g.counts, g.ids, g.category_ids, g.crowd, g.area, g.image_ids, cats,
+        gt=True, where=gt_path,
+    )  # fmt: skip
+    # the predictions' segments in the GT's image order
+    p_off = np.zeros(len(p.counts) + 1, np.int64)
+    np.cumsum(p.counts, out=p_off[1:])
+    counts = p.counts[rows]
+    starts = np.cumsum(counts) - counts
+    take = np.repeat(p_off[rows] - starts, counts) + np.arange(int(counts.sum()))
+    n = len(take)
+    pr_seg = segments_from_columns(
+        counts, p.ids[take], p.category_ids[take], np.zeros(n, np.int64), np.full(n, np.nan),
+        g.image_ids, cats, gt=False, where=pr_path,
+    )  # fmt: skip
+    return cats, g.image_ids, gt_seg, pr_seg, g.file_names, [p.file_names[r] for r in rows]
+
+
 # --------------------------------------------------------------------- public
 def evaluate(
     gt_json: str | os.PathLike[str] | Mapping[str, Any],
@@ -479,8 +554,8 @@ def evaluate(
     procs = _check_processes(reference_processes)
     if decoder not in DECODERS:
         raise InvalidParameterError(f"decoder={decoder!r}: expected one of {DECODERS}")
-    gt_d, gt_path = _load_json(gt_json, "gt_json")
-    pr_d, pr_path = _load_json(pred_json, "pred_json")
+    paths = [None if isinstance(x, Mapping) else os.fspath(x) for x in (gt_json, pred_json)]
+    gt_path, pr_path = paths
     gt_where, pr_where = gt_path or "gt_json", pr_path or "pred_json"
     folders = []
     for folder, path, name in ((gt_folder, gt_path, "gt"), (pred_folder, pr_path, "pred")):
@@ -492,35 +567,18 @@ def evaluate(
         if not os.path.isdir(folder):
             raise FileNotFoundError(2, f"{name} PNG folder does not exist", folder)
         folders.append(folder)
-    if "categories" not in gt_d:
-        raise MissingFieldError(f"{gt_where}: no 'categories' list")
-    cats = read_categories(gt_d["categories"], gt_where)
-    gt_anns = _annotations(gt_d, gt_where)
-    pr_by_image = {a["image_id"]: a for a in _annotations(pr_d, pr_where)}
-    pr_anns = []
-    for a in gt_anns:
-        try:
-            pr_anns.append(pr_by_image[a["image_id"]])
-        except KeyError:
-            raise UnknownIdError(
-                f"{pr_where}: no prediction for image id {a['image_id']!r}"
-            ) from None
-    image_ids = [a["image_id"] for a in gt_anns]
-    run = _Run(
-        flatten_segments(
-            [a["segments_info"] for a in gt_anns], image_ids, cats, gt=True,
-            need_area=gt_area == "json", where=gt_where,
-        ),
-        flatten_segments(
-            [a["segments_info"] for a in pr_anns], image_ids, cats, gt=False,
-            need_area=False, where=pr_where,
-        ),
-        gt_area == "pixels",
-    )  # fmt: skip
-    gt_files = [os.path.join(folders[0], a["file_name"]) for a in gt_anns]
-    pr_files = [os.path.join(folders[1], a["file_name"]) for a in pr_anns]
-
-    n = len(gt_anns)
+    inputs = None
+    if gt_path is not None and pr_path is not None:
+        inputs = _inputs_from_scan(gt_path, pr_path, gt_area)
+    if inputs is None:
+        gt_d, _ = _load_json(gt_json, "gt_json")
+        pr_d, _ = _load_json(pred_json, "pred_json")
+        inputs = _inputs_from_dicts(gt_d, pr_d, gt_area, gt_where, pr_where)
+    cats, image_ids, gt_seg, pr_seg, gt_names, pr_names = inputs
+    run = _Run(gt_seg, pr_seg, gt_area == "pixels")
+    gt_files = [os.path.join(folders[0], f) for f in gt_names]
+    pr_files = [os.path.join(folders[1], f) for f in pr_names]
+    n = len(image_ids)
     todo = np.ones(n, np.int8)
     if decoder == "auto" and n:
         # read, decode and match in the kernel, images over OpenMP threads, no GIL
