@@ -219,11 +219,18 @@ def _annotations(d: Mapping[str, Any], where: str) -> list[Mapping[str, Any]]:
     except (KeyError, TypeError):
         raise MissingFieldError(f"{where}: no 'annotations' list") from None
     for k, a in enumerate(anns):
-        if type(a) is dict and "segments_info" in a and "file_name" in a and "image_id" in a:
-            continue  # the common case, without the ABC check below
+        if (
+            type(a) is dict
+            and "file_name" in a
+            and "image_id" in a
+            and type(a.get("segments_info")) is list
+        ):
+            continue  # the common case, without the ABC checks below
         for key in ("image_id", "file_name", "segments_info"):
             if not isinstance(a, Mapping) or key not in a:
                 raise MissingFieldError(f"{where}: annotations[{k}] has no {key!r}")
+        if not isinstance(a["segments_info"], (list, tuple)):
+            raise DatasetError(f"{where}: annotations[{k}].segments_info is not a list")
     return list(anns)
 
 
