@@ -101,6 +101,46 @@ def _box_rows(x: Any, name: str, where: str) -> np.ndarray:
     raise ShapeMismatchError(f"{where}: {name} must have shape (n, 4); got {a.shape}")
 
 
+def _field_rows(
+    fields: Any, declared: tuple, n: int, side: str, where: str
+) -> dict[str, np.ndarray]:
+    """The plug-in's geometry fields of one side: ``{name: float64 (n, width)}``.
+
+    Every declared field is required when the side has objects; unknown names, wrong
+    widths or row counts and non-finite values are errors naming the field."""
+    given = {} if fields is None else dict(fields)
+    names = {f.name for f in declared}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise InvalidParameterError(
+            f"{where}: {side} field {unknown[0]!r} is not one this IoU type reads "
+            f"({', '.join(sorted(names)) or 'none'})"
+        )
+    out = {}
+    for f in declared:
+        if f.name not in given:
+            if n:
+                raise InvalidParameterError(
+                    f"{where}: this IoU type needs the {side} field {f.name!r} "
+                    f"(rows of {f.described}) for its {n} objects"
+                )
+            out[f.name] = np.zeros((0, f.width))
+            continue
+        a = _numbers(given[f.name], f"{side} field {f.name!r}", where).astype(np.float64)
+        a = a.reshape(-1, f.width) if a.ndim == 1 and a.size in (0, f.width) else a
+        if a.ndim != 2 or a.shape != (n, f.width):
+            raise ShapeMismatchError(
+                f"{where}: {side} field {f.name!r} must have shape ({n}, {f.width}); got {a.shape}"
+            )
+        if not np.isfinite(a).all():
+            row = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+            raise InvalidParameterError(
+                f"{where}: {side} field {f.name!r} row {row} is not finite: {a[row].tolist()}"
+            )
+        out[f.name] = a
+    return out
+
+
 def _to_xywh(b: np.ndarray, fmt: str) -> np.ndarray:
     if fmt == "xywh":
         return b
@@ -319,6 +359,7 @@ class CocoEvaluator:
         self.batch_images = int(batch_images)
         self.keep_matches = bool(keep_matches)
         self._masks = bool(plugin.needs_segmentation)
+        self._fields = tuple(plugin.fields)  # e.g. "rbox" for iou_type="rotated"
         self._states: list[EvalState] = []
         self._pending: list[tuple] = []
         self._seen: set[int] = set()
@@ -338,6 +379,8 @@ class CocoEvaluator:
         gt_masks: Any = None,
         dt_masks: Any = None,
         image_size: tuple[int, int] | None = None,
+        gt_fields: Any = None,
+        dt_fields: Any = None,
     ) -> None:
         """Add one image's ground truth (G objects) and detections (D objects).
 
@@ -370,6 +413,12 @@ class CocoEvaluator:
         image_size : (H, W), optional
             Needed for polygons; when given, every mask must have this size.
             Otherwise the masks' own sizes must agree.
+        gt_fields, dt_fields : mapping of str to (G, width) / (D, width), optional
+            The geometry an IoU plug-in reads besides the boxes, by the JSON field's
+            name: ``{"rbox": (n, 5)}`` for ``iou_type="rotated"``, ``{"segment": (n,
+            2)}`` for ``"interval"``, ``{"bbox3d": (n, 7)}`` for ``"bbox3d"``
+            (:attr:`IouPlugin.fields`). Required by those types, as the fields are in
+            their JSON files; the boxes and areas still give the area ranges.
 
         Detection areas follow ``loadRes``: ``w * h`` of ``dt_boxes`` when they are
         given (the rule for result files that carry a ``bbox``), else the mask's
@@ -464,9 +513,12 @@ class CocoEvaluator:
             g_rles = d_rles = None  # bbox IoU: the masks only supplied boxes and areas
         else:
             g_rles, d_rles = g_rles or [], d_rles or []
+        g_fields = _field_rows(gt_fields, self._fields, len(gb), "GT", where)
+        d_fields = _field_rows(dt_fields, self._fields, len(db), "detection", where)
         self._seen.add(image_id)
         self._pending.append(
             (image_id, gb, gl, crowd, area, db, ds, dl, d_area, g_rles, d_rles, size)
+            + (g_fields, d_fields)
         )
         if len(self._pending) >= self.batch_images:
             self._flush()
@@ -497,6 +549,9 @@ class CocoEvaluator:
             ann_iscrowd=np.concatenate([p[3] for p in pend]).astype(bool),
             ann_segmentation=[r for p in pend for r in p[9]] if self._masks else None,
             source="<stream>",
+            ann_fields={
+                f.name: np.concatenate([p[12][f.name] for p in pend]) for f in self._fields
+            },
         )
         dt = DtTable(
             image_id=np.repeat(img, nd),
@@ -506,6 +561,7 @@ class CocoEvaluator:
             area=np.concatenate([p[8] for p in pend]).astype(np.float64),
             segmentation=[r for p in pend for r in p[10]] if self._masks else None,
             source="<stream>",
+            fields={f.name: np.concatenate([p[13][f.name] for p in pend]) for f in self._fields},
         )
         p = self.params
         p_batch = make_params(
