@@ -26,6 +26,9 @@ SRC = ROOT / "src"
 # operation rounds as written (pycocotools' and torchvision's C arithmetic).
 COMPILE_ARGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-Wno-unreachable-code"]
 OPENMP_ARGS = ["-fopenmp"]
+# Cython's utility code (memoryviews and the rest), compiled once into this module and
+# imported by every kernel module instead of copied into each of them
+SHARED_UTILITY = "ioukit._cyutility"
 
 CYTHON_DIRECTIVES = {
     "language_level": 3,
@@ -99,9 +102,15 @@ def _cythonize(exts: list[Extension]) -> list[Extension]:
     try:
         from Cython.Build import cythonize
     except ImportError as e:  # pip installs it from [build-system]; a bare setup.py may not
-        raise SystemExit("ioukit: building needs Cython>=3.0 (pip install cython)") from e
+        raise SystemExit("ioukit: building needs Cython>=3.1 (pip install cython)") from e
+    shared = Extension(
+        SHARED_UTILITY,
+        sources=["src/" + SHARED_UTILITY.replace(".", "/") + ".c"],
+        extra_compile_args=COMPILE_ARGS,
+    )
     return cythonize(
-        exts,
+        exts + [shared],
+        shared_utility_qualified_name=SHARED_UTILITY,
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[str(SRC)],
         nthreads=os.cpu_count() or 1,
