@@ -130,9 +130,11 @@ cdef int _accumulate_category(
         const int64_t[::1] inv, const int64_t[::1] rank, const uint8_t[:, :, ::1] flags,
         const double[::1] score, const int64_t[:, ::1] num_gt, const int64_t[::1] max_dets,
         const double[::1] rec_thrs, double eps, double[:, :, :, :, :] precision,
-        double[:, :, :, ::1] recall, double[:, :, :, :, :] scores) noexcept nogil:
+        double[:, :, :, ::1] recall, double[:, :, :, :, :] scores,
+        Py_ssize_t m_out) noexcept nogil:
     # category k (records c0:c1 of the score-ordered arrays) into the outputs' [.., k, ..];
-    # 0, or 1 when out of memory
+    # with m_out >= 0, precision and scores only for maxDets index m_out, at index 0 of
+    # their M axis (recall always for every maxDets); 0, or 1 when out of memory
     cdef Py_ssize_t n_a = flags.shape[1], n_t = flags.shape[2]
     cdef Py_ssize_t n_m = max_dets.shape[0], n_r = rec_thrs.shape[0]
     cdef Py_ssize_t max_n = c1 - c0, stride = max_n + 1
@@ -140,14 +142,17 @@ cdef int _accumulate_category(
     cdef int64_t npig, fp_common
     cdef double tpf, prv
     cdef uint8_t u, f
-    cdef bint same
+    cdef bint same, keep
+    cdef Py_ssize_t mi
     cdef CatScratch s
     if not _scratch_alloc(&s, max_n, n_a, n_t, n_r):
         _scratch_free(&s)
         return 1
     _fill_block(c0, max_n, by_rows, inv, flags, &s)
     for m in range(n_m):
-        if m > 0:
+        keep = m_out < 0 or m == m_out  # precision / scores wanted at this maxDets
+        mi = m if m_out < 0 else 0
+        if m > 0 and (m_out < 0 or m != m_out):
             # the same records as the previous maxDets (every image keeps fewer
             # detections of this category than both limits): the same arrays follow
             same = True
@@ -159,9 +164,10 @@ cdef int _accumulate_category(
                 for a in range(n_a):
                     for t in range(n_t):
                         recall[t, k, a, m] = recall[t, k, a, m - 1]
-                        for r in range(n_r):
-                            precision[t, r, k, a, m] = precision[t, r, k, a, m - 1]
-                            scores[t, r, k, a, m] = scores[t, r, k, a, m - 1]
+                        if m_out < 0:
+                            for r in range(n_r):
+                                precision[t, r, k, a, m] = precision[t, r, k, a, m - 1]
+                                scores[t, r, k, a, m] = scores[t, r, k, a, m - 1]
                 continue
         nd = 0
         for n in range(max_n):
@@ -202,6 +208,8 @@ cdef int _accumulate_category(
                     s.env[c] = tpf / (<double>s.fp_at[t * stride + c] + tpf + eps)
                 # rc[-1] = tp / npig
                 recall[t, k, a, m] = <double>ntt / npig if nd else 0.0
+                if not keep:
+                    continue
                 for c in range(ntt - 2, -1, -1):
                     if s.env[c + 1] > s.env[c]:
                         s.env[c] = s.env[c + 1]
@@ -213,14 +221,14 @@ cdef int _accumulate_category(
                     elif c == 0 or c > ntt:
                         # past the end: pycocotools' try/except leaves the rest at 0
                         for r2 in range(r, n_r):
-                            precision[t, r2, k, a, m] = 0.0
-                            scores[t, r2, k, a, m] = 0.0
+                            precision[t, r2, k, a, mi] = 0.0
+                            scores[t, r2, k, a, mi] = 0.0
                         break
                     else:
                         pos = s.tp_pos[t * stride + c - 1]
                         prv = s.env[c - 1]
-                    precision[t, r, k, a, m] = prv
-                    scores[t, r, k, a, m] = s.sc[pos]
+                    precision[t, r, k, a, mi] = prv
+                    scores[t, r, k, a, mi] = s.sc[pos]
     _scratch_free(&s)
     return 0
 
@@ -231,8 +239,12 @@ def accumulate_kernel(const int64_t[::1] cat_off, const int64_t[::1] by_rows,
                       const uint8_t[:, :, ::1] flags, const int64_t[:, ::1] num_gt,
                       const int64_t[::1] max_dets, const double[::1] rec_thrs, double eps,
                       int n_thr, double[:, :, :, :, :] precision,
-                      double[:, :, :, ::1] recall, double[:, :, :, :, :] scores):
+                      double[:, :, :, ::1] recall, double[:, :, :, :, :] scores,
+                      Py_ssize_t m_out=-1):
     """Fill ``precision``, ``recall``, ``scores`` (pre-filled with -1) category by category.
+
+    ``m_out >= 0``: precision and scores only for maxDets index ``m_out`` (their M axis
+    has length 1); recall for every maxDets as always.
 
     The kernel of :func:`ioukit.coco._accumulate.accumulate_arrays` (which documents
     it). ``perm[cat_off[k]:cat_off[k + 1]]`` are category ``k``'s records in score
@@ -258,6 +270,6 @@ def accumulate_kernel(const int64_t[::1] cat_off, const int64_t[::1] by_rows,
             k = cat_order[j]
             failed += _accumulate_category(
                 k, cat_off[k], cat_off[k + 1], by_rows, inv, rank, flags, score, num_gt,
-                max_dets, rec_thrs, eps, precision, recall, scores)
+                max_dets, rec_thrs, eps, precision, recall, scores, m_out)
     if failed:
         raise MemoryError("accumulate: out of memory for a category's work arrays")

@@ -25,7 +25,7 @@ from .._lightclass import lightclass
 from ..errors import DatasetError, InvalidParameterError
 from ..matching import Groups
 from ..matching._coco import _match_coco
-from ._accumulate import accumulate_arrays, summarize_stats
+from ._accumulate import accumulate_arrays, summarize_stats, summary_max_dets_index
 from ._geometry import get_iou_type
 from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._order import group_detections
@@ -480,6 +480,9 @@ def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
             f"this state holds {state.protocol!r} match records; accumulate it with "
             f"ioukit.{state.protocol}"
         )
+    # The summary reads one maxDets of precision: compute that slice now and the full
+    # precision / scores arrays when first asked for (CocoResult.precision).
+    m_out = summary_max_dets_index(p, fix_summary)
     precision, recall, scores = accumulate_arrays(
         state.dt_category,
         state.dt_score,
@@ -489,14 +492,16 @@ def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
         state.num_gt,
         np.asarray(p.maxDets, dtype=np.int64),
         np.asarray(p.recThrs, dtype=np.float64),
+        m_out=m_out,
     )
-    stats, rows = summarize_stats(precision, recall, p, fix_summary=fix_summary)
+    stats, rows = summarize_stats(precision, recall, p, fix_summary=fix_summary, precision_m=m_out)
+    full = m_out is None
     return CocoResult(
         params=p,
         stats=stats,
-        precision=precision,
+        _precision=precision if full else None,
         recall=recall,
-        scores=scores,
+        _scores=scores if full else None,
         state=state,
         summary_rows=rows,
         fix_summary=fix_summary,

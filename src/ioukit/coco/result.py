@@ -52,12 +52,49 @@ class CocoResult:
 
     params: Params
     stats: np.ndarray
-    precision: np.ndarray
+    # precision and scores: given, or computed from ``state`` on first use (the printed
+    # summary needs one maxDets of precision only; see :attr:`precision`)
+    _precision: np.ndarray | None
     recall: np.ndarray
-    scores: np.ndarray
+    _scores: np.ndarray | None
     state: Any = None
     summary_rows: list = field(default_factory=list)
     fix_summary: bool = False
+
+    # ------------------------------------------------------------------ arrays
+    @property
+    def precision(self) -> np.ndarray:
+        """float64 [T, R, K, A, M]: ``COCOeval.eval["precision"]`` (-1 without GT).
+
+        Computed from the match records on first use when the evaluation made only the
+        summary's slice (``ioukit eval`` prints the summary and needs nothing more).
+        """
+        if self._precision is None:
+            self._fill_arrays()
+        return self._precision  # type: ignore[return-value]
+
+    @property
+    def scores(self) -> np.ndarray:
+        """float64 [T, R, K, A, M]: ``COCOeval.eval["scores"]``."""
+        if self._scores is None:
+            self._fill_arrays()
+        return self._scores  # type: ignore[return-value]
+
+    def _fill_arrays(self) -> None:
+        from ._accumulate import accumulate_arrays
+
+        st, p = self.state, self.params
+        precision, _, scores = accumulate_arrays(
+            st.dt_category,
+            st.dt_score,
+            st.dt_image_id,
+            st.dt_rank,
+            st.dt_flags,
+            st.num_gt,
+            np.asarray(p.maxDets, dtype=np.int64),
+            np.asarray(p.recThrs, dtype=np.float64),
+        )
+        self._precision, self._scores = precision, scores
 
     # ------------------------------------------------------------------ basics
     @property
