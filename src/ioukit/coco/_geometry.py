@@ -78,13 +78,15 @@ class IouPlugin:
 
 
 _REGISTRY: dict[str, IouPlugin] = {}
-# modules that register further IoU types when imported
-_PROVIDERS = (
-    "ioukit.coco._segm",
-    "ioukit.coco._rotated",
-    "ioukit.coco._bbox3d",
-    "ioukit.coco._interval",
-)
+# IoU type -> the module that registers it when imported (only the one asked for is
+# imported: ``iou_type="segm"`` must not pay for the rotated or 3-D geometry modules)
+_PROVIDERS = {
+    "segm": "ioukit.coco._segm",
+    "boundary": "ioukit.coco._segm",
+    "rotated": "ioukit.coco._rotated",
+    "bbox3d": "ioukit.coco._bbox3d",
+    "interval": "ioukit.coco._interval",
+}
 
 
 def register_iou_type(plugin: IouPlugin) -> None:
@@ -97,11 +99,8 @@ def register_iou_type(plugin: IouPlugin) -> None:
 
 
 def _load_providers() -> None:
-    for mod in _PROVIDERS:
-        try:
-            importlib.import_module(mod)
-        except ImportError:  # provider not built (yet): its types stay unknown
-            pass
+    for mod in dict.fromkeys(_PROVIDERS.values()):
+        importlib.import_module(mod)
 
 
 def iou_types() -> list[str]:
@@ -120,14 +119,11 @@ def get_iou_type(name: str) -> IouPlugin:
     >>> get_iou_type("bbox").needs_segmentation
     False
     """
+    if name not in _REGISTRY and name in _PROVIDERS:
+        importlib.import_module(_PROVIDERS[name])
     if name not in _REGISTRY:
-        _load_providers()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise InvalidParameterError(
-            f"unknown iou_type {name!r}; registered: {sorted(_REGISTRY)}"
-        ) from None
+        raise InvalidParameterError(f"unknown iou_type {name!r}; registered: {iou_types()}")
+    return _REGISTRY[name]
 
 
 def grouped_iou_from_pairwise(

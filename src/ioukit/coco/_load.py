@@ -539,10 +539,7 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False, fields: Any = ()) -> G
     """
     if isinstance(gt, GtTable):
         return gt
-    from . import _schemas as S  # msgspec: only when the scanner leaves the work
-
     fields = _geometry_fields(fields)
-    typ = S.GtSeg if needs_segmentation else S.Gt
     cols = None
     segs = None
     raw = None  # the annotations as Python objects, for the other geometry fields
@@ -553,13 +550,18 @@ def load_gt(gt: Any, *, needs_segmentation: bool = False, fields: Any = ()) -> G
         if cols is not None and needs_segmentation:
             segs = cols["segs"]
         if cols is None:
+            from . import _schemas as S  # msgspec: only when the scanner leaves the work
+
+            typ = S.GtSeg if needs_segmentation else S.Gt
             d = S.decode_json(buf, source, typ, None if needs_segmentation else S.GtFast)
             if fields:
                 raw = _json_member(buf, "annotations")
         del buf
     elif isinstance(gt, dict):
+        from . import _schemas as S
+
         source = "<gt dict>"
-        d = S.convert(gt, typ, source)
+        d = S.convert(gt, S.GtSeg if needs_segmentation else S.Gt, source)
         raw = gt.get("annotations", [])
     else:
         raise DatasetError(f"ground truth must be a path or a dict; got {type(gt).__name__}")
