@@ -70,6 +70,35 @@ def test_coco100_bbox_exact(coco100):
     assert res.stats.tolist() == stats
 
 
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_coco100_summary_slice_then_full_arrays_on_access(coco100, iou_type):
+    # accumulate(full_arrays=False), as ioukit eval runs it: the stats come from the
+    # summary's one maxDets of precision, the full arrays from the records on access;
+    # both equal pycocotools' stored outputs
+    g, d, p = C.prepare(
+        coco100 / "instances_val2014_100.json",
+        coco100 / f"instances_val2014_fake{iou_type}100_results.json",
+        iou_type,
+    )
+    res = C.accumulate(C.evaluate_images(g, d, p), full_arrays=False)
+    assert res._precision is None and res._scores is None
+    stats = json.loads((coco100 / f"expected_{iou_type}.json").read_text())["stats"]
+    assert res.stats.tolist() == stats
+    exp = np.load(coco100 / f"expected_{iou_type}.npz")
+    for k in ARRAYS:
+        assert np.array_equal(getattr(res, k), exp[k]), k
+
+
+def test_summary_slice_needs_one_max_dets():
+    # maxDets without 100: the summary's first line reads none, the others maxDets[2];
+    # the summary then needs the full arrays (and gives pycocotools' -1)
+    from ioukit.coco._accumulate import summary_max_dets_index
+
+    assert summary_max_dets_index(C.Params(maxDets=[1, 10, 50])) is None
+    assert summary_max_dets_index(C.Params(maxDets=[1, 10, 50]), fix_summary=True) == 2
+    assert summary_max_dets_index(C.Params(maxDets=[100, 100, 100])) is None
+
+
 def test_coco100_summary_text_matches_pycocotools(coco100):
     gt = json.loads((coco100 / "instances_val2014_100.json").read_text())
     dt = json.loads((coco100 / "instances_val2014_fakebbox100_results.json").read_text())

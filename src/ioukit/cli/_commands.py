@@ -150,7 +150,15 @@ def _evaluate(
     with progress.stage(f"matching {len(p.imgIds):,} images"):
         state = coco.evaluate_images(g, d, p)
     with progress.stage("accumulating"):
-        return coco.accumulate(state)
+        # the printed summary needs one maxDets of precision; the per-class table,
+        # JSON and report read the full arrays
+        full = args is None or bool(
+            getattr(args, "per_class", False)
+            or getattr(args, "json", None)
+            or getattr(args, "report", None)
+            or getattr(args, "slice_by", None)
+        )
+        return coco.accumulate(state, full_arrays=full)
 
 
 def _per_class_table(pr: Printer, rows: Sequence[Mapping[str, Any]]) -> None:

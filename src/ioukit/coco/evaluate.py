@@ -461,11 +461,16 @@ def _match_columns(rec: Any, gt: GtTable) -> dict[str, np.ndarray]:
     }
 
 
-def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
+def accumulate(
+    state: EvalState, *, fix_summary: bool = False, full_arrays: bool = True
+) -> CocoResult:
     """Precision, recall, scores and stats from match records (``COCOeval.accumulate``).
 
     ``fix_summary``: compute ``stats[0]`` at ``maxDets[-1]`` instead of the literal 100
     that pycocotools uses (which gives -1 when ``maxDets`` lacks 100).
+    ``full_arrays=False``: compute only the precision the summary reads (one maxDets);
+    ``CocoResult.precision`` / ``.scores`` then build the full arrays on first access
+    (``ioukit eval`` prints the summary alone and asks for this).
 
     Example
     -------
@@ -480,9 +485,9 @@ def accumulate(state: EvalState, *, fix_summary: bool = False) -> CocoResult:
             f"this state holds {state.protocol!r} match records; accumulate it with "
             f"ioukit.{state.protocol}"
         )
-    # The summary reads one maxDets of precision: compute that slice now and the full
-    # precision / scores arrays when first asked for (CocoResult.precision).
-    m_out = summary_max_dets_index(p, fix_summary)
+    # The summary reads one maxDets of precision: without full_arrays compute that slice
+    # now and the full precision / scores arrays when first asked for (CocoResult).
+    m_out = None if full_arrays else summary_max_dets_index(p, fix_summary)
     precision, recall, scores = accumulate_arrays(
         state.dt_category,
         state.dt_score,
