@@ -46,6 +46,14 @@ def test_prints_panopticapis_table(files):
     assert r.summary(per_class=True) in p.stdout
 
 
+def test_panoptic_flag_is_the_protocol(files):
+    # the spelling, `ioukit eval --panoptic`, runs the same protocol
+    gt, pred = files
+    p = run("eval", "--panoptic", gt, pred, "--gt-folder", gt.parent / "gt_png")
+    assert p.returncode == 0, p.stderr
+    assert panoptic.evaluate(gt, pred, gt_folder=gt.parent / "gt_png").summary() in p.stdout
+
+
 def test_json_and_options(files, tmp_path):
     gt, pred = files
     out = tmp_path / "out.json"

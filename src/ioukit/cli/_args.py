@@ -238,6 +238,14 @@ def add_protocol_options(p: argparse.ArgumentParser, argv: Sequence[str] | None 
         help="coco (default), or: "
         + "; ".join(f"{name}: {text}" for name, (_, text) in PROTOCOLS.items() if name != "coco"),
     )
+    # the spelling of the panoptic protocol, kept as an alias
+    p.add_argument(
+        "--panoptic",
+        dest="protocol",
+        action="store_const",
+        const="panoptic",
+        help="the same as --protocol panoptic",
+    )
     for name in _protocols_named(argv, PROTOCOLS):
         module = protocol_module(name)
         if module is not None:
@@ -260,7 +268,9 @@ def _protocols_named(argv: Sequence[str] | None, known: Any) -> list[str]:
         return list(known)
     names = []
     for i, a in enumerate(argv):
-        if a == "--protocol" and i + 1 < len(argv):
+        if a == "--panoptic":
+            names.append("panoptic")
+        elif a == "--protocol" and i + 1 < len(argv):
             names.append(argv[i + 1])
         elif a.startswith("--protocol="):
             names.append(a.split("=", 1)[1])
