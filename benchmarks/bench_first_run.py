@@ -105,6 +105,33 @@ def _install(tmp: Path) -> tuple[str, float, float]:
     return str(venv / "bin/ioukit"), t_venv, t_install
 
 
+#: peers given the same very first run: a fresh venv, ``pip install NAME``, then at once
+#: their first process (the install's writeback and cold files hit whoever runs first)
+FRESH_PEERS = {"hotcoco": "hotcoco"}
+
+
+def _peer_first_runs(tmp: Path, gt: str) -> dict[tuple[str, str], float]:
+    """{(iou_type, peer): wall s of its very first process after a fresh install}."""
+    out = {}
+    for name, package in FRESH_PEERS.items():
+        if name not in PEERS:
+            continue
+        venv = tmp / f"venv-{name}"
+        _timed([sys.base_prefix + "/bin/python3", "-m", "venv", str(venv)])
+        try:
+            _timed([str(venv / "bin/pip"), "install", "-q", package])
+        except RuntimeError as e:
+            print(f"skipping {name}'s first run: {e}")
+            continue
+        for iou_type, dt_name in FILES.items():
+            t, _ = _timed(
+                [str(venv / "bin/python"), "-c", PEERS[name], gt, str(SUBSET / dt_name), iou_type],
+                cwd=tmp,
+            )
+            out[iou_type, name] = t
+    return out
+
+
 def _peers() -> dict[str, str]:
     out = {}
     for name, code in PEERS.items():
@@ -128,6 +155,7 @@ def main() -> None:
     first: dict[str, list[float]] = {t: [] for t in FILES}
     later: dict[str, dict[str, list[float]]] = {t: {} for t in FILES}
     aps: dict[tuple[str, str], str] = {}
+    peer_first: dict[tuple[str, str], list[float]] = {}
     for rnd in range(ROUNDS):
         with tempfile.TemporaryDirectory(prefix="ioukit-first-run-") as tmp_name:
             tmp = Path(tmp_name)
@@ -139,6 +167,8 @@ def main() -> None:
                 t, p = _timed([ioukit, "eval", gt, dt, "--iou-type", iou_type], cwd=tmp)
                 first[iou_type].append(t)
                 aps[iou_type, "ioukit"] = _ap(p.stdout)
+            for key, t in _peer_first_runs(tmp, gt).items():
+                peer_first.setdefault(key, []).append(t)
             for iou_type, dt_name in FILES.items():
                 dt = str(SUBSET / dt_name)
                 for _ in range(REPEAT):
@@ -160,6 +190,11 @@ def main() -> None:
         med = statistics.median(first[iou_type])
         print(f"{iou_type:<5} {'ioukit eval (very first run)':<30} {min(first[iou_type]):7.3f} "
               f"{med:9.3f}  {aps[iou_type, 'ioukit']}   (per round: {firsts})")  # fmt: skip
+        for (typ, name), ts in peer_first.items():
+            if typ == iou_type:
+                per = ", ".join(f"{t:.3f}" for t in ts)
+                print(f"{iou_type:<5} {name + ' (very first run)':<30} {min(ts):7.3f} "
+                      f"{statistics.median(ts):9.3f}         (per round: {per})")  # fmt: skip
         for name, ts in later[iou_type].items():
             print(f"{iou_type:<5} {name:<30} {min(ts):7.3f} {statistics.median(ts):9.3f}  "
                   f"{aps[iou_type, name]}")  # fmt: skip
