@@ -125,6 +125,25 @@ def accumulate_arrays(
     return precision, recall, scores
 
 
+def accumulate_state(state: Any, max_dets: Any = None, m_out: int | None = None) -> tuple:
+    """:func:`accumulate_arrays` over an ``EvalState``'s match records.
+
+    ``max_dets``: the maxDets to accumulate at (default: the state's ``params.maxDets``).
+    """
+    p = state.params
+    return accumulate_arrays(
+        state.dt_category,
+        state.dt_score,
+        state.dt_image_id,
+        state.dt_rank,
+        state.dt_flags,
+        state.num_gt,
+        np.asarray(p.maxDets if max_dets is None else max_dets, dtype=np.int64),
+        np.asarray(p.recThrs, dtype=np.float64),
+        m_out=m_out,
+    )
+
+
 _SUMMARY_ROWS = (
     # (ap, iouThr, areaRng label, maxDets position or None for the literal 100)
     (1, None, "all", None),

@@ -25,7 +25,7 @@ from .._lightclass import lightclass
 from ..errors import DatasetError, InvalidParameterError
 from ..matching import Groups
 from ..matching._coco import _match_coco
-from ._accumulate import accumulate_arrays, summarize_stats, summary_max_dets_index
+from ._accumulate import accumulate_state, summarize_stats, summary_max_dets_index
 from ._geometry import get_iou_type
 from ._load import DtTable, GtTable, load_dt, load_gt, load_pair
 from ._order import group_detections
@@ -488,17 +488,7 @@ def accumulate(
     # The summary reads one maxDets of precision: without full_arrays compute that slice
     # now and the full precision / scores arrays when first asked for (CocoResult).
     m_out = None if full_arrays else summary_max_dets_index(p, fix_summary)
-    precision, recall, scores = accumulate_arrays(
-        state.dt_category,
-        state.dt_score,
-        state.dt_image_id,
-        state.dt_rank,
-        state.dt_flags,
-        state.num_gt,
-        np.asarray(p.maxDets, dtype=np.int64),
-        np.asarray(p.recThrs, dtype=np.float64),
-        m_out=m_out,
-    )
+    precision, recall, scores = accumulate_state(state, m_out=m_out)
     stats, rows = summarize_stats(precision, recall, p, fix_summary=fix_summary, precision_m=m_out)
     full = m_out is None
     return CocoResult(

@@ -81,20 +81,9 @@ class CocoResult:
         return self._scores  # type: ignore[return-value]
 
     def _fill_arrays(self) -> None:
-        from ._accumulate import accumulate_arrays
+        from ._accumulate import accumulate_state
 
-        st, p = self.state, self.params
-        precision, _, scores = accumulate_arrays(
-            st.dt_category,
-            st.dt_score,
-            st.dt_image_id,
-            st.dt_rank,
-            st.dt_flags,
-            st.num_gt,
-            np.asarray(p.maxDets, dtype=np.int64),
-            np.asarray(p.recThrs, dtype=np.float64),
-        )
-        self._precision, self._scores = precision, scores
+        self._precision, _, self._scores = accumulate_state(self.state)
 
     # ------------------------------------------------------------------ basics
     @property

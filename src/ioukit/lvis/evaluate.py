@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..coco import DtTable, EvalState, GtTable, Params, load_dt, make_params
-from ..coco._accumulate import accumulate_arrays
+from ..coco._accumulate import accumulate_state
 from ..coco._geometry import get_iou_type
 from ..coco.evaluate import MatchRules, evaluate_groups
 from ..errors import InvalidParameterError
@@ -341,16 +341,7 @@ def accumulate(state: EvalState, groups: list[list[int]]) -> LvisResult:
         )
     p = state.params
     # pycocotools' accumulation with one "maxDets" that cuts nothing (lvis has no cut)
-    precision, recall, scores = accumulate_arrays(
-        state.dt_category,
-        state.dt_score,
-        state.dt_image_id,
-        state.dt_rank,
-        state.dt_flags,
-        state.num_gt,
-        _NO_CUT,
-        np.asarray(p.recThrs, dtype=np.float64),
-    )
+    precision, recall, scores = accumulate_state(state, _NO_CUT)
     precision = np.ascontiguousarray(precision[..., 0])
     recall = np.ascontiguousarray(recall[..., 0])
     scores = np.ascontiguousarray(scores[..., 0])
